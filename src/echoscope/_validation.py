@@ -1,0 +1,197 @@
+"""The one place where error sentences are built.
+
+Every public function validates its arguments once, at the boundary, with these helpers, so that
+every message has the same shape::
+
+    The 'leak' parameter of ESN must be in (0, 1]; got 1.5.
+    simulate: 'x0' must have shape (..., 200); got (10, 3).
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+import scipy.sparse as sp
+
+__all__ = [
+    "EchoscopeError",
+    "NonFiniteStateError",
+    "FileFormatError",
+    "param_error",
+    "check_array",
+    "check_matrix",
+    "check_finite",
+    "check_interval",
+    "check_int",
+    "check_choice",
+    "as_rng",
+]
+
+
+class EchoscopeError(Exception):
+    """Base class of the errors that echoscope raises itself (besides ValueError/TypeError)."""
+
+
+class NonFiniteStateError(EchoscopeError, FloatingPointError):
+    """A simulated state became NaN or infinite; the message names the step and the sample."""
+
+    def __init__(self, message: str, *, step: int, sample: int | tuple[int, ...] | None):
+        super().__init__(message)
+        self.step = step
+        self.sample = sample
+
+
+class FileFormatError(EchoscopeError, ValueError):
+    """A file is not a valid echoscope file (corrupted, truncated, foreign or too new)."""
+
+
+def param_error(owner: str, name: str, expectation: str, got, *, kind=ValueError):
+    """Build the standard exception: ``The 'name' parameter of owner must be ...; got ...``."""
+    return kind(f"The '{name}' parameter of {owner} must be {expectation}; got {_show(got)}.")
+
+
+def _show(value) -> str:
+    if isinstance(value, np.ndarray):
+        return f"an array of shape {value.shape} and dtype {value.dtype}"
+    if sp.issparse(value):
+        return f"a sparse matrix of shape {value.shape}"
+    if isinstance(value, str):
+        return repr(value)
+    if isinstance(value, (numbers.Number, type(None), bool, tuple)):
+        return repr(value)
+    return f"{type(value).__name__}"
+
+
+def check_array(
+    owner: str,
+    name: str,
+    value,
+    *,
+    ndim: int | tuple[int, ...] | None = None,
+    shape: tuple | None = None,
+    dtype=np.float64,
+    finite: bool = True,
+    copy: bool = False,
+) -> np.ndarray:
+    """Convert ``value`` to a float array and check its dimensions, shape and finiteness.
+
+    ``shape`` may hold ``None`` for axes of any length.
+    """
+    if sp.issparse(value):
+        raise param_error(owner, name, "a dense array", value, kind=TypeError)
+    try:
+        arr = np.array(value, dtype=dtype, copy=copy or None)
+    except (TypeError, ValueError):
+        raise param_error(owner, name, "an array of real numbers", value, kind=TypeError) from None
+    if ndim is not None:
+        allowed = (ndim,) if isinstance(ndim, int) else ndim
+        if arr.ndim not in allowed:
+            dims = " or ".join(str(d) for d in allowed)
+            raise ValueError(
+                f"The '{name}' parameter of {owner} must be a {dims}-d array; "
+                f"got shape {arr.shape}."
+            )
+    if shape is not None:
+        ok = arr.ndim == len(shape) and all(s is None or s == a for s, a in zip(shape, arr.shape))
+        if not ok:
+            want = "(" + ", ".join("n" if s is None else str(s) for s in shape)
+            want += ",)" if len(shape) == 1 else ")"
+            raise ValueError(
+                f"The '{name}' parameter of {owner} must have shape {want}; got {arr.shape}."
+            )
+    if finite:
+        check_finite(owner, name, arr)
+    return arr
+
+
+def check_finite(owner: str, name: str, arr) -> None:
+    """Raise if a dense or sparse array holds NaN or infinity, naming the first bad index."""
+    data = arr.data if sp.issparse(arr) else np.asarray(arr)
+    if data.size and not np.all(np.isfinite(data)):
+        if sp.issparse(arr):
+            where = "in its stored entries"
+        else:
+            where = f"at index {tuple(int(i) for i in np.argwhere(~np.isfinite(data))[0])}"
+        raise ValueError(
+            f"The '{name}' parameter of {owner} must hold finite numbers; got NaN or inf {where}."
+        )
+
+
+def check_matrix(owner: str, name: str, value, *, shape: tuple, allow_sparse: bool = True):
+    """A 2-d weight matrix, dense float64 or scipy.sparse CSR, finite and of the given shape."""
+    if sp.issparse(value):
+        if not allow_sparse:
+            raise param_error(owner, name, "a dense array", value, kind=TypeError)
+        mat = sp.csr_array(value, dtype=np.float64)
+        if not all(s is None or s == a for s, a in zip(shape, mat.shape)):
+            want = "(" + ", ".join("n" if s is None else str(s) for s in shape) + ")"
+            raise ValueError(
+                f"The '{name}' parameter of {owner} must have shape {want}; got {mat.shape}."
+            )
+        check_finite(owner, name, mat)
+        return mat
+    return check_array(owner, name, value, shape=shape)
+
+
+def check_interval(
+    owner: str,
+    name: str,
+    value,
+    low: float | None,
+    high: float | None,
+    *,
+    closed: str = "both",
+) -> float:
+    """A real number in an interval; ``closed`` is 'both', 'left', 'right' or 'neither'."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise param_error(owner, name, "a real number", value, kind=TypeError)
+    value = float(value)
+    left = closed in ("both", "left")
+    right = closed in ("both", "right")
+    ok = np.isfinite(value)
+    if low is not None:
+        ok = ok and (value >= low if left else value > low)
+    if high is not None:
+        ok = ok and (value <= high if right else value < high)
+    if not ok:
+        lo = "-inf" if low is None else f"{low:g}"
+        hi = "inf" if high is None else f"{high:g}"
+        text = ("[" if left and low is not None else "(") + f"{lo}, {hi}"
+        text += "]" if right and high is not None else ")"
+        raise param_error(owner, name, f"in {text}", value)
+    return value
+
+
+def check_int(owner: str, name: str, value, *, low: int | None = None, high: int | None = None):
+    """An integer in [low, high]."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise param_error(owner, name, "an integer", value, kind=TypeError)
+    value = int(value)
+    if (low is not None and value < low) or (high is not None and value > high):
+        if high is None:
+            text = f">= {low}"
+        elif low is None:
+            text = f"<= {high}"
+        else:
+            text = f"in [{low}, {high}]"
+        raise param_error(owner, name, f"an integer {text}", value)
+    return value
+
+
+def check_choice(owner: str, name: str, value, choices) -> str:
+    """One of a fixed set of strings."""
+    if value not in choices:
+        listed = ", ".join(repr(c) for c in choices)
+        raise param_error(owner, name, f"one of {listed}", value)
+    return value
+
+
+def as_rng(owner: str, value) -> np.random.Generator:
+    """``np.random.default_rng(value)``, with the standard message for a bad seed."""
+    try:
+        return np.random.default_rng(value)
+    except (TypeError, ValueError):
+        raise param_error(
+            owner, "rng", "None, an int, a SeedSequence or a Generator", value, kind=TypeError
+        ) from None

@@ -1,0 +1,121 @@
+"""The core protocol: an input-driven map x[k] = G(u[k], x[k-1]) with batched states."""
+
+from __future__ import annotations
+
+import abc
+
+import numpy as np
+
+__all__ = ["DrivenMap"]
+
+
+class DrivenMap(abc.ABC):
+    """Input-driven map ``x[k] = G(u[k], x[k-1])``. Leading axes are batch axes.
+
+    Subclasses provide ``n_state``, ``n_input``, ``_step`` and ``_jacobian`` (which may trust
+    their arguments); the public ``step``, ``jacobian`` and ``jacobian_product`` check shapes
+    once and broadcast the leading axes of ``u`` and ``x`` against each other.
+
+    The contract, checked for every map by the shared test suite:
+
+    - ``step(u, x)[i] == step(u[i], x[i])`` (batch consistency);
+    - ``jacobian(u, x)`` is ``dG/dx`` with shape ``(..., n_state, n_state)``;
+    - ``step`` and ``jacobian`` are pure: no hidden state, no random numbers, inputs untouched.
+    """
+
+    n_state: int
+    n_input: int
+
+    # -- to implement -------------------------------------------------------------------------
+    @abc.abstractmethod
+    def _step(self, u: np.ndarray, x: np.ndarray) -> np.ndarray:
+        """G(u, x) for float arrays of shapes (..., n_input) and (..., n_state)."""
+
+    @abc.abstractmethod
+    def _jacobian(self, u: np.ndarray, x: np.ndarray) -> np.ndarray:
+        """dG/dx at (u, x), shape (..., n_state, n_state)."""
+
+    def _jacobian_product(self, u: np.ndarray, x: np.ndarray, v: np.ndarray) -> np.ndarray:
+        """dG/dx @ v for v of shape (..., n_state, k); override when a cheaper product exists."""
+        return self._jacobian(u, x) @ v
+
+    # -- public, validated ------------------------------------------------------------------------
+    def step(self, u, x) -> np.ndarray:
+        """One step of the map.
+
+        Parameters
+        ----------
+        u : array_like of shape (..., n_input)
+        x : array_like of shape (..., n_state)
+
+        Returns
+        -------
+        ndarray of shape (..., n_state)
+            ``G(u, x)``, with the leading axes of ``u`` and ``x`` broadcast.
+        """
+        u, x = self._check_ux("step", u, x)
+        return self._step(u, x)
+
+    def jacobian(self, u, x) -> np.ndarray:
+        """The state Jacobian ``dG/dx(u, x)``, shape (..., n_state, n_state)."""
+        u, x = self._check_ux("jacobian", u, x)
+        return self._jacobian(u, x)
+
+    def jacobian_product(self, u, x, v) -> np.ndarray:
+        """``dG/dx(u, x) @ v`` for ``v`` of shape (..., n_state, k), without forming dG/dx where
+        the map knows how (tangent vectors for Lyapunov exponents, Newton-Krylov steps)."""
+        u, x = self._check_ux("jacobian_product", u, x)
+        v = np.asarray(v, dtype=np.result_type(x.dtype, np.float32))
+        if v.ndim < 2 or v.shape[-2] != self.n_state:
+            raise ValueError(
+                f"{type(self).__name__}.jacobian_product: 'v' must have shape "
+                f"(..., {self.n_state}, k); got {v.shape}."
+            )
+        return self._jacobian_product(u, x, v)
+
+    def _check_ux(self, method: str, u, x):
+        name = f"{type(self).__name__}.{method}"
+        x = np.asarray(x)
+        if x.dtype.kind != "f":
+            x = x.astype(np.float64)
+        u = np.asarray(u, dtype=x.dtype)
+        if x.ndim == 0 or x.shape[-1] != self.n_state:
+            raise ValueError(f"{name}: 'x' must have shape (..., {self.n_state}); got {x.shape}.")
+        if u.ndim == 0 or u.shape[-1] != self.n_input:
+            raise ValueError(f"{name}: 'u' must have shape (..., {self.n_input}); got {u.shape}.")
+        try:
+            np.broadcast_shapes(u.shape[:-1], x.shape[:-1])
+        except ValueError:
+            raise ValueError(
+                f"{name}: the leading (batch) axes of 'u' {u.shape[:-1]} and 'x' {x.shape[:-1]} "
+                "must broadcast against each other."
+            ) from None
+        return u, x
+
+    # -- used by simulate ---------------------------------------------------------------------------
+    def _stepper(self, dtype) -> "Stepper":
+        """A stepper for the simulator: precomputed state, in-place updates. See ``Stepper``."""
+        return Stepper(self)
+
+
+class Stepper:
+    """How the simulator advances a block of states; maps may supply a faster one.
+
+    ``drive(u)`` turns a block of inputs (time along axis -2) into whatever ``advance`` consumes
+    for one step, ``workspace(n_rows, dtype)`` makes the scratch space of one block of samples,
+    and ``advance(d, x, out, workspace)`` writes ``G`` into ``out``. The generic stepper calls
+    the map's ``_step``; leaky networks precompute the input drive with one product per block and
+    reuse scratch buffers.
+    """
+
+    def __init__(self, system: DrivenMap):
+        self.system = system
+
+    def drive(self, u: np.ndarray) -> np.ndarray:
+        return u
+
+    def workspace(self, n_rows: int, dtype) -> object:
+        return None
+
+    def advance(self, d: np.ndarray, x: np.ndarray, out: np.ndarray, workspace=None) -> None:
+        out[...] = self.system._step(d, x)

@@ -1,0 +1,583 @@
+"""Echo state networks with leak and output feedback: the seed's model in full.
+
+    x[k] = (1 - a) x[k-1] + a phi(W x[k-1] + W_in u[k] + W_fb z[k-1] + b)
+    z[k] = psi(x[k]) = g(W_out x[k] + b_out)
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import weakref
+
+import numpy as np
+import scipy.sparse as sp
+import scipy.sparse.linalg as spla
+
+from .._validation import (
+    as_rng,
+    check_array,
+    check_int,
+    check_interval,
+    check_matrix,
+    param_error,
+)
+from .activations import Activation, get_activation
+from .base import DrivenMap, Stepper
+
+__all__ = [
+    "ESN",
+    "Readout",
+    "TrainedESN",
+    "ClosedLoopESN",
+    "random_esn",
+    "spectral_radius",
+]
+
+
+# -- helpers -------------------------------------------------------------------------------------
+
+_DENSE_EIG_LIMIT = 1500
+_radius_cache: dict[int, tuple[weakref.ref, float]] = {}
+
+
+def spectral_radius(w) -> float:
+    """Spectral radius max |lambda_i(w)| of a dense or sparse square matrix, deterministically.
+
+    Dense LAPACK (single-threaded) up to 1500 units; above, ARPACK with a fixed start vector, so
+    that the same matrix always gives the same bits. The value is remembered for the matrix
+    object (read-only arrays stored by echoscope), so rescaling a stored draw is cheap.
+    """
+    key = id(w)
+    hit = _radius_cache.get(key)
+    if hit is not None and hit[0]() is w:
+        return hit[1]
+    from ..simulate import _blas_single_thread
+
+    n = w.shape[0]
+    with _blas_single_thread():
+        if n <= _DENSE_EIG_LIMIT:
+            dense = w.toarray() if sp.issparse(w) else np.asarray(w)
+            radius = float(np.max(np.abs(np.linalg.eigvals(dense)))) if n else 0.0
+        else:
+            v0 = np.cos(np.arange(1, n + 1, dtype=np.float64))  # fixed, not random
+            try:
+                vals = spla.eigs(sp.csr_array(w) if sp.issparse(w) else np.asarray(w), k=1,
+                                 which="LM", v0=v0, ncv=min(n, 64), tol=1e-12, maxiter=50 * n,
+                                 return_eigenvectors=False)
+                radius = float(np.max(np.abs(vals)))
+            except spla.ArpackNoConvergence:
+                dense = w.toarray() if sp.issparse(w) else np.asarray(w)
+                radius = float(np.max(np.abs(np.linalg.eigvals(dense))))
+    _remember_radius(w, radius)
+    return radius
+
+
+def _remember_radius(w, radius: float) -> None:
+    key = id(w)
+    try:
+        ref = weakref.ref(w, lambda _r, key=key: _radius_cache.pop(key, None))
+    except TypeError:
+        return
+    _radius_cache[key] = (ref, radius)
+
+
+_rho = spectral_radius
+
+
+def _frozen(owner: str, name: str, value, shape, *, allow_sparse=False):
+    """A validated read-only float64 copy; an array echoscope already froze is kept as is, so
+    ``dataclasses.replace`` shares arrays instead of copying them."""
+    if isinstance(value, np.ndarray) and not value.flags.writeable \
+            and value.dtype == np.float64 and value.flags.c_contiguous:
+        if not all(s is None or s == a for s, a in zip(shape, value.shape)) \
+                or value.ndim != len(shape):
+            check_array(owner, name, value, shape=shape)
+        return value
+    if sp.issparse(value) and getattr(value, "_echoscope_frozen", False):
+        if value.shape != tuple(shape):
+            check_matrix(owner, name, value, shape=shape)
+        return value
+    if sp.issparse(value) and not allow_sparse:
+        value = value.toarray()
+    if sp.issparse(value):
+        mat = check_matrix(owner, name, value, shape=shape).copy()
+        mat.sum_duplicates()
+        for arr in (mat.data, mat.indices, mat.indptr):
+            arr.flags.writeable = False
+        mat._echoscope_frozen = True
+        return mat
+    arr = np.array(check_array(owner, name, value, shape=shape), dtype=np.float64, order="C")
+    arr.flags.writeable = False
+    return arr
+
+
+def _matmul_t(x, w):
+    """x @ w.T for dense or sparse w, batched over the leading axes of x."""
+    if sp.issparse(w):
+        flat = x.reshape(-1, x.shape[-1])
+        return np.asarray((w @ flat.T).T).reshape(x.shape[:-1] + (w.shape[0],))
+    return x @ w.T
+
+
+def _as_dense(w):
+    return w.toarray() if sp.issparse(w) else w
+
+
+# -- the leaky network family -------------------------------------------------------------------
+
+
+class _LeakyNetwork(DrivenMap):
+    """x -> (1 - a) x + a phi(R(x) + D(u)): the shared body of open- and closed-loop networks.
+
+    Subclasses give the state part R (``_recurrent``, its Jacobian and products) and the input
+    drive D(u) = W_in u + b; this class turns them into G, dG/dx and the simulator's stepper.
+    """
+
+    leak: float
+
+    @property
+    def phi(self) -> Activation:
+        return get_activation(type(self).__name__, self.activation)
+
+    def _drive(self, u):
+        return u @ self._w_in.T + self._bias
+
+    def _preactivation(self, u, x):
+        return self._recurrent(x) + self._drive(u)
+
+    def _step(self, u, x):
+        s = self._preactivation(u, x)
+        a = self.leak
+        out = self.phi(s, s)
+        if a == 1.0:
+            return out
+        out *= a
+        out += (1.0 - a) * x
+        return out
+
+    def _jacobian(self, u, x):
+        s = self._preactivation(u, x)
+        a = self.leak
+        jac = (a * self.phi.derivative(s))[..., :, None] * self._recurrent_jacobian(x)
+        idx = np.arange(self.n_state)
+        jac[..., idx, idx] += 1.0 - a
+        return jac
+
+    def _jacobian_product(self, u, x, v):
+        s = self._preactivation(u, x)
+        a = self.leak
+        out = (a * self.phi.derivative(s))[..., :, None] * self._recurrent_product(x, v)
+        out += (1.0 - a) * v
+        return out
+
+    def _stepper(self, dtype):
+        return _LeakyStepper(self, dtype)
+
+
+class _LeakyStepper(Stepper):
+    """The simulator's hot path for leaky networks: one matrix product per step for the block,
+    the input drive of a whole chunk of steps in one product, and in-place elementwise work."""
+
+    def __init__(self, system: _LeakyNetwork, dtype):
+        super().__init__(system)
+        w = system.reservoir
+        self.w_t = w.T.astype(dtype) if sp.issparse(w) else np.ascontiguousarray(w.T, dtype=dtype)
+        self.w_in_t = np.ascontiguousarray(system._w_in.T, dtype=dtype)
+        self.bias = system._bias.astype(dtype)
+        self.leak = dtype(system.leak)
+        self.phi = system.phi
+        self.feedback = None
+        if isinstance(system, ClosedLoopESN):
+            ro = system.readout
+            self.feedback = (
+                np.ascontiguousarray(ro.w_out.T, dtype=dtype),
+                ro.bias.astype(dtype),
+                ro.g,
+                np.ascontiguousarray(system.esn.w_fb.T, dtype=dtype),
+            )
+
+    def drive(self, u):
+        d = u @ self.w_in_t
+        d += self.bias
+        return d
+
+    def workspace(self, n_rows, dtype):
+        return np.empty((n_rows, self.w_t.shape[1]), dtype=dtype)
+
+    def advance(self, d, x, out, buf):
+        if sp.issparse(self.w_t):
+            buf[...] = x @ self.w_t
+        else:
+            np.matmul(x, self.w_t, out=buf)
+        if self.feedback is not None:
+            w_out_t, b_out, g, w_fb_t = self.feedback
+            r = x @ w_out_t
+            r += b_out
+            buf += g(r, r) @ w_fb_t
+        buf += d
+        a = self.leak
+        if a == 1.0:
+            self.phi(buf, out)
+            return
+        self.phi(buf, buf)
+        buf *= a
+        np.multiply(x, 1.0 - a, out=out)
+        out += buf
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class ESN(_LeakyNetwork):
+    """Echo state network ``x[k] = (1 - a) x[k-1] + a phi(W x[k-1] + W_in u[k] + b)``.
+
+    Without a trained readout it is a driven map of the input u alone (the feedback term
+    W_fb z[k-1] is absent); ``teacher_forced()`` gives the open loop driven by (u, z), and
+    ``TrainedESN.closed_loop()`` the closed loop with z = psi(x) fed back.
+
+    Parameters
+    ----------
+    w : array_like or scipy.sparse matrix of shape (n_state, n_state)
+        Reservoir matrix. When ``spectral_radius`` is given, the network uses
+        ``w * spectral_radius / rho(w)``, so that ``dataclasses.replace(esn, spectral_radius=r)``
+        rescales the same draw.
+    w_in : array_like of shape (n_state, n_input)
+    w_fb : array_like of shape (n_state, n_output), optional
+        Output feedback matrix, used by the teacher-forced and closed-loop maps.
+    bias : array_like of shape (n_state,), optional
+    leak : float in (0, 1], default 1.0
+        The leak rate a.
+    activation : {'tanh', 'logistic', 'softsign'} or Activation, default 'tanh'
+    spectral_radius : float > 0, optional
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from echoscope import ESN
+    >>> esn = ESN(np.diag([0.5, 1.75]), np.eye(2), leak=0.25)
+    >>> esn.step(np.zeros(2), np.array([0.5, 0.5])).round(4)
+    array([0.4366, 0.5578])
+    """
+
+    w: object
+    w_in: object
+    w_fb: object = dataclasses.field(default=None, kw_only=True)
+    bias: object = dataclasses.field(default=None, kw_only=True)
+    leak: float = dataclasses.field(default=1.0, kw_only=True)
+    activation: object = dataclasses.field(default="tanh", kw_only=True)
+    spectral_radius: float | None = dataclasses.field(default=None, kw_only=True)
+
+    def __post_init__(self):
+        owner = "ESN"
+        w = self.w
+        if not sp.issparse(w):
+            w = check_array(owner, "w", w, ndim=2, finite=False)
+        if w.ndim != 2 or w.shape[0] != w.shape[1] or w.shape[0] == 0:
+            raise ValueError(
+                f"The 'w' parameter of ESN must be a non-empty square matrix; got shape {w.shape}."
+            )
+        n = w.shape[0]
+        object.__setattr__(self, "w", _frozen(owner, "w", self.w, (n, n), allow_sparse=True))
+        object.__setattr__(self, "w_in", _frozen(owner, "w_in", self.w_in, (n, None)))
+        if self.w_fb is not None:
+            object.__setattr__(self, "w_fb", _frozen(owner, "w_fb", self.w_fb, (n, None)))
+        bias = np.zeros(n) if self.bias is None else self.bias
+        object.__setattr__(self, "bias", _frozen(owner, "bias", bias, (n,)))
+        object.__setattr__(self, "leak",
+                           check_interval(owner, "leak", self.leak, 0.0, 1.0, closed="right"))
+        get_activation(owner, self.activation)
+        reservoir = self.w
+        if self.spectral_radius is not None:
+            radius = check_interval(owner, "spectral_radius", self.spectral_radius, 0.0, None,
+                                    closed="left")
+            object.__setattr__(self, "spectral_radius", radius)
+            current = _rho(self.w)
+            if current == 0.0 and radius != 0.0:
+                raise ValueError(
+                    "The 'spectral_radius' parameter of ESN cannot rescale 'w': its spectral "
+                    "radius is 0 (a nilpotent or empty draw; raise the density)."
+                )
+            if current != 0.0:
+                reservoir = self.w * (radius / current)
+        object.__setattr__(self, "_reservoir", reservoir)
+
+    # dimensions ---------------------------------------------------------------------------
+    @property
+    def n_state(self) -> int:
+        return self.w.shape[0]
+
+    @property
+    def n_input(self) -> int:
+        return self.w_in.shape[1]
+
+    @property
+    def n_output(self) -> int:
+        """Number of feedback channels (0 without ``w_fb``)."""
+        return 0 if self.w_fb is None else self.w_fb.shape[1]
+
+    @property
+    def reservoir(self):
+        """The reservoir matrix in use: ``w`` rescaled to ``spectral_radius`` when given."""
+        return self._reservoir
+
+    @property
+    def _w_in(self):
+        return self.w_in
+
+    @property
+    def _bias(self):
+        return self.bias
+
+    # the state part of the preactivation ----------------------------------------------------
+    def _recurrent(self, x):
+        return _matmul_t(x, self._reservoir)
+
+    def _recurrent_jacobian(self, x):
+        return np.broadcast_to(_as_dense(self._reservoir), x.shape[:-1] + (self.n_state,) * 2)
+
+    def _recurrent_product(self, x, v):
+        w = self._reservoir
+        if sp.issparse(w):
+            return np.swapaxes(_matmul_t(np.swapaxes(v, -1, -2), w), -1, -2)
+        return w @ v
+
+    # derived networks -------------------------------------------------------------------------
+    def teacher_forced(self) -> ESN:
+        """The open loop as a driven map of ``[u, z]``: ``x[k] = G(u[k], z[k-1], x[k-1])``.
+
+        Its input matrix is ``[W_in, W_fb]``; feed it the inputs concatenated with the target
+        output of the previous step (teacher forcing).
+        """
+        if self.w_fb is None:
+            raise ValueError("ESN.teacher_forced: the network has no feedback matrix 'w_fb'.")
+        return dataclasses.replace(self, w_in=np.hstack([self.w_in, self.w_fb]), w_fb=None)
+
+    def with_readout(self, readout: Readout) -> TrainedESN:
+        """Attach a readout psi, giving a ``TrainedESN``."""
+        return TrainedESN(self, readout)
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class Readout:
+    """Readout ``z = psi(x) = g(W_out x + b_out)``, g the identity or tanh.
+
+    Parameters
+    ----------
+    w_out : array_like of shape (n_output, n_state)
+    bias : array_like of shape (n_output,), optional
+    activation : {'identity', 'tanh'}, default 'identity'
+    """
+
+    w_out: object
+    bias: object = None
+    activation: str = "identity"
+
+    def __post_init__(self):
+        owner = "Readout"
+        w_out = check_array(owner, "w_out", self.w_out, ndim=2)
+        object.__setattr__(self, "w_out", _frozen(owner, "w_out", w_out, w_out.shape))
+        bias = np.zeros(w_out.shape[0]) if self.bias is None else self.bias
+        object.__setattr__(self, "bias", _frozen(owner, "bias", bias, (w_out.shape[0],)))
+        get_activation(owner, self.activation, output=True)
+
+    @property
+    def n_output(self) -> int:
+        return self.w_out.shape[0]
+
+    @property
+    def n_state(self) -> int:
+        return self.w_out.shape[1]
+
+    @property
+    def g(self) -> Activation:
+        return get_activation("Readout", self.activation, output=True)
+
+    def __call__(self, x) -> np.ndarray:
+        """z = psi(x) for states of shape (..., n_state)."""
+        x = np.asarray(x)
+        if x.shape[-1:] != (self.n_state,):
+            raise ValueError(f"Readout: 'x' must have shape (..., {self.n_state}); got {x.shape}.")
+        r = x @ self.w_out.T + self.bias
+        return self.g(r, r)
+
+    def jacobian(self, x) -> np.ndarray:
+        """D psi(x) = diag(g'(W_out x + b_out)) W_out, shape (..., n_output, n_state)."""
+        x = np.asarray(x, dtype=np.float64)
+        r = x @ self.w_out.T + self.bias
+        return self.g.derivative(r)[..., :, None] * self.w_out
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class TrainedESN:
+    """A reservoir with its trained readout: ``z[k] = psi(x[k])``, fed back through ``W_fb``."""
+
+    esn: ESN
+    readout: Readout
+
+    def __post_init__(self):
+        if not isinstance(self.esn, ESN):
+            raise param_error("TrainedESN", "esn", "an ESN", self.esn, kind=TypeError)
+        if not isinstance(self.readout, Readout):
+            raise param_error("TrainedESN", "readout", "a Readout", self.readout, kind=TypeError)
+        if self.readout.n_state != self.esn.n_state:
+            raise ValueError(
+                f"The 'readout' parameter of TrainedESN must read {self.esn.n_state} states; "
+                f"got a readout of {self.readout.n_state}."
+            )
+        if self.esn.w_fb is not None and self.esn.n_output != self.readout.n_output:
+            raise ValueError(
+                f"The 'readout' parameter of TrainedESN must have {self.esn.n_output} outputs "
+                f"to match 'w_fb'; got {self.readout.n_output}."
+            )
+
+    @property
+    def n_output(self) -> int:
+        return self.readout.n_output
+
+    def closed_loop(self) -> DrivenMap:
+        """The network with its output fed back: a driven map of the input alone.
+
+        ``G(u, x) = (1 - a) x + a phi(W x + W_in u + W_fb psi(x) + b)`` with the Jacobian
+        ``(1 - a) I + a diag(phi'(s)) (W + W_fb D psi(x))``. Without a feedback matrix this is
+        the reservoir itself.
+        """
+        if self.esn.w_fb is None:
+            return self.esn
+        return ClosedLoopESN(self.esn, self.readout)
+
+    def output(self, states) -> np.ndarray:
+        """z = psi(x) for states of shape (..., n_state)."""
+        return self.readout(states)
+
+    def run(self, inputs, x0=None, **options):
+        """Run the closed loop: ``(states, outputs)`` of shapes (..., n_steps, n_state) and
+        (..., n_steps, n_output). ``options`` go to ``echoscope.simulate``."""
+        from ..simulate import simulate
+
+        system = self.closed_loop()
+        if x0 is None:
+            x0 = np.zeros(system.n_state)
+        states = simulate(system, inputs, x0, **options)
+        return states, self.readout(states)
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class ClosedLoopESN(_LeakyNetwork):
+    """``x[k] = (1 - a) x[k-1] + a phi(W x[k-1] + W_in u[k] + W_fb psi(x[k-1]) + b)``.
+
+    Build it with ``TrainedESN.closed_loop()``.
+    """
+
+    esn: ESN
+    readout: Readout
+
+    def __post_init__(self):
+        TrainedESN(self.esn, self.readout)  # validates the pair
+        if self.esn.w_fb is None:
+            raise ValueError("ClosedLoopESN: the network has no feedback matrix 'w_fb'.")
+
+    n_state = property(lambda self: self.esn.n_state)
+    n_input = property(lambda self: self.esn.n_input)
+    leak = property(lambda self: self.esn.leak)
+    activation = property(lambda self: self.esn.activation)
+    reservoir = property(lambda self: self.esn.reservoir)
+    _w_in = property(lambda self: self.esn.w_in)
+    _bias = property(lambda self: self.esn.bias)
+
+    def _recurrent(self, x):
+        return _matmul_t(x, self.esn.reservoir) + self.readout(x) @ self.esn.w_fb.T
+
+    def _recurrent_jacobian(self, x):
+        return _as_dense(self.esn.reservoir) + self.esn.w_fb @ self.readout.jacobian(x)
+
+    def _recurrent_product(self, x, v):
+        return self.esn._recurrent_product(x, v) + self.esn.w_fb @ (self.readout.jacobian(x) @ v)
+
+
+# -- random draws ----------------------------------------------------------------------------------
+
+
+def random_esn(
+    n_state: int,
+    n_input: int,
+    n_output: int = 0,
+    *,
+    spectral_radius: float = 0.9,
+    density: float = 1.0,
+    input_scale: float = 1.0,
+    feedback_scale: float = 1.0,
+    bias_scale: float = 0.0,
+    leak: float = 1.0,
+    activation="tanh",
+    sparse: bool | None = None,
+    rng=None,
+) -> ESN:
+    """Draw a random echo state network.
+
+    The reservoir has normally distributed nonzero entries at the given density, stored
+    normalised to spectral radius 1 (``esn.w``) apart from its scale (``esn.spectral_radius``),
+    so that ``dataclasses.replace(esn, spectral_radius=r)`` rescales the same draw. Input,
+    feedback and bias weights are uniform in [-scale, scale]. Each matrix comes from its own
+    child of ``rng``, so that adding outputs does not change the reservoir or input draws.
+
+    Parameters
+    ----------
+    n_state, n_input : int
+    n_output : int, default 0
+        Number of feedback channels; 0 draws no ``w_fb``.
+    spectral_radius : float >= 0, default 0.9
+    density : float in (0, 1], default 1.0
+        Fraction of nonzero reservoir entries.
+    input_scale, feedback_scale, bias_scale : float >= 0
+    leak : float in (0, 1], default 1.0
+    activation : str or Activation, default 'tanh'
+    sparse : bool, optional
+        Store the reservoir as scipy.sparse CSR; by default when ``density <= 0.2``.
+    rng : None, int, SeedSequence or Generator
+
+    Examples
+    --------
+    >>> import dataclasses
+    >>> from echoscope import random_esn, spectral_radius
+    >>> esn = random_esn(100, 2, spectral_radius=0.9, density=0.1, rng=0)
+    >>> round(spectral_radius(esn.reservoir), 6)
+    0.9
+    >>> bigger = dataclasses.replace(esn, spectral_radius=1.2)
+    >>> bool((bigger.w is esn.w) and abs(bigger.reservoir - esn.reservoir * 1.2 / 0.9).max() < 1e-12)
+    True
+    """
+    owner = "random_esn"
+    n_state = check_int(owner, "n_state", n_state, low=1)
+    n_input = check_int(owner, "n_input", n_input, low=0)
+    n_output = check_int(owner, "n_output", n_output, low=0)
+    density = check_interval(owner, "density", density, 0.0, 1.0, closed="right")
+    for name, value in [("input_scale", input_scale), ("feedback_scale", feedback_scale),
+                        ("bias_scale", bias_scale), ("spectral_radius", spectral_radius)]:
+        check_interval(owner, name, value, 0.0, None)
+    if sparse is None:
+        sparse = density <= 0.2
+    elif not isinstance(sparse, bool):
+        raise param_error(owner, "sparse", "a bool or None", sparse, kind=TypeError)
+    gen_w, gen_in, gen_fb, gen_b = as_rng(owner, rng).spawn(4)
+
+    if density < 1.0:
+        w = sp.random_array((n_state, n_state), density=density, format="csr", rng=gen_w,
+                            data_sampler=gen_w.standard_normal)
+        if not sparse:
+            w = w.toarray()
+    else:
+        w = gen_w.standard_normal((n_state, n_state))
+        if sparse:
+            w = sp.csr_array(w)
+    radius = _rho(w)
+    if radius == 0.0:
+        raise ValueError(
+            f"random_esn: the reservoir draw has spectral radius 0 at density {density:g} for "
+            f"{n_state} units; raise 'density'."
+        )
+    w = _frozen(owner, "w", w * (1.0 / radius), (n_state, n_state), allow_sparse=True)
+    _remember_radius(w, 1.0)  # exact by construction; spares a second eigenvalue problem
+    w_in = gen_in.uniform(-input_scale, input_scale, (n_state, n_input))
+    w_fb = gen_fb.uniform(-feedback_scale, feedback_scale, (n_state, n_output)) \
+        if n_output else None
+    bias = gen_b.uniform(-bias_scale, bias_scale, n_state)
+    return ESN(w, w_in, w_fb=w_fb, bias=bias, leak=leak, activation=activation,
+               spectral_radius=spectral_radius)

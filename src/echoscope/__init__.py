@@ -4,7 +4,10 @@ Build and train echo state networks (with leak and output feedback), drive them 
 and explain how they compute.
 """
 
+from . import metrics, tasks
 from ._validation import EchoscopeError, FileFormatError, NonFiniteStateError
+from .io import FORMAT_VERSION, load, read_metadata, save
+from .metrics import ErrorEpisode, FlipFlopScore, error_episodes, flipflop_score, nrmse
 from .simulate import Every, Window, simulate
 from .systems import (
     ACTIVATIONS,
@@ -19,6 +22,7 @@ from .systems import (
     random_esn,
     spectral_radius,
 )
+from .training import train_ridge, train_rls
 
 __version__ = "0.1.0"
 
@@ -30,6 +34,9 @@ __all__ = [
     "DrivenMap",
     "ESN",
     "EchoscopeError",
+    "ErrorEpisode",
+    "FlipFlopScore",
+    "FORMAT_VERSION",
     "Every",
     "FileFormatError",
     "FunctionMap",
@@ -37,7 +44,17 @@ __all__ = [
     "Readout",
     "TrainedESN",
     "Window",
+    "error_episodes",
+    "flipflop_score",
+    "load",
+    "metrics",
+    "nrmse",
     "random_esn",
+    "read_metadata",
+    "save",
     "simulate",
     "spectral_radius",
+    "tasks",
+    "train_ridge",
+    "train_rls",
 ]

@@ -252,8 +252,10 @@ def simulate(
                     for i in range(len(blocks)):
                         run_block(i, t0, t1, buf, drive, xi)
                 else:
-                    list(pool.map(lambda i: run_block(i, t0, t1, buf, drive, xi),
-                                  range(len(blocks))))
+                    n_blocks = len(blocks)
+                    list(pool.map(run_block, range(n_blocks), [t0] * n_blocks,
+                                  [t1] * n_blocks, [buf] * n_blocks, [drive] * n_blocks,
+                                  [xi] * n_blocks))
                 if errors:
                     step, sample = min(errors)
                     where = f"in sample {sample}" if batched else "in the trajectory"

@@ -93,7 +93,7 @@ class DrivenMap(abc.ABC):
         return u, x
 
     # -- used by simulate ---------------------------------------------------------------------------
-    def _stepper(self, dtype) -> "Stepper":
+    def _stepper(self, dtype) -> Stepper:
         """A stepper for the simulator: precomputed state, in-place updates. See ``Stepper``."""
         return Stepper(self)
 

@@ -102,13 +102,20 @@ def _frozen(owner: str, name: str, value, shape, *, allow_sparse=False):
     if sp.issparse(value):
         mat = check_matrix(owner, name, value, shape=shape).copy()
         mat.sum_duplicates()
+        return _read_only(mat)
+    arr = np.array(check_array(owner, name, value, shape=shape), dtype=np.float64, order="C")
+    return _read_only(arr)
+
+
+def _read_only(mat):
+    """Mark a dense or CSR matrix as read-only (and, for CSR, as frozen by echoscope)."""
+    if sp.issparse(mat):
         for arr in (mat.data, mat.indices, mat.indptr):
             arr.flags.writeable = False
         mat._echoscope_frozen = True
-        return mat
-    arr = np.array(check_array(owner, name, value, shape=shape), dtype=np.float64, order="C")
-    arr.flags.writeable = False
-    return arr
+    else:
+        mat.flags.writeable = False
+    return mat
 
 
 def _matmul_t(x, w):
@@ -254,7 +261,7 @@ class ESN(_LeakyNetwork):
     >>> from echoscope import ESN
     >>> esn = ESN(np.diag([0.5, 1.75]), np.eye(2), leak=0.25)
     >>> esn.step(np.zeros(2), np.array([0.5, 0.5])).round(4)
-    array([0.4366, 0.5578])
+    array([0.4362, 0.551 ])
     """
 
     w: object
@@ -296,7 +303,7 @@ class ESN(_LeakyNetwork):
                     "radius is 0 (a nilpotent or empty draw; raise the density)."
                 )
             if current != 0.0:
-                reservoir = self.w * (radius / current)
+                reservoir = _read_only(self.w * (radius / current))
         object.__setattr__(self, "_reservoir", reservoir)
 
     # dimensions ---------------------------------------------------------------------------

@@ -1,0 +1,534 @@
+"""Save and load networks in a documented, versioned format that never uses pickle.
+
+``save(obj, path)`` writes an ``ESN``, a ``Readout`` or a ``TrainedESN``; ``load(path)`` gives
+back the same kind of object with every array equal bit for bit (a sparse reservoir stays
+sparse, with the same ``data``, ``indices`` and ``indptr``). ``read_metadata(path)`` reads the
+header alone.
+
+File format, version 1
+----------------------
+A ZIP archive (entries compressed with DEFLATE) holding
+
+``echoscope.json``
+    The header, UTF-8 JSON, written as the first entry. Its keys:
+
+    - ``"format"``: always ``"echoscope"``;
+    - ``"format_version"``: the integer 1; readers refuse versions newer than they know;
+    - ``"kind"``: ``"ESN"``, ``"Readout"`` or ``"TrainedESN"``;
+    - ``"echoscope_version"``: the version of echoscope that wrote the file;
+    - ``"metadata"``: the user's JSON object (``{}`` when none was given);
+    - ``"esn"`` (kinds ESN and TrainedESN): ``"leak"`` (number), ``"activation"`` (a name in
+      ``echoscope.ACTIVATIONS``), ``"spectral_radius"`` (number or null), ``"w_radius"`` (the
+      spectral radius of the stored draw ``w`` by which it is rescaled, or null when
+      ``spectral_radius`` is null), ``"w_format"`` (``"dense"`` or ``"csr"``) and
+      ``"w_shape"`` (``[n_state, n_state]``);
+    - ``"readout"`` (kinds Readout and TrainedESN): ``"activation"`` (a name in
+      ``echoscope.OUTPUT_ACTIVATIONS``);
+    - ``"arrays"``: a list with one object per array: ``"name"``, ``"shape"`` (list of ints),
+      ``"dtype"`` (numpy's dtype string, such as ``"<f8"``) and ``"sha256"`` (hex digest of the
+      array's bytes in C order).
+
+``<name>.npy``
+    One entry per array in the NumPy ``.npy`` format, written without pickle. The names are
+    ``esn.w`` (dense reservoir) or ``esn.w.data``, ``esn.w.indices`` and ``esn.w.indptr``
+    (its CSR parts), ``esn.w_in``, ``esn.w_fb`` (only when the network has feedback),
+    ``esn.bias``, ``readout.w_out`` and ``readout.bias``. Values are float64, CSR index arrays
+    integers.
+
+Readers ignore entries and keys they do not use. Every entry carries the fixed timestamp
+1980-01-01, so that saving the same object twice gives the same bytes.
+
+Examples
+--------
+>>> import os, tempfile
+>>> from echoscope import random_esn
+>>> from echoscope.io import load, read_metadata, save
+>>> esn = random_esn(20, 1, spectral_radius=0.9, rng=0)
+>>> with tempfile.TemporaryDirectory() as folder:
+...     path = os.path.join(folder, "reservoir.echoscope")
+...     save(esn, path, metadata={"task": "demo"})
+...     info = read_metadata(path)
+...     back = load(path)
+>>> info["kind"], info["format_version"], info["metadata"]
+('ESN', 1, {'task': 'demo'})
+>>> bool((back.reservoir == esn.reservoir).all())
+True
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import secrets
+import zipfile
+import zlib
+
+import numpy as np
+import scipy.sparse as sp
+
+from ._validation import FileFormatError, param_error
+from .systems.activations import ACTIVATIONS, OUTPUT_ACTIVATIONS, Activation
+from .systems.esn import ESN, Readout, TrainedESN, _frozen, _remember_radius, spectral_radius
+
+__all__ = ["FORMAT_VERSION", "save", "load", "read_metadata"]
+
+FORMAT_VERSION = 1
+"""The newest file format version this echoscope writes and reads."""
+
+_FORMAT = "echoscope"
+_HEADER = "echoscope.json"
+_KINDS = ("ESN", "Readout", "TrainedESN")
+_DATE = (1980, 1, 1, 0, 0, 0)
+_READ_ERRORS = (zipfile.BadZipFile, zlib.error, EOFError, ValueError, OSError)
+
+
+# -- saving ----------------------------------------------------------------------------------------
+
+
+def save(obj, path, *, overwrite: bool = False, metadata: dict | None = None) -> None:
+    """Save an ``ESN``, a ``Readout`` or a ``TrainedESN`` to an echoscope file.
+
+    The file is a ZIP archive of a JSON header and ``.npy`` arrays (see the module docstring
+    for the specification); nothing is pickled. It is written to a temporary file in the same
+    directory and then moved into place, so that an interrupted save leaves no partial file
+    and, with ``overwrite=True``, the old file intact.
+
+    Parameters
+    ----------
+    obj : ESN, Readout or TrainedESN
+        Its activations must be named ones (``echoscope.ACTIVATIONS``,
+        ``echoscope.OUTPUT_ACTIVATIONS``); custom ``Activation`` objects hold code and cannot
+        be saved.
+    path : str or os.PathLike
+        The file to write; its directory must exist.
+    overwrite : bool, default False
+        Replace an existing file. Without it an existing file raises ``FileExistsError``.
+    metadata : dict, optional
+        User information stored in the header and returned by ``read_metadata``: a dict with
+        str keys whose values are str, finite numbers, bool, None, lists and dicts.
+    """
+    owner = "save"
+    path = _check_path(owner, path)
+    if not isinstance(overwrite, bool):
+        raise param_error(owner, "overwrite", "a bool", overwrite, kind=TypeError)
+    metadata = _check_metadata(owner, metadata)
+    if not isinstance(obj, (ESN, Readout, TrainedESN)):
+        raise param_error(owner, "obj", "an ESN, a Readout or a TrainedESN", obj, kind=TypeError)
+    folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder):
+        raise param_error(owner, "path", "a file in an existing directory", path,
+                          kind=FileNotFoundError)
+    if os.path.isdir(path):
+        raise param_error(owner, "path", "a file, not a directory", path, kind=IsADirectoryError)
+    if os.path.lexists(path) and not overwrite:
+        raise _exists_error(path)
+
+    from . import __version__
+
+    header = {
+        "format": _FORMAT,
+        "format_version": FORMAT_VERSION,
+        "kind": type(obj).__name__,
+        "echoscope_version": __version__,
+        "metadata": metadata,
+    }
+    arrays: dict[str, np.ndarray] = {}
+    if isinstance(obj, ESN):
+        header["esn"] = _esn_header(obj, arrays, "obj")
+    elif isinstance(obj, Readout):
+        header["readout"] = _readout_header(obj, arrays, "obj")
+    else:
+        header["esn"] = _esn_header(obj.esn, arrays, "obj.esn")
+        header["readout"] = _readout_header(obj.readout, arrays, "obj.readout")
+    header["arrays"] = [
+        {"name": name, "shape": list(arr.shape), "dtype": arr.dtype.str, "sha256": _digest(arr)}
+        for name, arr in arrays.items()
+    ]
+    text = json.dumps(header, indent=2, allow_nan=False) + "\n"
+
+    tmp = _create_temporary(folder, os.path.basename(path))
+    try:
+        with open(tmp, "wb") as file:
+            with zipfile.ZipFile(file, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+                archive.writestr(_entry(_HEADER), text.encode("utf-8"))
+                for name, arr in arrays.items():
+                    with archive.open(_entry(f"{name}.npy"), "w", force_zip64=True) as stream:
+                        np.lib.format.write_array(stream, arr, allow_pickle=False)
+            file.flush()
+            os.fsync(file.fileno())  # on disk before it replaces anything
+        _move_into_place(tmp, path, overwrite)
+    except BaseException:
+        if os.path.lexists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def _esn_header(esn: ESN, arrays: dict, where: str) -> dict:
+    activation = _activation_name(esn.activation, ACTIVATIONS, f"{where}.activation")
+    w = esn.w
+    if sp.issparse(w):
+        arrays["esn.w.data"] = w.data
+        arrays["esn.w.indices"] = w.indices
+        arrays["esn.w.indptr"] = w.indptr
+    else:
+        arrays["esn.w"] = w
+    arrays["esn.w_in"] = esn.w_in
+    if esn.w_fb is not None:
+        arrays["esn.w_fb"] = esn.w_fb
+    arrays["esn.bias"] = esn.bias
+    radius = esn.spectral_radius
+    return {
+        "leak": esn.leak,
+        "activation": activation,
+        "spectral_radius": radius,
+        # The exact normaliser of the draw (remembered, not recomputed), so that the loaded
+        # reservoir w * spectral_radius / w_radius equals the original bit for bit.
+        "w_radius": None if radius is None else spectral_radius(w),
+        "w_format": "csr" if sp.issparse(w) else "dense",
+        "w_shape": list(w.shape),
+    }
+
+
+def _readout_header(readout: Readout, arrays: dict, where: str) -> dict:
+    activation = _activation_name(readout.activation, OUTPUT_ACTIVATIONS, f"{where}.activation")
+    arrays["readout.w_out"] = readout.w_out
+    arrays["readout.bias"] = readout.bias
+    return {"activation": activation}
+
+
+def _activation_name(value, table: dict, name: str) -> str:
+    if isinstance(value, Activation):
+        if table.get(value.name) is value:
+            return value.name
+        names = ", ".join(repr(n) for n in table)
+        raise param_error(
+            "save", name, f"a named activation ({names}): only named activations can be saved, "
+            "not custom Activation objects", value,
+        )
+    return value
+
+
+def _check_metadata(owner: str, metadata) -> dict:
+    if metadata is None:
+        return {}
+    if not isinstance(metadata, dict):
+        raise param_error(owner, "metadata", "a dict or None", metadata, kind=TypeError)
+    expectation = ("a JSON-serialisable dict (str keys; str, finite numbers, bool, None, lists "
+                   "and dicts)")
+    try:
+        copy = json.loads(json.dumps(metadata, allow_nan=False))
+    except (TypeError, ValueError) as exc:
+        raise param_error(owner, "metadata", expectation, metadata) from exc
+    if copy != metadata:  # tuples, non-str keys: JSON would change them
+        raise param_error(owner, "metadata", expectation, metadata)
+    return copy
+
+
+def _digest(arr: np.ndarray) -> str:
+    return hashlib.sha256(np.ascontiguousarray(arr).data).hexdigest()
+
+
+def _entry(name: str) -> zipfile.ZipInfo:
+    info = zipfile.ZipInfo(name, date_time=_DATE)
+    info.compress_type = zipfile.ZIP_DEFLATED
+    info.external_attr = 0o644 << 16
+    return info
+
+
+def _create_temporary(folder: str, base: str) -> str:
+    """A new, empty file next to the target (mode from the umask, unlike ``mkstemp``)."""
+    while True:
+        tmp = os.path.join(folder, f".{base}.{secrets.token_hex(6)}.tmp")
+        try:
+            os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
+        except FileExistsError:
+            continue
+        return tmp
+
+
+def _move_into_place(tmp: str, path: str, overwrite: bool) -> None:
+    if overwrite:
+        os.replace(tmp, path)
+        return
+    try:
+        os.link(tmp, path)  # fails if the file appeared meanwhile; never clobbers it
+    except FileExistsError:
+        raise _exists_error(path) from None
+    except OSError:  # a file system without hard links
+        if os.path.lexists(path):
+            raise _exists_error(path) from None
+        os.replace(tmp, path)
+    else:
+        os.unlink(tmp)
+
+
+def _exists_error(path: str) -> FileExistsError:
+    return param_error(
+        "save", "path", "a new file (pass overwrite=True to replace it)", path,
+        kind=FileExistsError,
+    )
+
+
+def _check_path(owner: str, path) -> str:
+    if not isinstance(path, (str, os.PathLike)):
+        raise param_error(owner, "path", "a str or an os.PathLike", path, kind=TypeError)
+    path = os.fspath(path)
+    if not isinstance(path, str):
+        raise param_error(owner, "path", "a str or an os.PathLike of str", path, kind=TypeError)
+    return path
+
+
+# -- loading ---------------------------------------------------------------------------------------
+
+
+def load(path):
+    """Load an ``ESN``, a ``Readout`` or a ``TrainedESN`` saved by ``save``.
+
+    Arrays are read with ``allow_pickle=False`` and checked against the shapes and SHA-256
+    digests in the header; the objects are then built by their constructors, which validate
+    them again.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+
+    Returns
+    -------
+    ESN, Readout or TrainedESN
+        The kind recorded in the file.
+
+    Raises
+    ------
+    FileNotFoundError
+        No file at ``path``.
+    echoscope.FileFormatError
+        The file is not an echoscope file, is truncated or corrupted, was written by a newer
+        echoscope, or holds an invalid object.
+    """
+    path = _check_path("load", path)
+    src = f"load: {path!r}"
+    with _open(path, "load") as archive:
+        header = _read_header(archive, src)
+        reader = _ArrayReader(archive, header, src)
+        kind = header["kind"]
+        esn = _build_esn(header, reader, src) if kind in ("ESN", "TrainedESN") else None
+        readout = _build_readout(header, reader, src) if kind in ("Readout", "TrainedESN") \
+            else None
+    if kind == "ESN":
+        return esn
+    if kind == "Readout":
+        return readout
+    return _construct(src, "TrainedESN", lambda: TrainedESN(esn, readout))
+
+
+def read_metadata(path) -> dict:
+    """The header of an echoscope file, without loading its arrays.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+
+    Returns
+    -------
+    dict
+        ``"format"``, ``"format_version"``, ``"kind"``, ``"echoscope_version"`` (of the writer)
+        and ``"metadata"`` (the user's dict given to ``save``; ``{}`` if none).
+    """
+    path = _check_path("read_metadata", path)
+    with _open(path, "read_metadata") as archive:
+        header = _read_header(archive, f"read_metadata: {path!r}")
+    return {key: header[key] for key in
+            ("format", "format_version", "kind", "echoscope_version", "metadata")}
+
+
+def _open(path: str, owner: str) -> zipfile.ZipFile:
+    if not os.path.exists(path):
+        raise param_error(owner, "path", "an existing file", path, kind=FileNotFoundError)
+    if os.path.isdir(path):
+        raise param_error(owner, "path", "a file, not a directory", path, kind=IsADirectoryError)
+    try:
+        return zipfile.ZipFile(path, "r")
+    except (zipfile.BadZipFile, EOFError, ValueError) as exc:
+        with open(path, "rb") as stream:
+            start = stream.read(4)
+        if start == b"PK\x03\x04":
+            raise FileFormatError(
+                f"{owner}: {path!r} is truncated or corrupted (its ZIP directory cannot be read)."
+            ) from exc
+        raise FileFormatError(
+            f"{owner}: {path!r} is not an echoscope file (not a ZIP archive)."
+        ) from exc
+
+
+def _read_header(archive: zipfile.ZipFile, src: str) -> dict:
+    if _HEADER not in archive.namelist():
+        raise FileFormatError(
+            f"{src} is not an echoscope file: the ZIP archive has no {_HEADER!r} "
+            "(an ordinary .npz or ZIP file?)."
+        )
+    try:
+        raw = archive.read(_HEADER)
+    except _READ_ERRORS as exc:
+        raise FileFormatError(f"{src} is corrupted: {_HEADER!r} cannot be read "
+                              f"({exc}).") from exc
+    try:
+        header = json.loads(raw.decode("utf-8"))
+    except ValueError as exc:
+        raise FileFormatError(f"{src} is corrupted: {_HEADER!r} is not valid JSON "
+                              f"({exc}).") from exc
+    if not isinstance(header, dict) or header.get("format") != _FORMAT:
+        raise FileFormatError(
+            f"{src} is not an echoscope file ({_HEADER!r} lacks \"format\": "
+            f"\"{_FORMAT}\")."
+        )
+    version = header.get("format_version")
+    if isinstance(version, bool) or not isinstance(version, int) or version < 1:
+        raise FileFormatError(f"{src} is corrupted: its format version is {version!r}, "
+                              "not a positive integer.")
+    if version > FORMAT_VERSION:
+        raise FileFormatError(
+            f"{src} was written by a newer echoscope (format version {version}); this "
+            f"one reads up to {FORMAT_VERSION}. Upgrade echoscope to load it."
+        )
+    kind = header.get("kind")
+    if kind not in _KINDS:
+        kinds = ", ".join(repr(k) for k in _KINDS)
+        raise FileFormatError(f"{src} holds an unknown kind of object {kind!r}; "
+                              f"this echoscope reads {kinds}.")
+    _field(header, "echoscope_version", str, src)
+    _field(header, "metadata", dict, src)
+    _field(header, "arrays", list, src)
+    for section in (("esn",) if kind == "ESN" else ("readout",) if kind == "Readout"
+                    else ("esn", "readout")):
+        _field(header, section, dict, src)
+    return header
+
+
+def _field(mapping: dict, key: str, types, src: str, where: str = "the header"):
+    if key not in mapping:
+        raise FileFormatError(f"{src} is corrupted: {where} has no {key!r}.")
+    value = mapping[key]
+    if isinstance(value, bool) or not isinstance(value, types):  # JSON true/false never fit
+        raise FileFormatError(f"{src} is corrupted: {key!r} in {where} is {value!r}.")
+    return value
+
+
+class _ArrayReader:
+    """Reads the arrays named in the header, checking dtype, shape and SHA-256."""
+
+    def __init__(self, archive: zipfile.ZipFile, header: dict, src: str):
+        self.archive = archive
+        self.src = src
+        self.entries = {}
+        for entry in header["arrays"]:
+            if not isinstance(entry, dict):
+                raise FileFormatError(f"{src} is corrupted: an entry of 'arrays' is "
+                                      f"{entry!r}.")
+            name = _field(entry, "name", str, src, "an entry of 'arrays'")
+            where = f"the entry of array {name!r}"
+            shape = _field(entry, "shape", list, src, where)
+            if not all(type(s) is int and s >= 0 for s in shape):
+                raise FileFormatError(f"{src} is corrupted: {where} has shape {shape}.")
+            _field(entry, "dtype", str, src, where)
+            _field(entry, "sha256", str, src, where)
+            self.entries[name] = entry
+
+    def has(self, name: str) -> bool:
+        return name in self.entries
+
+    def read(self, name: str, kind: str = "f") -> np.ndarray:
+        """The array ``name``; ``kind`` 'f' for float64 values, 'i' for integer indices."""
+        src = self.src
+        entry = self.entries.get(name)
+        member = f"{name}.npy"
+        if entry is None or member not in self.archive.namelist():
+            raise FileFormatError(f"{src} is corrupted: the array {name!r} is missing.")
+        try:
+            with self.archive.open(member) as stream:
+                arr = np.load(stream, allow_pickle=False)
+        except _READ_ERRORS as exc:
+            raise FileFormatError(f"{src} is corrupted: the array {name!r} cannot be "
+                                  f"read ({exc}).") from exc
+        if not isinstance(arr, np.ndarray):
+            raise FileFormatError(f"{src} is corrupted: {member!r} is not a .npy "
+                                  "array.")
+        if arr.dtype.str != entry["dtype"] or list(arr.shape) != entry["shape"]:
+            raise FileFormatError(
+                f"{src} is corrupted: the array {name!r} has shape {arr.shape} and "
+                f"dtype {arr.dtype.str!r}; its header says {tuple(entry['shape'])} and "
+                f"{entry['dtype']!r}."
+            )
+        if _digest(arr) != entry["sha256"]:
+            raise FileFormatError(f"{src} is corrupted: the array {name!r} does not "
+                                  "match its SHA-256 checksum.")
+        ok = arr.dtype.kind == "f" and arr.dtype.itemsize == 8 if kind == "f" \
+            else arr.dtype.kind in "iu"
+        if not ok:
+            wanted = "float64" if kind == "f" else "integer"
+            raise FileFormatError(f"{src} is corrupted: the array {name!r} has dtype "
+                                  f"{arr.dtype}; expected {wanted}.")
+        return arr.astype(np.float64, copy=False) if kind == "f" else arr
+
+
+def _construct(src: str, kind: str, build):
+    try:
+        return build()
+    except (TypeError, ValueError) as exc:
+        raise FileFormatError(f"{src} holds an invalid {kind}: {exc}") from exc
+
+
+def _build_esn(header: dict, reader: _ArrayReader, src: str) -> ESN:
+    params = header["esn"]
+    where = "the 'esn' section"
+    leak = _field(params, "leak", (int, float), src, where)
+    activation = _field(params, "activation", str, src, where)
+    radius = _field(params, "spectral_radius", (int, float, type(None)), src, where)
+    w_radius = _field(params, "w_radius", (int, float, type(None)), src, where)
+    w_format = _field(params, "w_format", str, src, where)
+    w_shape = _field(params, "w_shape", list, src, where)
+    if len(w_shape) != 2 or not all(type(s) is int and s >= 0 for s in w_shape):
+        raise FileFormatError(f"{src} is corrupted: 'w_shape' in {where} is "
+                              f"{w_shape!r}.")
+    if radius is not None and (w_radius is None or not np.isfinite(w_radius) or w_radius < 0):
+        raise FileFormatError(f"{src} is corrupted: 'w_radius' in {where} is "
+                              f"{w_radius!r}.")
+    if w_format == "csr":
+        parts = [reader.read("esn.w.data"), reader.read("esn.w.indices", "i"),
+                 reader.read("esn.w.indptr", "i")]
+        try:
+            w = sp.csr_array(tuple(parts), shape=tuple(w_shape))
+            w.check_format(full_check=True)
+        except (TypeError, ValueError) as exc:
+            raise FileFormatError(f"{src} is corrupted: the CSR parts of 'w' are "
+                                  f"inconsistent ({exc}).") from exc
+    elif w_format == "dense":
+        w = reader.read("esn.w")
+        if list(w.shape) != w_shape:
+            raise FileFormatError(f"{src} is corrupted: the array 'esn.w' has shape "
+                                  f"{w.shape}; 'w_shape' says {tuple(w_shape)}.")
+    else:
+        raise FileFormatError(f"{src} is corrupted: 'w_format' in {where} is "
+                              f"{w_format!r}, not 'dense' or 'csr'.")
+    w_in = reader.read("esn.w_in")
+    w_fb = reader.read("esn.w_fb") if reader.has("esn.w_fb") else None
+    bias = reader.read("esn.bias")
+
+    def build():
+        w_frozen = w
+        if radius is not None and len(set(w_shape)) == 1:
+            # Freeze the draw as ESN would, and give it its recorded radius, so that the
+            # reservoir is rescaled by the very same number as when it was saved.
+            w_frozen = _frozen("ESN", "w", w, tuple(w_shape), allow_sparse=True)
+            _remember_radius(w_frozen, float(w_radius))
+        return ESN(w_frozen, w_in, w_fb=w_fb, bias=bias, leak=leak, activation=activation,
+                   spectral_radius=radius)
+
+    return _construct(src, "ESN", build)
+
+
+def _build_readout(header: dict, reader: _ArrayReader, src: str) -> Readout:
+    activation = _field(header["readout"], "activation", str, src, "the 'readout' section")
+    w_out = reader.read("readout.w_out")
+    bias = reader.read("readout.bias")
+    return _construct(src, "Readout", lambda: Readout(w_out, bias, activation))

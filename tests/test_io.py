@@ -1,0 +1,513 @@
+"""Tests of echoscope.io: bit-exact round trips, safe writing, and every way a file can be bad."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import io
+import json
+import os
+import zipfile
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+import echoscope
+from echoscope import ACTIVATIONS, ESN, Activation, FileFormatError, Readout, TrainedESN
+from echoscope.io import FORMAT_VERSION, load, read_metadata, save
+
+# -- helpers -------------------------------------------------------------------------------------
+
+
+def assert_same(a, b):
+    """Equal bit for bit: same type, dtype, shape and bytes (CSR parts for sparse matrices)."""
+    if a is None or b is None:
+        assert a is None and b is None
+        return
+    assert type(a) is type(b)
+    if sp.issparse(a):
+        assert a.shape == b.shape
+        for part in ("data", "indices", "indptr"):
+            assert_same(getattr(a, part), getattr(b, part))
+        return
+    assert a.dtype == b.dtype and a.shape == b.shape
+    assert a.tobytes() == b.tobytes()
+
+
+def assert_same_esn(a: ESN, b: ESN):
+    for name in ("w", "w_in", "w_fb", "bias", "reservoir"):
+        assert_same(getattr(a, name), getattr(b, name))
+    assert a.leak == b.leak
+    assert a.spectral_radius == b.spectral_radius
+    assert a.phi is b.phi
+
+
+def assert_same_readout(a: Readout, b: Readout):
+    assert_same(a.w_out, b.w_out)
+    assert_same(a.bias, b.bias)
+    assert a.g is b.g
+
+
+def dense_esn(**changes) -> ESN:
+    rng = np.random.default_rng(1)
+    params = dict(w_fb=rng.uniform(-1, 1, (8, 2)), bias=rng.uniform(-0.1, 0.1, 8), leak=0.3,
+                  activation="softsign", spectral_radius=1.1)
+    params.update(changes)
+    return ESN(rng.standard_normal((8, 8)), rng.uniform(-1, 1, (8, 3)), **params)
+
+
+def sparse_esn() -> ESN:
+    return echoscope.random_esn(50, 2, 3, density=0.1, spectral_radius=0.8, leak=0.5, rng=0)
+
+
+def trained(esn: ESN) -> TrainedESN:
+    rng = np.random.default_rng(2)
+    return TrainedESN(esn, Readout(rng.standard_normal((esn.n_output, esn.n_state)) * 0.1,
+                                   rng.standard_normal(esn.n_output) * 0.1, "tanh"))
+
+
+def rewrite(src, dest, edit):
+    """Copy the ZIP ``src`` to ``dest``, passing each entry through ``edit(name, data)``, which
+    returns the new bytes, or None to drop the entry."""
+    with zipfile.ZipFile(src) as old, zipfile.ZipFile(dest, "w", zipfile.ZIP_DEFLATED) as new:
+        for info in old.infolist():
+            data = edit(info.filename, old.read(info))
+            if data is not None:
+                new.writestr(info.filename, data)
+    return dest
+
+
+def replace_array(src, dest, name, arr):
+    """Rewrite ``src`` with the array ``name`` replaced and its header entry updated to match."""
+    buffer = io.BytesIO()
+    np.save(buffer, arr, allow_pickle=False)
+
+    def edit(entry_name, data):
+        if entry_name == f"{name}.npy":
+            return buffer.getvalue()
+        if entry_name == "echoscope.json":
+            header = json.loads(data)
+            for entry in header["arrays"]:
+                if entry["name"] == name:
+                    entry.update(shape=list(arr.shape), dtype=arr.dtype.str,
+                                 sha256=hashlib.sha256(arr.tobytes()).hexdigest())
+            return json.dumps(header).encode()
+        return data
+
+    return rewrite(src, dest, edit)
+
+
+def edit_header(src, dest, change):
+    """Rewrite ``src`` with ``change(header)`` applied to its JSON header."""
+
+    def edit(name, data):
+        if name != "echoscope.json":
+            return data
+        header = json.loads(data)
+        change(header)
+        return json.dumps(header).encode()
+
+    return rewrite(src, dest, edit)
+
+
+@pytest.fixture
+def saved(tmp_path):
+    path = tmp_path / "model.echoscope"
+    save(trained(sparse_esn()), path)
+    return path
+
+
+# -- round trips -----------------------------------------------------------------------------------
+
+
+def test_dense_esn_round_trip(tmp_path):
+    esn = dense_esn()
+    save(esn, tmp_path / "esn.echoscope")
+    back = load(tmp_path / "esn.echoscope")
+    assert isinstance(back, ESN)
+    assert_same_esn(esn, back)
+    assert isinstance(back.w, np.ndarray)
+
+
+def test_esn_without_feedback_or_radius_round_trip(tmp_path):
+    esn = dense_esn(w_fb=None, spectral_radius=None, activation="tanh", leak=1.0)
+    save(esn, str(tmp_path / "esn.echoscope"))
+    back = load(str(tmp_path / "esn.echoscope"))
+    assert back.w_fb is None and back.spectral_radius is None
+    assert_same_esn(esn, back)
+
+
+def test_sparse_esn_round_trip(tmp_path):
+    esn = sparse_esn()
+    assert sp.issparse(esn.w)
+    save(esn, tmp_path / "esn.echoscope")
+    back = load(tmp_path / "esn.echoscope")
+    assert isinstance(back.w, sp.csr_array)
+    assert_same_esn(esn, back)
+    x = np.random.default_rng(3).uniform(-1, 1, (4, 50))
+    u = np.random.default_rng(4).uniform(-1, 1, (4, 2))
+    assert_same(esn.step(u, x), back.step(u, x))
+    assert_same(esn.jacobian(u, x), back.jacobian(u, x))
+
+
+def test_loaded_draw_rescales_like_the_original(tmp_path):
+    esn = sparse_esn()
+    save(esn, tmp_path / "esn.echoscope")
+    back = load(tmp_path / "esn.echoscope")
+    assert_same(dataclasses.replace(esn, spectral_radius=1.3).reservoir,
+                dataclasses.replace(back, spectral_radius=1.3).reservoir)
+
+
+def test_named_activation_object_is_saved_by_name(tmp_path):
+    esn = dense_esn(activation=ACTIVATIONS["logistic"])
+    save(esn, tmp_path / "esn.echoscope")
+    back = load(tmp_path / "esn.echoscope")
+    assert back.activation == "logistic"
+    assert back.phi is esn.phi
+
+
+def test_readout_round_trip(tmp_path):
+    rng = np.random.default_rng(5)
+    readout = Readout(rng.standard_normal((3, 10)), rng.standard_normal(3), "tanh")
+    save(readout, tmp_path / "readout.echoscope")
+    back = load(tmp_path / "readout.echoscope")
+    assert isinstance(back, Readout) and back.activation == "tanh"
+    assert_same_readout(readout, back)
+
+
+@pytest.mark.parametrize("make", [sparse_esn, dense_esn], ids=["sparse", "dense"])
+def test_trained_esn_round_trip(tmp_path, make):
+    model = trained(make())
+    save(model, tmp_path / "model.echoscope")
+    back = load(tmp_path / "model.echoscope")
+    assert isinstance(back, TrainedESN)
+    assert_same_esn(model.esn, back.esn)
+    assert_same_readout(model.readout, back.readout)
+    rng = np.random.default_rng(6)
+    x = rng.uniform(-1, 1, (5, model.esn.n_state))
+    u = rng.uniform(-1, 1, (5, model.esn.n_input))
+    assert_same(model.closed_loop().step(u, x), back.closed_loop().step(u, x))
+    assert_same(model.closed_loop().jacobian(u, x), back.closed_loop().jacobian(u, x))
+
+
+def test_loaded_arrays_are_read_only(saved):
+    back = load(saved)
+    for arr in (back.esn.w.data, back.esn.w_in, back.esn.bias, back.readout.w_out):
+        assert not arr.flags.writeable
+
+
+def test_saving_is_deterministic(tmp_path):
+    model = trained(sparse_esn())
+    save(model, tmp_path / "a.echoscope")
+    save(model, tmp_path / "b.echoscope")
+    assert (tmp_path / "a.echoscope").read_bytes() == (tmp_path / "b.echoscope").read_bytes()
+
+
+# -- the format ----------------------------------------------------------------------------------
+
+
+def test_file_is_a_zip_of_json_and_npy_without_pickle(saved):
+    with zipfile.ZipFile(saved) as archive:
+        names = archive.namelist()
+        assert names[0] == "echoscope.json"
+        assert all(i.compress_type == zipfile.ZIP_DEFLATED for i in archive.infolist())
+        header = json.loads(archive.read("echoscope.json"))
+        assert header["format"] == "echoscope"
+        assert header["format_version"] == FORMAT_VERSION == 1
+        assert header["kind"] == "TrainedESN"
+        assert header["echoscope_version"] == echoscope.__version__
+        assert header["esn"]["w_format"] == "csr" and header["esn"]["w_shape"] == [50, 50]
+        assert header["readout"] == {"activation": "tanh"}
+        listed = {entry["name"] for entry in header["arrays"]}
+        assert listed == {"esn.w.data", "esn.w.indices", "esn.w.indptr", "esn.w_in",
+                          "esn.w_fb", "esn.bias", "readout.w_out", "readout.bias"}
+        assert sorted(names[1:]) == sorted(f"{name}.npy" for name in listed)
+        for entry in header["arrays"]:
+            raw = archive.read(entry["name"] + ".npy")
+            arr = np.load(io.BytesIO(raw), allow_pickle=False)
+            assert list(arr.shape) == entry["shape"] and arr.dtype.str == entry["dtype"]
+            assert b"pickle" not in raw and arr.dtype != object
+
+
+def test_read_metadata_round_trip(tmp_path):
+    metadata = {"task": "flip-flop", "n_bits": 3, "ridge": 1e-6, "tags": ["a", "b"],
+                "nested": {"ok": True, "none": None}}
+    save(trained(sparse_esn()), tmp_path / "m.echoscope", metadata=metadata)
+    info = read_metadata(tmp_path / "m.echoscope")
+    assert info == {"format": "echoscope", "format_version": 1, "kind": "TrainedESN",
+                    "echoscope_version": echoscope.__version__, "metadata": metadata}
+    assert read_metadata(tmp_path / "m.echoscope")["metadata"] is not metadata
+    save(sparse_esn(), tmp_path / "none.echoscope")
+    assert read_metadata(tmp_path / "none.echoscope")["metadata"] == {}
+
+
+# -- refusing to save ------------------------------------------------------------------------------
+
+
+def test_refuses_to_overwrite(saved):
+    before = saved.read_bytes()
+    with pytest.raises(FileExistsError, match=r"'path' parameter of save.*overwrite=True"):
+        save(sparse_esn(), saved)
+    assert saved.read_bytes() == before
+
+
+def test_overwrite_replaces_the_old_content(saved):
+    readout = Readout(np.ones((1, 4)))
+    save(readout, saved, overwrite=True)
+    back = load(saved)
+    assert isinstance(back, Readout)
+    assert_same_readout(readout, back)
+    assert os.listdir(saved.parent) == [saved.name]
+
+
+@pytest.mark.parametrize("overwrite", [True, False])
+def test_failed_write_leaves_old_file_and_no_temporary(saved, monkeypatch, overwrite):
+    target = saved if overwrite else saved.parent / "new.echoscope"
+    before = saved.read_bytes()
+
+    def failing_write(stream, arr, **options):
+        stream.write(b"\x93NUMPY partial")
+        raise OSError("disk full")
+
+    monkeypatch.setattr(np.lib.format, "write_array", failing_write)
+    with pytest.raises(OSError, match="disk full"):
+        save(dense_esn(), target, overwrite=overwrite)
+    assert saved.read_bytes() == before
+    assert os.listdir(saved.parent) == [saved.name]
+    monkeypatch.undo()
+    assert_same_readout(load(saved).readout, trained(sparse_esn()).readout)
+
+
+def test_missing_directory(tmp_path):
+    with pytest.raises(FileNotFoundError, match=r"'path' parameter of save must be a file in "
+                                                r"an existing directory"):
+        save(sparse_esn(), tmp_path / "nowhere" / "esn.echoscope")
+
+
+def test_path_is_a_directory(tmp_path):
+    with pytest.raises(IsADirectoryError, match="not a directory"):
+        save(sparse_esn(), tmp_path, overwrite=True)
+
+
+def test_custom_activation_refused(tmp_path):
+    mine = Activation("mine", lambda s, out=None: np.tanh(s, out=out),
+                      lambda s: 1.0 - np.tanh(s) ** 2, 1.0)
+    with pytest.raises(ValueError, match=r"'obj.activation' parameter of save.*only named "
+                                         r"activations can be saved"):
+        save(dense_esn(activation=mine), tmp_path / "esn.echoscope")
+    # a look-alike named "tanh" is still custom code
+    fake = dataclasses.replace(ACTIVATIONS["tanh"])
+    with pytest.raises(ValueError, match="'obj.esn.activation'.*only named activations"):
+        save(trained(dense_esn(activation=fake)), tmp_path / "esn.echoscope")
+    assert os.listdir(tmp_path) == []
+
+
+@pytest.mark.parametrize("metadata, error", [
+    ([1, 2], TypeError),
+    ({"x": float("nan")}, ValueError),
+    ({"x": (1, 2)}, ValueError),
+    ({1: "one"}, ValueError),
+    ({"x": np.int64(3)}, ValueError),
+])
+def test_bad_metadata(tmp_path, metadata, error):
+    with pytest.raises(error, match="'metadata' parameter of save"):
+        save(sparse_esn(), tmp_path / "esn.echoscope", metadata=metadata)
+    assert os.listdir(tmp_path) == []
+
+
+def test_bad_arguments(tmp_path):
+    with pytest.raises(TypeError, match="'obj' parameter of save must be an ESN, a Readout"):
+        save(np.eye(3), tmp_path / "x.echoscope")
+    with pytest.raises(TypeError, match="'path' parameter of save"):
+        save(sparse_esn(), 3)
+    with pytest.raises(TypeError, match="'overwrite' parameter of save must be a bool"):
+        save(sparse_esn(), tmp_path / "x.echoscope", overwrite=1)
+    with pytest.raises(TypeError, match="'path' parameter of load"):
+        load(None)
+
+
+# -- bad files -----------------------------------------------------------------------------------
+
+
+def test_missing_file(tmp_path):
+    with pytest.raises(FileNotFoundError, match="'path' parameter of load must be an existing"):
+        load(tmp_path / "absent.echoscope")
+    with pytest.raises(FileNotFoundError, match="read_metadata"):
+        read_metadata(tmp_path / "absent.echoscope")
+
+
+def test_random_bytes(tmp_path):
+    path = tmp_path / "noise.echoscope"
+    path.write_bytes(np.random.default_rng(7).bytes(1000))
+    with pytest.raises(FileFormatError, match="is not an echoscope file"):
+        load(path)
+    with pytest.raises(FileFormatError, match="is not an echoscope file"):
+        read_metadata(path)
+
+
+def test_empty_file(tmp_path):
+    path = tmp_path / "empty.echoscope"
+    path.write_bytes(b"")
+    with pytest.raises(FileFormatError, match="is not an echoscope file"):
+        load(path)
+
+
+def test_numpy_npz(tmp_path):
+    path = tmp_path / "arrays.npz"
+    np.savez(path, w=np.eye(3), w_in=np.ones((3, 1)))
+    with pytest.raises(FileFormatError, match=r"not an echoscope file.*no 'echoscope.json'"):
+        load(path)
+
+
+def test_foreign_json_header(saved, tmp_path):
+    bad = edit_header(saved, tmp_path / "bad.zip", lambda h: h.update(format="other"))
+    with pytest.raises(FileFormatError, match="is not an echoscope file"):
+        load(bad)
+
+
+def test_truncated_file(saved, tmp_path):
+    raw = saved.read_bytes()
+    for length in (len(raw) // 2, len(raw) - 10):
+        path = tmp_path / f"cut{length}.echoscope"
+        path.write_bytes(raw[:length])
+        with pytest.raises(FileFormatError, match="is truncated or corrupted"):
+            load(path)
+
+
+def test_newer_format_version(saved, tmp_path):
+    def newer(header):
+        header["format_version"] = 2
+        header["esn"] = "something new"
+
+    bad = edit_header(saved, tmp_path / "v2.echoscope", newer)
+    message = (r"written by a newer echoscope \(format version 2\); this one reads up to 1")
+    with pytest.raises(FileFormatError, match=message):
+        load(bad)
+    with pytest.raises(FileFormatError, match=message):
+        read_metadata(bad)
+
+
+@pytest.mark.parametrize("version", [0, "1", None, True])
+def test_invalid_format_version(saved, tmp_path, version):
+    bad = edit_header(saved, tmp_path / "bad.echoscope",
+                      lambda h: h.update(format_version=version))
+    with pytest.raises(FileFormatError, match="corrupted: its format version"):
+        load(bad)
+
+
+def test_unknown_kind(saved, tmp_path):
+    bad = edit_header(saved, tmp_path / "bad.echoscope", lambda h: h.update(kind="LSTM"))
+    with pytest.raises(FileFormatError, match="unknown kind of object 'LSTM'"):
+        load(bad)
+
+
+def test_tampered_array_byte(saved, tmp_path):
+    def tamper(name, data):
+        if name == "esn.w_in.npy":
+            data = data[:-1] + bytes([data[-1] ^ 1])
+        return data
+
+    bad = rewrite(saved, tmp_path / "bad.echoscope", tamper)
+    with pytest.raises(FileFormatError, match=r"corrupted: the array 'esn.w_in' does not match "
+                                              r"its SHA-256 checksum"):
+        load(bad)
+
+
+def test_raw_byte_flip_in_zip(tmp_path):
+    path = tmp_path / "esn.echoscope"
+    save(dense_esn(), path)
+    raw = bytearray(path.read_bytes())
+    with zipfile.ZipFile(path) as archive:
+        info = archive.getinfo("esn.w.npy")
+    start = info.header_offset
+    name_length, extra_length = np.frombuffer(bytes(raw[start + 26:start + 30]), "<u2")
+    raw[start + 30 + int(name_length) + int(extra_length) + 5] ^= 0xFF  # inside the deflated data
+    path.write_bytes(bytes(raw))
+    with pytest.raises(FileFormatError, match="corrupted"):
+        load(path)
+
+
+def test_shape_mismatch(saved, tmp_path):
+    def change(header):
+        for entry in header["arrays"]:
+            if entry["name"] == "readout.w_out":
+                entry["shape"] = [50, 3]
+
+    bad = edit_header(saved, tmp_path / "bad.echoscope", change)
+    with pytest.raises(FileFormatError, match=r"corrupted: the array 'readout.w_out' has shape"):
+        load(bad)
+
+
+def test_missing_array(saved, tmp_path):
+    bad = rewrite(saved, tmp_path / "bad.echoscope",
+                  lambda name, data: None if name == "esn.bias.npy" else data)
+    with pytest.raises(FileFormatError, match="corrupted: the array 'esn.bias' is missing"):
+        load(bad)
+    read_metadata(bad)  # the header alone is fine
+
+    def unlist(header):
+        header["arrays"] = [e for e in header["arrays"] if e["name"] != "esn.w_in"]
+
+    bad = edit_header(saved, tmp_path / "unlisted.echoscope", unlist)
+    with pytest.raises(FileFormatError, match="the array 'esn.w_in' is missing"):
+        load(bad)
+
+
+def test_pickled_array_is_refused(saved, tmp_path):
+    buffer = io.BytesIO()
+    np.save(buffer, np.array([{"evil": 1}] * 3, dtype=object), allow_pickle=True)
+
+    def swap(name, data):
+        if name == "readout.bias.npy":
+            return buffer.getvalue()
+        if name == "echoscope.json":
+            header = json.loads(data)
+            for entry in header["arrays"]:
+                if entry["name"] == "readout.bias":
+                    entry["dtype"] = "|O"
+            return json.dumps(header).encode()
+        return data
+
+    bad = rewrite(saved, tmp_path / "bad.echoscope", swap)
+    with pytest.raises(FileFormatError, match="the array 'readout.bias' cannot be read"):
+        load(bad)
+
+
+def test_invalid_object(saved, tmp_path):
+    bad = edit_header(saved, tmp_path / "bad.echoscope", lambda h: h["esn"].update(leak=2.0))
+    with pytest.raises(FileFormatError, match=r"holds an invalid ESN: The 'leak' parameter"):
+        load(bad)
+    bad = edit_header(saved, tmp_path / "act.echoscope",
+                      lambda h: h["readout"].update(activation="relu"))
+    with pytest.raises(FileFormatError, match=r"invalid Readout: .*'output_activation'"):
+        load(bad)
+
+
+@pytest.mark.parametrize("change", [
+    lambda h: h.pop("arrays"),
+    lambda h: h.pop("esn"),
+    lambda h: h["esn"].update(leak="fast"),
+    lambda h: h["esn"].update(spectral_radius=True),
+    lambda h: h["esn"].update(w_format="coo"),
+    lambda h: h["esn"].update(w_radius=None),
+    lambda h: h["arrays"].append(7),
+], ids=["no-arrays", "no-esn", "leak-str", "radius-bool", "w-format", "w-radius", "entry"])
+def test_malformed_header(saved, tmp_path, change):
+    bad = edit_header(saved, tmp_path / "bad.echoscope", change)
+    with pytest.raises(FileFormatError, match="corrupted"):
+        load(bad)
+
+
+def test_inconsistent_csr_parts(saved, tmp_path):
+    with zipfile.ZipFile(saved) as archive:
+        indices = np.load(io.BytesIO(archive.read("esn.w.indices.npy")))
+    bad = replace_array(saved, tmp_path / "bad.echoscope", "esn.w.indices", indices + 50)
+    with pytest.raises(FileFormatError, match="CSR parts of 'w' are inconsistent"):
+        load(bad)
+
+
+def test_wrong_dtype(saved, tmp_path):
+    bad = replace_array(saved, tmp_path / "bad.echoscope", "esn.bias", np.zeros(50, np.int64))
+    with pytest.raises(FileFormatError, match="'esn.bias' has dtype int64; expected float64"):
+        load(bad)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import math
 import os
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -221,19 +220,24 @@ def simulate(
     def run_block(index, t0, t1, buf, drive, xi):
         blk = blocks[index]
         x = state[blk]
-        d = drive if shared else stepper.drive(u[blk, t0:t1])
+        d = drive if shared else np.moveaxis(stepper.drive(u[blk, t0:t1]), 1, 0)
         ws = spaces[index]
+        advance = stepper.advance
         for k in range(t1 - t0):
             dst = buf[blk, k]
-            stepper.advance(d[k] if shared else d[:, k], x, dst, ws)
+            advance(d[k], x, dst, ws)
             if xi is not None:
                 dst += xi[k, blk]
-            if not math.isfinite(dst.sum()):
-                bad = ~np.isfinite(dst).all(axis=1)
-                if bad.any():
-                    errors.append((t0 + k, blk.start + int(np.argmax(bad))))
-                    return
             x = dst
+        # Non-finite states: one reduction over the chunk, then the exact first (step, sample).
+        sums = buf[blk, : t1 - t0].sum(axis=-1)
+        if not np.isfinite(sums).all():
+            bad = ~np.isfinite(buf[blk, : t1 - t0]).all(axis=-1)  # (samples, steps)
+            if bad.any():
+                steps = np.where(bad.any(axis=0))[0]
+                first = int(steps[0])
+                errors.append((t0 + first, blk.start + int(np.argmax(bad[:, first]))))
+                return
         state[blk] = x
 
     pool = ThreadPoolExecutor(min(workers, len(blocks))) if workers > 1 and len(blocks) > 1 \

@@ -36,6 +36,11 @@ __all__ = [
 
 # -- helpers -------------------------------------------------------------------------------------
 
+try:  # scipy's in-place CSR kernel, y += A x; the public product allocates on every step
+    from scipy.sparse._sparsetools import csr_matvec as _csr_matvec
+except ImportError:  # pragma: no cover - a scipy without it takes the public path
+    _csr_matvec = None
+
 _DENSE_EIG_LIMIT = 1500
 _radius_cache: dict[int, tuple[weakref.ref, float]] = {}
 
@@ -188,7 +193,9 @@ class _LeakyStepper(Stepper):
     def __init__(self, system: _LeakyNetwork, dtype):
         super().__init__(system)
         w = system.reservoir
-        self.w_t = w.T.astype(dtype) if sp.issparse(w) else np.ascontiguousarray(w.T, dtype=dtype)
+        self.sparse = sp.issparse(w)
+        # Sparse: keep CSR and compute (W x^T)^T, the fast direction for scipy.sparse.
+        self.w = w.astype(dtype) if self.sparse else np.ascontiguousarray(w.T, dtype=dtype)
         self.w_in_t = np.ascontiguousarray(system._w_in.T, dtype=dtype)
         self.bias = system._bias.astype(dtype)
         self.leak = dtype(system.leak)
@@ -209,19 +216,23 @@ class _LeakyStepper(Stepper):
         return d
 
     def workspace(self, n_rows, dtype):
-        return np.empty((n_rows, self.w_t.shape[1]), dtype=dtype)
+        return np.empty((n_rows, self.system.n_state), dtype=dtype)
 
     def advance(self, d, x, out, buf):
-        if sp.issparse(self.w_t):
-            buf[...] = x @ self.w_t
+        if not self.sparse:
+            np.matmul(x, self.w, out=buf)
+            buf += d
+        elif x.shape[0] == 1 and _csr_matvec is not None:
+            buf[...] = d  # y = d + W x, accumulated in place by scipy's CSR kernel
+            w = self.w
+            _csr_matvec(w.shape[0], w.shape[1], w.indptr, w.indices, w.data, x[0], buf[0])
         else:
-            np.matmul(x, self.w_t, out=buf)
+            np.add((self.w @ x.T).T, d, out=buf)
         if self.feedback is not None:
             w_out_t, b_out, g, w_fb_t = self.feedback
             r = x @ w_out_t
             r += b_out
             buf += g(r, r) @ w_fb_t
-        buf += d
         a = self.leak
         if a == 1.0:
             self.phi(buf, out)

@@ -1,0 +1,397 @@
+"""Side-by-side benchmarks: echoscope against reservoirpy 0.4.2, in one process, on the same weights.
+
+Run by ``make bench`` as ``.venv/bin/python benchmarks/run.py``.
+
+(a) one trajectory of a sparse reservoir (N = 500, density 0.1, 3 inputs, leak 0.3, 5,000 steps):
+    ``echoscope.simulate`` against ``reservoirpy.nodes.Reservoir.run`` started from the same
+    state. Goal: echoscope no slower than reservoirpy (ratio reservoirpy / echoscope >= 1).
+(b) an ensemble of 1,000 initial states of a dense reservoir (N = 500) under one shared input,
+    200 steps, every state kept: one ``simulate`` call against reservoirpy run once per initial
+    state (a subset is timed and scaled up linearly). Goals: >= 15x faster, and a throughput of
+    >= 45% of this machine's float64 matrix-multiply peak, measured in the same run with the
+    default (all-core) BLAS.
+
+Both sides are first checked to compute the same states. Timings interleave the sides (the order
+rotates from one repetition to the next), warm each side up once, and report the best and the
+median of the repetitions; ratios use the best times. Options: ``--quick`` for a smaller smoke
+run, ``--only a`` or ``--only b`` for one benchmark. The exit status is 1 only when a
+same-states check fails; goals that are missed are reported, not raised.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import importlib
+import os
+import platform
+import statistics
+import sys
+import time
+from collections.abc import Callable
+
+import numpy as np
+import scipy
+from threadpoolctl import threadpool_info, threadpool_limits
+
+import echoscope
+
+try:
+    import reservoirpy
+    from reservoirpy.nodes import Reservoir
+except ImportError:  # pragma: no cover - the bench extra is missing
+    sys.exit("benchmarks/run.py needs reservoirpy (pip install -e '.[bench]').")
+
+SEED = 20240611
+N_STATE = 500
+N_INPUT = 3
+LEAK = 0.3
+CHECK_TOL = 1e-10
+
+
+# -- timing helpers -------------------------------------------------------------------------------
+
+
+@dataclasses.dataclass
+class Timing:
+    """Wall times (seconds) of the repetitions of one side."""
+
+    name: str
+    times: list[float]
+
+    @property
+    def best(self) -> float:
+        return min(self.times)
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.times)
+
+
+def interleaved(sides: dict[str, Callable[[], object]], reps: int) -> dict[str, Timing]:
+    """Time every side ``reps`` times after one warm-up call each, interleaving the sides and
+    rotating their order from one repetition to the next, so that drifts of the machine (other
+    load, clocks, caches) fall on all sides alike."""
+    names = list(sides)
+    for name in names:
+        sides[name]()  # warm-up: imports, caches, first-touch of buffers
+    times: dict[str, list[float]] = {name: [] for name in names}
+    for rep in range(reps):
+        shift = rep % len(names)
+        for name in names[shift:] + names[:shift]:
+            fn = sides[name]
+            t0 = time.perf_counter()
+            result = fn()
+            times[name].append(time.perf_counter() - t0)
+            del result
+    return {name: Timing(name, ts) for name, ts in times.items()}
+
+
+def best_of(fn: Callable[[], object], inner: int) -> Callable[[], float]:
+    """A side that calls ``fn`` ``inner`` times and returns the best time of one call (its own
+    wall time is ignored: the side's value is what it returns)."""
+
+    def side():
+        best = float("inf")
+        for _ in range(inner):
+            t0 = time.perf_counter()
+            fn()
+            best = min(best, time.perf_counter() - t0)
+        return best
+
+    return side
+
+
+def measure_best_of(sides: dict[str, Callable[[], float]], reps: int) -> dict[str, float]:
+    """Interleave sides made by ``best_of`` and keep the best inner time of each."""
+    best = {name: float("inf") for name in sides}
+    for name in sides:
+        sides[name]()  # warm-up
+    names = list(sides)
+    for rep in range(reps):
+        shift = rep % len(names)
+        for name in names[shift:] + names[:shift]:
+            best[name] = min(best[name], sides[name]())
+    return best
+
+
+def fmt_s(seconds: float) -> str:
+    if seconds < 1.0:
+        return f"{seconds * 1e3:8.1f} ms"
+    return f"{seconds:8.3f} s "
+
+
+def show(t: Timing, label: str | None = None, scale: float = 1.0, note: str = "") -> None:
+    label = label or t.name
+    print(f"    {label:<38s} best {fmt_s(t.best * scale)}   median {fmt_s(t.median * scale)}"
+          f"   ({len(t.times)} reps){note}")
+
+
+def gflops(flops: float, seconds: float) -> float:
+    return flops / seconds / 1e9
+
+
+# -- the peer ------------------------------------------------------------------------------------
+
+
+def reservoirpy_twin(esn: echoscope.ESN, inputs: np.ndarray) -> Reservoir:
+    """A reservoirpy 0.4.2 ``Reservoir`` with the same W, W_in, bias, leak and tanh as ``esn``.
+
+    In 0.4.2, explicit arrays passed as ``W``, ``Win`` and ``bias`` are kept as given (scale and
+    connectivity arguments are then ignored), and ``_step`` computes
+    ``(1 - lr) s + lr tanh(W @ s + Win @ u + bias)`` -- the bias inside the activation and the
+    leak outside, as in echoscope. ``initialize`` sets the state to zeros, so it is called here,
+    once; a run from a given state then sets ``reservoir.state = {"out": x0}`` and calls
+    ``run``, which steps from ``reservoir.state`` (0.4.2 has no ``from_state=`` argument).
+    """
+    w = esn.reservoir  # the matrix echoscope uses: a scipy.sparse csr_array when sparse
+    res = Reservoir(W=w, Win=np.asarray(esn.w_in), bias=np.asarray(esn.bias), lr=esn.leak,
+                    activation="tanh")
+    res.initialize(inputs)
+    if res.W is not w:
+        raise RuntimeError("reservoirpy replaced the reservoir matrix; the comparison is unfair.")
+    return res
+
+
+def reservoirpy_run(res: Reservoir, inputs: np.ndarray, x0: np.ndarray) -> np.ndarray:
+    """States x[1..n_steps] of one trajectory from ``x0``, shape (n_steps, n_state)."""
+    res.state = {"out": np.array(x0, dtype=np.float64)}
+    return res.run(inputs)
+
+
+def check_line(label: str, diff: float, tol: float) -> bool:
+    ok = diff <= tol
+    print(f"    check {label:<52s} max |diff| = {diff:.2e}  (tol {tol:.0e})  "
+          f"{'OK' if ok else 'MISMATCH'}")
+    return ok
+
+
+# -- benchmark (a) ---------------------------------------------------------------------------------
+
+
+def bench_single(quick: bool) -> tuple[list[tuple], bool]:
+    n_steps = 1000 if quick else 5000
+    reps = 5 if quick else 9
+    print(f"\n(a) one trajectory: sparse reservoir N = {N_STATE} (density 0.1), {N_INPUT} inputs, "
+          f"leak {LEAK}, {n_steps} steps")
+    esn = echoscope.random_esn(N_STATE, N_INPUT, spectral_radius=0.9, density=0.1,
+                               input_scale=0.5, bias_scale=0.2, leak=LEAK, sparse=True,
+                               rng=SEED)
+    rng = np.random.default_rng(SEED + 1)
+    inputs = rng.uniform(-1.0, 1.0, (n_steps, N_INPUT))
+    x0 = rng.uniform(-0.5, 0.5, N_STATE)
+    res = reservoirpy_twin(esn, inputs)
+    w = esn.reservoir
+    print(f"    weights: W {type(w).__name__} {w.shape}, nnz {w.nnz} (both sides hold this "
+          f"object); W_in {esn.w_in.shape}; bias {esn.bias.shape}")
+
+    short = inputs[:200]
+    ok = check_line("states, 200 steps (echoscope vs reservoirpy)",
+                    float(np.abs(echoscope.simulate(esn, short, x0)
+                                  - reservoirpy_run(res, short, x0)).max()), CHECK_TOL)
+
+    def floor():
+        x = x0
+        for _ in range(n_steps):
+            x = w @ x
+        return x
+
+    timing = interleaved({
+        "echoscope": lambda: echoscope.simulate(esn, inputs, x0),
+        "reservoirpy": lambda: reservoirpy_run(res, inputs, x0),
+        "floor": floor,
+    }, reps)
+    ok &= check_line(f"states, full {n_steps} steps",
+                     float(np.abs(echoscope.simulate(esn, inputs, x0)
+                                  - reservoirpy_run(res, inputs, x0)).max()), CHECK_TOL)
+    es, rp, fl = timing["echoscope"], timing["reservoirpy"], timing["floor"]
+    print("  times (interleaved, each side warmed up once):")
+    show(es, "echoscope simulate(esn, inputs, x0)")
+    show(rp, "reservoirpy Reservoir.run")
+    show(fl, f"floor: {n_steps} bare `W @ x` (csr matvec)",
+         note="  <- the sparse product alone, no tanh/leak")
+    ratio, ratio_med = rp.best / es.best, rp.median / es.median
+    print(f"  ratio reservoirpy / echoscope: {ratio:.2f} (best)   {ratio_med:.2f} (median)   "
+          f"goal >= 1")
+    print(f"  per step: echoscope {es.best / n_steps * 1e6:.1f} us, reservoirpy "
+          f"{rp.best / n_steps * 1e6:.1f} us, bare matvec {fl.best / n_steps * 1e6:.1f} us")
+    rows = [(f"(a) 1 trajectory, sparse N={N_STATE}, {n_steps} steps", fmt_s(es.best),
+             fmt_s(rp.best), f"{ratio:.2f}x", ">= 1x", ratio >= 1.0)]
+    return rows, ok
+
+
+# -- benchmark (b) ---------------------------------------------------------------------------------
+
+
+def bench_ensemble(quick: bool) -> tuple[list[tuple], bool]:
+    n_samples = 500 if quick else 1000
+    n_steps = 100 if quick else 200
+    subset = 10 if quick else 50
+    reps = 3 if quick else 7
+    print(f"\n(b) ensemble: {n_samples} initial states, one shared input, dense reservoir "
+          f"N = {N_STATE}, {N_INPUT} inputs, leak {LEAK}, {n_steps} steps, record='all' "
+          f"-> ({n_samples}, {n_steps}, {N_STATE})")
+    esn = echoscope.random_esn(N_STATE, N_INPUT, spectral_radius=0.9, density=1.0,
+                               input_scale=0.5, bias_scale=0.2, leak=LEAK, sparse=False,
+                               rng=SEED + 2)
+    rng = np.random.default_rng(SEED + 3)
+    inputs = rng.uniform(-1.0, 1.0, (n_steps, N_INPUT))
+    x0 = rng.uniform(-1.0, 1.0, (n_samples, N_STATE))
+    res = reservoirpy_twin(esn, inputs)
+    print(f"    weights: W {type(esn.reservoir).__name__} {esn.reservoir.shape} (both sides "
+          f"hold this object)")
+
+    few = x0[:5]
+    ref = np.stack([reservoirpy_run(res, inputs, x) for x in few])
+    ok = check_line(f"states, 5 samples x {n_steps} steps (echoscope vs reservoirpy)",
+                    float(np.abs(echoscope.simulate(esn, inputs, few) - ref).max()), CHECK_TOL)
+    diff32 = float(np.abs(echoscope.simulate(esn, inputs, few, dtype=np.float32) - ref).max())
+    ok &= check_line("float32 mode against the float64 states", diff32, 1e-3)
+
+    peer_out = np.empty((subset, n_steps, N_STATE))
+
+    def peer():
+        for i in range(subset):
+            peer_out[i] = reservoirpy_run(res, inputs, x0[i])
+
+    timing = interleaved({
+        "echoscope float64": lambda: echoscope.simulate(esn, inputs, x0),
+        "echoscope float32": lambda: echoscope.simulate(esn, inputs, x0, dtype=np.float32),
+        "reservoirpy": peer,
+    }, reps)
+    es64, es32, rp = timing["echoscope float64"], timing["echoscope float32"], timing["reservoirpy"]
+
+    # this machine's matrix-multiply peak, default (all-core) BLAS, measured now
+    big = 1000 if quick else 2000
+    mm = {}
+    for dt in (np.float64, np.float32):
+        a = rng.standard_normal((n_samples, N_STATE)).astype(dt)
+        b = rng.standard_normal((N_STATE, N_STATE)).astype(dt)
+        c = np.empty((n_samples, N_STATE), dtype=dt)
+        sq = rng.standard_normal((big, big)).astype(dt)
+        sq_out = np.empty((big, big), dtype=dt)
+        mm[(dt, "ens")] = best_of(lambda a=a, b=b, c=c: np.matmul(a, b, out=c), 10)
+        mm[(dt, "big")] = best_of(lambda sq=sq, o=sq_out: np.matmul(sq, sq, out=o), 3)
+    mm_rounds = 3 if quick else 5
+    mm_best = measure_best_of(mm, mm_rounds)
+    block = _block_rows()
+    one = {}
+    with threadpool_limits(limits=1, user_api="blas"):
+        for dt in (np.float64, np.float32):
+            a = rng.standard_normal((block, N_STATE)).astype(dt)
+            b = rng.standard_normal((N_STATE, N_STATE)).astype(dt)
+            c = np.empty((block, N_STATE), dtype=dt)
+            one[dt] = best_of(lambda a=a, b=b, c=c: np.matmul(a, b, out=c), 20)
+        one_best = measure_best_of(one, 3)
+
+    print("  times (interleaved, each side warmed up once):")
+    show(es64, "echoscope simulate, float64")
+    show(es32, "echoscope simulate, float32")
+    show(rp, f"reservoirpy, {subset} of {n_samples} runs")
+    per_run = rp.best / subset
+    rp_total = per_run * n_samples
+    print(f"    reservoirpy scaled to {n_samples} runs: best {rp_total:.3f} s "
+          f"(= {per_run * 1e3:.2f} ms per run x {n_samples}; timed {subset} runs, scaled "
+          f"linearly)")
+
+    rec = 2.0 * n_samples * N_STATE * N_STATE * n_steps  # recurrent products
+    drive = 2.0 * n_steps * N_INPUT * N_STATE  # the shared input drive, once per step
+    flops = rec + drive
+    blas_threads = ", ".join(sorted({f"{i['prefix']} {i['num_threads']} threads"
+                                     for i in threadpool_info() if i["user_api"] == "blas"}))
+    print(f"  matrix-multiply peak now, default BLAS ({blas_threads}), best single call of "
+          f"{mm_rounds} interleaved rounds (10 calls each, 3 for the large product):")
+    peaks = {}
+    for dt in (np.float64, np.float32):
+        name = np.dtype(dt).name
+        g_ens = gflops(2.0 * n_samples * N_STATE * N_STATE, mm_best[(dt, "ens")])
+        g_big = gflops(2.0 * big**3, mm_best[(dt, "big")])
+        peaks[dt] = max(g_ens, g_big)
+        print(f"    {name}: ({n_samples}, {N_STATE}) @ ({N_STATE}, {N_STATE}) {g_ens:7.1f} GFLOP/s;"
+              f"  ({big}, {big}) @ ({big}, {big}) {g_big:7.1f} GFLOP/s;  peak {peaks[dt]:.1f}")
+    for dt in (np.float64, np.float32):
+        g_one = gflops(2.0 * block * N_STATE * N_STATE, one_best[dt])
+        print(f"    context: 1-thread BLAS, one echoscope block ({block}, {N_STATE}) @ "
+              f"({N_STATE}, {N_STATE}), {np.dtype(dt).name}: {g_one:.1f} GFLOP/s "
+              f"(x {os.cpu_count()} cores = {g_one * (os.cpu_count() or 1):.1f})")
+
+    print(f"  throughput = {flops:.3e} flops (recurrent 2*{n_samples}*{N_STATE}^2*{n_steps} + "
+          f"input drive) / whole simulate wall time:")
+    tp64, tp32 = gflops(flops, es64.best), gflops(flops, es32.best)
+    frac64, frac32 = tp64 / peaks[np.float64], tp32 / peaks[np.float32]
+    rp_gf = gflops(2.0 * N_STATE * N_STATE * n_steps, per_run)
+    print(f"    echoscope float64: {tp64:6.1f} GFLOP/s = {frac64:.0%} of the float64 peak"
+          f"   (median {gflops(flops, es64.median) / peaks[np.float64]:.0%})")
+    print(f"    echoscope float32: {tp32:6.1f} GFLOP/s = {frac32:.0%} of the float32 peak"
+          f"   (median {gflops(flops, es32.median) / peaks[np.float32]:.0%})")
+    print(f"    reservoirpy:       {rp_gf:6.1f} GFLOP/s (one matrix-vector product per step)")
+    ratio64, ratio32 = rp_total / es64.best, rp_total / es32.best
+    print(f"  ratio reservoirpy / echoscope: float64 {ratio64:.1f}x (median "
+          f"{rp.median / subset * n_samples / es64.median:.1f}x), float32 {ratio32:.1f}x;  "
+          f"goal >= 15x")
+    print(f"    ceiling on this machine (echoscope at 100% of peak): float64 peak / reservoirpy's "
+          f"rate = {peaks[np.float64] / rp_gf:.1f}x; float32 peak / that rate = "
+          f"{peaks[np.float32] / rp_gf:.1f}x")
+
+    label = f"(b) {n_samples} x {n_steps} steps, dense N={N_STATE}"
+    rows = [
+        (label + ", f64", fmt_s(es64.best), fmt_s(rp_total), f"{ratio64:.1f}x", ">= 15x",
+         ratio64 >= 15.0),
+        (label + ", f32", fmt_s(es32.best), fmt_s(rp_total), f"{ratio32:.1f}x",
+         "(report)", None),
+        ("(b) throughput f64 / f64 matmul peak", f"{tp64:6.1f} GF/s",
+         f"{peaks[np.float64]:6.1f} GF/s", f"{frac64:.0%}", ">= 45%", frac64 >= 0.45),
+        ("(b) throughput f32 / f32 matmul peak", f"{tp32:6.1f} GF/s",
+         f"{peaks[np.float32]:6.1f} GF/s", f"{frac32:.0%}", "(report)", None),
+    ]
+    return rows, ok
+
+
+def _block_rows() -> int:
+    """Samples per echoscope block for N_STATE units (a private detail; for context only)."""
+    module = importlib.import_module("echoscope.simulate")
+    rows = getattr(module, "_block_rows", None)
+    return int(rows(N_STATE)) if callable(rows) else 256
+
+
+# -- main ----------------------------------------------------------------------------------------
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="smaller smoke run")
+    parser.add_argument("--only", choices=["a", "b"], help="run one benchmark")
+    args = parser.parse_args(argv)
+
+    start = time.perf_counter()
+    print(f"echoscope {echoscope.__version__} vs reservoirpy {reservoirpy.__version__}; "
+          f"numpy {np.__version__}, scipy {scipy.__version__}; "
+          f"Python {platform.python_version()}; {os.cpu_count()} CPUs"
+          f"{'; QUICK smoke run (goals indicative only)' if args.quick else ''}")
+    rows: list[tuple] = []
+    ok = True
+    if args.only in (None, "a"):
+        r, good = bench_single(args.quick)
+        rows += r
+        ok &= good
+    if args.only in (None, "b"):
+        r, good = bench_ensemble(args.quick)
+        rows += r
+        ok &= good
+
+    print("\nSummary (best times; ratio = peer / echoscope, or throughput / peak)")
+    head = ("benchmark", "echoscope", "peer / peak", "ratio", "goal", "result")
+    widths = (46, 13, 13, 7, 9, 6)
+    print("  " + "  ".join(h.ljust(w) for h, w in zip(head, widths, strict=True)))
+    print("  " + "  ".join("-" * w for w in widths))
+    for label, es, peer, ratio, goal, passed in rows:
+        result = "-" if passed is None else ("PASS" if passed else "FAIL")
+        cells = (label, es.strip(), peer.strip(), ratio, goal, result)
+        print("  " + "  ".join(str(c).ljust(w) for c, w in zip(cells, widths, strict=True)))
+    print(f"  same-states checks: {'all OK' if ok else 'MISMATCH (see above)'}")
+    print(f"  total wall time {time.perf_counter() - start:.1f} s")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -243,15 +243,15 @@ def simulate(
     pool = ThreadPoolExecutor(min(workers, len(blocks))) if workers > 1 and len(blocks) > 1 \
         else None
     try:
-        with _blas_single_thread():
-            for t0 in range(0, n_steps, chunk):
-                t1 = min(t0 + chunk, n_steps)
-                buf = out[:, t0:t1] if record == "all" else scratch[:, : t1 - t0]
+        for t0 in range(0, n_steps, chunk):
+            t1 = min(t0 + chunk, n_steps)
+            buf = out[:, t0:t1] if record == "all" else scratch[:, : t1 - t0]
+            xi = None
+            if gen is not None:
+                xi = gen.standard_normal((t1 - t0, n_samples, n), dtype=dtype)
+                xi *= noise
+            with _blas_single_thread():  # not around the callbacks: they keep all cores
                 drive = stepper.drive(u[t0:t1]) if shared else None
-                xi = None
-                if gen is not None:
-                    xi = gen.standard_normal((t1 - t0, n_samples, n), dtype=dtype)
-                    xi *= noise
                 if pool is None:
                     for i in range(len(blocks)):
                         run_block(i, t0, t1, buf, drive, xi)
@@ -260,20 +260,20 @@ def simulate(
                     list(pool.map(run_block, range(n_blocks), [t0] * n_blocks,
                                   [t1] * n_blocks, [buf] * n_blocks, [drive] * n_blocks,
                                   [xi] * n_blocks))
-                if errors:
-                    step, sample = min(errors)
-                    where = f"in sample {sample}" if batched else "in the trajectory"
-                    raise NonFiniteStateError(
-                        f"simulate: the state became non-finite (NaN or inf) at step {step} "
-                        f"(index on the result's time axis) {where}.",
-                        step=step,
-                        sample=sample if batched else None,
-                    )
-                _keep(record, out, buf, t0, t1, n_steps)
-                if callback is not None:
-                    callback(t0, buf if batched else buf[0])
-                if progress is not None:
-                    progress(t1, n_steps)
+            if errors:
+                step, sample = min(errors)
+                where = f"in sample {sample}" if batched else "in the trajectory"
+                raise NonFiniteStateError(
+                    f"simulate: the state became non-finite (NaN or inf) at step {step} "
+                    f"(index on the result's time axis) {where}.",
+                    step=step,
+                    sample=sample if batched else None,
+                )
+            _keep(record, out, buf, t0, t1, n_steps)
+            if callback is not None:
+                callback(t0, buf if batched else buf[0])
+            if progress is not None:
+                progress(t1, n_steps)
     finally:
         if pool is not None:
             pool.shutdown()

@@ -5,6 +5,7 @@ and explain how they compute.
 """
 
 from . import metrics, tasks
+from .analysis import FixedPoints, Newton, SlowPoints, find_fixed_points, seed_states
 from ._validation import EchoscopeError, FileFormatError, NonFiniteStateError
 from .io import FORMAT_VERSION, load, read_metadata, save
 from .metrics import ErrorEpisode, FlipFlopScore, error_episodes, flipflop_score, nrmse
@@ -37,14 +38,18 @@ __all__ = [
     "ErrorEpisode",
     "FlipFlopScore",
     "FORMAT_VERSION",
+    "FixedPoints",
     "Every",
     "FileFormatError",
     "FunctionMap",
+    "Newton",
     "NonFiniteStateError",
     "Readout",
+    "SlowPoints",
     "TrainedESN",
     "Window",
     "error_episodes",
+    "find_fixed_points",
     "flipflop_score",
     "load",
     "metrics",
@@ -52,6 +57,7 @@ __all__ = [
     "random_esn",
     "read_metadata",
     "save",
+    "seed_states",
     "simulate",
     "spectral_radius",
     "tasks",

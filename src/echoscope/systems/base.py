@@ -35,9 +35,17 @@ class DrivenMap(abc.ABC):
     def _jacobian(self, u: np.ndarray, x: np.ndarray) -> np.ndarray:
         """dG/dx at (u, x), shape (..., n_state, n_state)."""
 
+    def _tangent(self, u: np.ndarray, x: np.ndarray):
+        """The linearisation at (u, x) as a function v -> dG/dx v, for v of shape
+        (..., n_state) whose leading axes broadcast with those of x. Work that depends on (u, x)
+        alone is done once; maps override this when products are cheaper than the Jacobian."""
+        jac = self._jacobian(u, x)
+        return lambda v: (jac @ v[..., None])[..., 0]
+
     def _jacobian_product(self, u: np.ndarray, x: np.ndarray, v: np.ndarray) -> np.ndarray:
-        """dG/dx @ v for v of shape (..., n_state, k); override when a cheaper product exists."""
-        return self._jacobian(u, x) @ v
+        """dG/dx @ v for v of shape (..., n_state, k)."""
+        apply = self._tangent(u[..., None, :], x[..., None, :])
+        return np.swapaxes(apply(np.swapaxes(v, -1, -2)), -1, -2)
 
     # -- public, validated ------------------------------------------------------------------------
     def step(self, u, x) -> np.ndarray:

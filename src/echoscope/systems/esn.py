@@ -124,11 +124,12 @@ def _read_only(mat):
 
 
 def _matmul_t(x, w):
-    """x @ w.T for dense or sparse w, batched over the leading axes of x."""
-    if sp.issparse(w):
-        flat = x.reshape(-1, x.shape[-1])
-        return np.asarray((w @ flat.T).T).reshape(x.shape[:-1] + (w.shape[0],))
-    return x @ w.T
+    """x @ w.T for dense or sparse w, batched over the leading axes of x in one product."""
+    if x.ndim <= 2 and not sp.issparse(w):
+        return x @ w.T
+    flat = x.reshape(-1, x.shape[-1])
+    out = (w @ flat.T).T if sp.issparse(w) else flat @ w.T
+    return np.asarray(out).reshape(x.shape[:-1] + (w.shape[0],))
 
 
 def _as_dense(w):
@@ -169,18 +170,27 @@ class _LeakyNetwork(DrivenMap):
 
     def _jacobian(self, u, x):
         s = self._preactivation(u, x)
-        a = self.leak
-        jac = (a * self.phi.derivative(s))[..., :, None] * self._recurrent_jacobian(x)
-        idx = np.arange(self.n_state)
-        jac[..., idx, idx] += 1.0 - a
+        n = self.n_state
+        jac = np.empty(s.shape + (n,), dtype=s.dtype)
+        self._recurrent_jacobian_into(x, jac)
+        jac *= (self.leak * self.phi.derivative(s))[..., :, None]
+        jac.reshape(s.shape[:-1] + (n * n,))[..., :: n + 1] += 1.0 - self.leak
         return jac
 
-    def _jacobian_product(self, u, x, v):
+    def _tangent(self, u, x):
         s = self._preactivation(u, x)
         a = self.leak
-        out = (a * self.phi.derivative(s))[..., :, None] * self._recurrent_product(x, v)
-        out += (1.0 - a) * v
-        return out
+        gain = a * self.phi.derivative(s)
+        recurrent = self._recurrent_linearization(x)
+
+        def apply(v):
+            out = recurrent(v)
+            out *= gain
+            if a != 1.0:
+                out += (1.0 - a) * v
+            return out
+
+        return apply
 
     def _stepper(self, dtype):
         return _LeakyStepper(self, dtype)
@@ -348,14 +358,12 @@ class ESN(_LeakyNetwork):
     def _recurrent(self, x):
         return _matmul_t(x, self._reservoir)
 
-    def _recurrent_jacobian(self, x):
-        return np.broadcast_to(_as_dense(self._reservoir), x.shape[:-1] + (self.n_state,) * 2)
+    def _recurrent_jacobian_into(self, x, out):
+        out[...] = _as_dense(self._reservoir)
 
-    def _recurrent_product(self, x, v):
+    def _recurrent_linearization(self, x):
         w = self._reservoir
-        if sp.issparse(w):
-            return np.swapaxes(_matmul_t(np.swapaxes(v, -1, -2), w), -1, -2)
-        return w @ v
+        return lambda v: _matmul_t(v, w)
 
     # derived networks -------------------------------------------------------------------------
     def teacher_forced(self) -> ESN:
@@ -503,11 +511,16 @@ class ClosedLoopESN(_LeakyNetwork):
     def _recurrent(self, x):
         return _matmul_t(x, self.esn.reservoir) + self.readout(x) @ self.esn.w_fb.T
 
-    def _recurrent_jacobian(self, x):
-        return _as_dense(self.esn.reservoir) + self.esn.w_fb @ self.readout.jacobian(x)
+    def _recurrent_jacobian_into(self, x, out):
+        # W + W_fb diag(g'(r)) W_out, r = W_out x + b_out
+        gain = self.readout.g.derivative(x @ self.readout.w_out.T + self.readout.bias)
+        np.matmul(self.esn.w_fb * gain[..., None, :], self.readout.w_out, out=out)
+        out += _as_dense(self.esn.reservoir)
 
-    def _recurrent_product(self, x, v):
-        return self.esn._recurrent_product(x, v) + self.esn.w_fb @ (self.readout.jacobian(x) @ v)
+    def _recurrent_linearization(self, x):
+        w, w_fb, w_out = self.esn.reservoir, self.esn.w_fb, self.readout.w_out
+        gain = self.readout.g.derivative(x @ w_out.T + self.readout.bias)
+        return lambda v: _matmul_t(v, w) + _matmul_t(gain * _matmul_t(v, w_out), w_fb)
 
 
 # -- random draws ----------------------------------------------------------------------------------

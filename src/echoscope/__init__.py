@@ -5,8 +5,8 @@ and explain how they compute.
 """
 
 from . import metrics, tasks
-from .analysis import FixedPoints, Newton, SlowPoints, find_fixed_points, seed_states
 from ._validation import EchoscopeError, FileFormatError, NonFiniteStateError
+from .analysis import FixedPoints, Newton, SlowPoints, find_fixed_points, seed_states
 from .io import FORMAT_VERSION, load, read_metadata, save
 from .metrics import ErrorEpisode, FlipFlopScore, error_episodes, flipflop_score, nrmse
 from .simulate import Every, Window, simulate

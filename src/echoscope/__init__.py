@@ -6,7 +6,19 @@ and explain how they compute.
 
 from . import metrics, tasks
 from ._validation import EchoscopeError, FileFormatError, NonFiniteStateError
-from .analysis import FixedPoints, Newton, SlowPoints, find_fixed_points, seed_states
+from .analysis import (
+    Attractors,
+    ExcitableNetwork,
+    FixedPoints,
+    Newton,
+    SlowPoints,
+    classify_states,
+    excitable_network,
+    explain_errors,
+    find_attractors,
+    find_fixed_points,
+    seed_states,
+)
 from .io import FORMAT_VERSION, load, read_metadata, save
 from .metrics import ErrorEpisode, FlipFlopScore, error_episodes, flipflop_score, nrmse
 from .simulate import Every, Window, simulate
@@ -29,6 +41,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "ACTIVATIONS",
+    "Attractors",
     "OUTPUT_ACTIVATIONS",
     "Activation",
     "ClosedLoopESN",
@@ -36,6 +49,7 @@ __all__ = [
     "ESN",
     "EchoscopeError",
     "ErrorEpisode",
+    "ExcitableNetwork",
     "FlipFlopScore",
     "FORMAT_VERSION",
     "FixedPoints",
@@ -48,7 +62,11 @@ __all__ = [
     "SlowPoints",
     "TrainedESN",
     "Window",
+    "classify_states",
     "error_episodes",
+    "excitable_network",
+    "explain_errors",
+    "find_attractors",
     "find_fixed_points",
     "flipflop_score",
     "load",

@@ -136,10 +136,10 @@ class FixedPoints:
         if d == 0:
             return np.zeros((self.points.shape[1], 0))
         vecs = self.right_vectors[i, :, :d]
-        parts = np.hstack([vecs.real, vecs.imag])
-        q, r = np.linalg.qr(parts)
-        keep = np.abs(np.diag(r)) > 1e-10 * np.abs(np.diag(r)).max()
-        return q[:, keep][:, :d]
+        # The real invariant subspace is spanned by the real and imaginary parts of the
+        # eigenvectors (a conjugate pair gives the same plane twice): its top d singular vectors.
+        basis = np.linalg.svd(np.hstack([vecs.real, vecs.imag]), full_matrices=False)[0]
+        return basis[:, :d]
 
     def summary(self) -> dict:
         """Counts by kind: stable points, saddles by index, slow points, failed seeds."""

@@ -1,0 +1,295 @@
+"""Attractors of x -> G(u, x) found by forward iteration: fixed points, periodic orbits, and
+what does not converge; and the classification of states by the attractor they settle on."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+
+from .._validation import check_array, check_int, check_interval, param_error
+from ..simulate import Window, simulate
+from ..systems.base import DrivenMap
+from .fixed_points import FixedPoints, Newton, find_fixed_points, seed_states
+
+__all__ = ["Attractors", "find_attractors", "classify_states", "attractors_from_fixed_points"]
+
+KINDS = ("fixed", "periodic", "aperiodic")
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class Attractors:
+    """Attractors of the map x -> G(u, x) at a constant input.
+
+    Attributes
+    ----------
+    points : ndarray of shape (k, n_state)
+        One state per attractor: the fixed point, the first point of the periodic orbit (in
+        lexicographic order), or the last state seen on an aperiodic one.
+    kinds : ndarray of str, shape (k,)
+        'fixed', 'periodic' or 'aperiodic' (nothing repeated within the window).
+    periods : ndarray of int, shape (k,)
+        1 for fixed points, p for a periodic orbit, 0 for aperiodic attractors.
+    orbits : tuple of ndarray
+        Per attractor, the states of the orbit, shape (period, n_state); for aperiodic ones
+        the window of states seen.
+    labels : ndarray of int, shape (n_seeds,)
+        The attractor each seed settled on; -1 for seeds not settled within the run.
+    fractions : ndarray of shape (k,)
+        Share of the seeds that settled on each attractor.
+    seeds : ndarray of shape (n_seeds, n_state)
+    u : ndarray of shape (n_input,)
+    tol : float
+        The matching tolerance (relative to max(1, ||x||_inf)).
+    """
+
+    points: np.ndarray
+    kinds: np.ndarray
+    periods: np.ndarray
+    orbits: tuple
+    labels: np.ndarray
+    fractions: np.ndarray
+    seeds: np.ndarray
+    u: np.ndarray
+    tol: float
+
+    def __len__(self) -> int:
+        return self.points.shape[0]
+
+
+def attractors_from_fixed_points(fixed_points: FixedPoints, *, tol: float = 1e-6) -> Attractors:
+    """The stable fixed points of a ``FixedPoints`` result as an ``Attractors`` set."""
+    keep = np.flatnonzero(fixed_points.stable & fixed_points.is_fixed)
+    pts = fixed_points.points[keep]
+    remap = np.full(len(fixed_points) + 1, -1)
+    remap[keep] = np.arange(keep.size)
+    labels = remap[fixed_points.seed_labels]
+    counts = np.bincount(labels[labels >= 0], minlength=keep.size)
+    return Attractors(pts, np.full(keep.size, "fixed", dtype="<U9"), np.ones(keep.size, int),
+                      tuple(p[None] for p in pts), labels,
+                      counts / max(1, labels.size), fixed_points.seeds, fixed_points.u, tol)
+
+
+def find_attractors(
+    system: DrivenMap,
+    u=None,
+    seeds=None,
+    *,
+    n_seeds: int = 256,
+    trajectory=None,
+    seed_noise: float = 0.05,
+    box=(-1.0, 1.0),
+    transient: int = 1000,
+    window: int = 64,
+    tol: float = 1e-6,
+    refine: bool = True,
+    rng=None,
+) -> Attractors:
+    """Attractors reached from many initial states by iterating x -> G(u, x).
+
+    Every seed is iterated for ``transient`` steps, then a window of ``window`` steps is
+    examined: a seed whose last two states agree (||x_T - x_{T-1}||_inf <= tol * scale) sits on
+    a fixed point; one whose last state repeats after p steps (p <= window / 2, the smallest
+    such p) on an orbit of period p; any other on an aperiodic attractor (or one not reached
+    yet). Seeds on the same attractor are grouped: fixed points and orbits when a state of one
+    lies within ``100 * tol * scale`` of the other (scale = max(1, ||x||_inf)); aperiodic windows when
+    their bounding boxes overlap. Fixed points are refined by Newton's method when ``refine``.
+
+    Parameters
+    ----------
+    system : DrivenMap
+    u : array_like of shape (n_input,), optional
+        The constant input (zeros by default).
+    seeds : array_like of shape (n_seeds, n_state), optional
+        Initial states; otherwise drawn by ``seed_states`` (``trajectory`` plus noise, or
+        uniform in ``box``).
+    n_seeds, trajectory, seed_noise, box, rng
+        See ``seed_states``.
+    transient : int >= 0, default 1000
+    window : int >= 2, default 64
+    tol : float > 0, default 1e-6
+    refine : bool, default True
+
+    Returns
+    -------
+    Attractors
+
+    Examples
+    --------
+    The map x -> -tanh(3 x) flips the sign at every step: its fixed point 0 is unstable
+    (slope -3) and its attractor is the period-2 orbit {-x*, x*} with x* = tanh(3 x*).
+
+    >>> import numpy as np
+    >>> from echoscope import FunctionMap, find_attractors
+    >>> flip = FunctionMap(lambda u, x: -np.tanh(3.0 * x), n_state=1, n_input=0)
+    >>> found = find_attractors(flip, n_seeds=50, rng=0)
+    >>> found.kinds.tolist(), found.periods.tolist()
+    (['periodic'], [2])
+    >>> np.round(found.orbits[0][:, 0], 4).tolist()
+    [-0.9949, 0.9949]
+    """
+    owner = "find_attractors"
+    if not isinstance(system, DrivenMap):
+        raise param_error(owner, "system", "a DrivenMap", system, kind=TypeError)
+    n = system.n_state
+    u = np.zeros(system.n_input) if u is None else check_array(owner, "u", u,
+                                                               shape=(system.n_input,))
+    transient = check_int(owner, "transient", transient, low=0)
+    window = check_int(owner, "window", window, low=2)
+    tol = check_interval(owner, "tol", tol, 0.0, None, closed="neither")
+    if seeds is None:
+        seeds = seed_states(system, n_seeds, trajectory=trajectory, noise=seed_noise, box=box,
+                            rng=rng)
+    else:
+        seeds = check_array(owner, "seeds", seeds, ndim=2)
+        if seeds.shape[1] != n or seeds.shape[0] == 0:
+            raise ValueError(f"The 'seeds' parameter of {owner} must have shape (n_seeds, {n}) "
+                             f"with n_seeds >= 1; got {seeds.shape}.")
+    x = seeds
+    if transient:
+        x = simulate(system, np.broadcast_to(u, (transient, u.size)), x, record="final")
+    win = simulate(system, np.broadcast_to(u, (window, u.size)), x)  # (S, window, n)
+    period = _periods(win, tol)
+
+    groups: list[dict] = []
+    labels = np.full(seeds.shape[0], -1)
+    for i in np.argsort(period == 0, kind="stable"):  # settled seeds first
+        p = int(period[i])
+        orbit = win[i, -p:] if p else win[i]
+        for g, group in enumerate(groups):
+            if _same(group, p, orbit, tol):
+                labels[i] = g
+                break
+        else:
+            labels[i] = len(groups)
+            groups.append({"period": p, "orbit": orbit})
+
+    if refine and groups:
+        fixed = [g for g, grp in enumerate(groups) if grp["period"] == 1]
+        if fixed:
+            guesses = np.stack([groups[g]["orbit"][-1] for g in fixed])
+            fps = find_fixed_points(system, u, guesses, solver=Newton(tol=1e-12, max_iter=30),
+                                    n_modes=0)
+            for g, seed_label in zip(fixed, fps.seed_labels):
+                if seed_label >= 0:
+                    groups[g]["orbit"] = fps.points[seed_label][None]
+    points, kinds, periods, orbits = [], [], [], []
+    for grp in groups:
+        p, orbit = grp["period"], grp["orbit"]
+        if p >= 1:
+            start = np.lexsort(orbit.T[::-1])[0]
+            orbit = np.roll(orbit, -start, axis=0)
+        points.append(orbit[0] if p else orbit[-1])
+        kinds.append("fixed" if p == 1 else ("periodic" if p else "aperiodic"))
+        periods.append(p)
+        orbits.append(orbit)
+    k = len(groups)
+    perm = _canonical_order(np.array(points).reshape(k, n), np.array(periods, dtype=int))
+    inverse = np.empty(k, dtype=int)
+    inverse[perm] = np.arange(k)
+    labels = np.where(labels >= 0, inverse[np.maximum(labels, 0)] if k else -1, -1)
+    counts = np.bincount(labels[labels >= 0], minlength=k)
+    return Attractors(
+        points=np.array(points).reshape(k, n)[perm],
+        kinds=np.array(kinds, dtype="<U9")[perm] if k else np.zeros(0, dtype="<U9"),
+        periods=np.array(periods, dtype=int)[perm] if k else np.zeros(0, dtype=int),
+        orbits=tuple(orbits[j] for j in perm),
+        labels=labels,
+        fractions=counts / seeds.shape[0],
+        seeds=seeds,
+        u=u,
+        tol=tol,
+    )
+
+
+def _periods(win: np.ndarray, tol: float) -> np.ndarray:
+    """Smallest p <= window / 2 with ||x_T - x_{T-p}||_inf <= tol * scale (0 if none)."""
+    last = win[:, -1]
+    scale = np.maximum(1.0, np.abs(last).max(axis=1))
+    period = np.zeros(win.shape[0], dtype=int)
+    for p in range(1, win.shape[1] // 2 + 1):
+        close = np.abs(last - win[:, -1 - p]).max(axis=1) <= tol * scale
+        period[(period == 0) & close] = p
+    return period
+
+
+def _same(group: dict, period: int, orbit: np.ndarray, tol: float) -> bool:
+    if group["period"] != period:
+        return False
+    if period == 0:  # aperiodic: overlapping bounding boxes
+        lo, hi = orbit.min(axis=0), orbit.max(axis=0)
+        glo, ghi = group["orbit"].min(axis=0), group["orbit"].max(axis=0)
+        return bool(np.all(lo <= ghi) and np.all(glo <= hi))
+    point = orbit[-1]
+    scale = max(1.0, float(np.abs(point).max()))
+    return bool(np.min(np.abs(group["orbit"] - point).max(axis=1)) <= 100 * tol * scale)
+
+
+def _canonical_order(points: np.ndarray, periods: np.ndarray) -> np.ndarray:
+    """Fixed points first, then orbits by period, aperiodic last; then by position."""
+    if points.shape[0] == 0:
+        return np.zeros(0, dtype=int)
+    rank = np.where(periods == 0, np.iinfo(int).max, periods)
+    rounded = np.round(points, 6)
+    return np.lexsort([rounded[:, j] for j in range(points.shape[1] - 1, -1, -1)] + [rank])
+
+
+def classify_states(
+    system: DrivenMap,
+    states,
+    attractors: Attractors,
+    *,
+    u=None,
+    n_steps: int = 200,
+    max_steps: int = 5000,
+    tol: float | None = None,
+) -> np.ndarray:
+    """The attractor each state settles on under the constant input, or -1.
+
+    States are iterated in rounds of ``n_steps`` (up to ``max_steps``); a state is assigned
+    once it lies within ``tol * scale`` of a point of an attractor's orbit (for aperiodic
+    attractors: inside the bounding box of the orbit window) and its last step moved it less
+    than that. Returns labels of shape (n_states,).
+    """
+    owner = "classify_states"
+    n = system.n_state
+    x = check_array(owner, "states", states, ndim=2)
+    if x.shape[1] != n:
+        raise ValueError(f"The 'states' parameter of {owner} must have shape (n, {n}); "
+                         f"got {x.shape}.")
+    u = attractors.u if u is None else check_array(owner, "u", u, shape=(system.n_input,))
+    tol = attractors.tol if tol is None else check_interval(owner, "tol", tol, 0.0, None,
+                                                            closed="neither")
+    n_steps = check_int(owner, "n_steps", n_steps, low=2)
+    labels = np.full(x.shape[0], -1)
+    todo = np.arange(x.shape[0])
+    done_steps = 0
+    while todo.size and done_steps < max(max_steps, n_steps):
+        tail = simulate(system, np.broadcast_to(u, (n_steps, u.size)), x[todo],
+                        record=Window(2))
+        done_steps += n_steps
+        x[todo] = tail[:, -1]
+        found = _match(tail, attractors, tol)
+        labels[todo] = found
+        todo = todo[found < 0]
+    return labels
+
+
+def _match(tail: np.ndarray, attractors: Attractors, tol: float) -> np.ndarray:
+    """Label the last state of each (S, 2, n) tail by the attractor it sits on, or -1."""
+    last = tail[:, -1]
+    scale = np.maximum(1.0, np.abs(last).max(axis=1))
+    moved = np.abs(last - tail[:, -2]).max(axis=1)
+    labels = np.full(last.shape[0], -1)
+    best = np.full(last.shape[0], np.inf)
+    for j, (kind, orbit) in enumerate(zip(attractors.kinds, attractors.orbits)):
+        if kind == "aperiodic":
+            inside = np.all((last >= orbit.min(axis=0)) & (last <= orbit.max(axis=0)), axis=1)
+            dist = np.where(inside, 0.0, np.inf)
+        else:
+            dist = np.min(np.abs(last[:, None, :] - orbit[None]).max(axis=2), axis=1)
+        hit = (dist <= tol * scale) & (dist < best)
+        if kind == "fixed":
+            hit &= moved <= tol * scale
+        labels[hit], best[hit] = j, dist[hit]
+    return labels

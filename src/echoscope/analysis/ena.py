@@ -1,0 +1,340 @@
+"""Excitable network attractors: attractors joined by the input pulses that switch between
+them, with their excitability thresholds (Ceni, Ashwin & Livi 2020)."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import NamedTuple
+
+import networkx as nx
+import numpy as np
+
+from .._validation import check_array, check_int, check_interval, param_error
+from ..simulate import simulate
+from ..systems.base import DrivenMap
+from .attractors import Attractors, classify_states, find_attractors
+from .fixed_points import Newton, find_fixed_points
+
+__all__ = ["Edge", "Transition", "ExcitableNetwork", "excitable_network", "pulse_fates"]
+
+
+class Edge(NamedTuple):
+    """An excitable connection: the smallest pulse amplitude along ``direction`` that moves the
+    state from attractor ``source`` to attractor ``target``."""
+
+    source: int
+    target: int
+    direction: int
+    threshold: float
+
+
+class Transition(NamedTuple):
+    """What a pulse did along a trajectory: the attractor before and after it (-1: none)."""
+
+    step: int
+    source: int
+    target: int
+    direction: int
+    amplitude: float
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class ExcitableNetwork:
+    """The excitable network attractor of a driven map at a baseline input.
+
+    Attributes
+    ----------
+    attractors : ndarray of shape (k, n_state)
+        The nodes: one state per attractor of x -> G(baseline, x) (see ``nodes`` for their
+        kinds and orbits).
+    nodes : Attractors
+    directions : ndarray of shape (d, n_input)
+        The pulse directions probed (unit channel vectors of both signs by default).
+    baseline : ndarray of shape (n_input,)
+    pulse_steps : int
+    max_amplitude, tol : float
+    thresholds : ndarray of shape (k, d)
+        Smallest switching amplitude per attractor and direction; inf where the state stays
+        within ``max_amplitude``.
+    targets : ndarray of int, shape (k, d)
+        The attractor reached at the threshold; -1 without a switch, -2 where the state
+        settled on no known attractor.
+    edges : tuple of Edge
+    no_switch : tuple of (source, direction)
+        Attractors and directions with no switch up to ``max_amplitude``.
+    graph : networkx.DiGraph
+        Nodes are the rows of ``attractors``; an edge i -> j carries ``threshold`` and
+        ``direction`` of the lowest-threshold pulse from i to j, and ``alternatives`` with all
+        (direction, threshold) pairs.
+    observed : tuple of Transition
+        The transitions seen along a given trajectory, one per pulse onset.
+    """
+
+    attractors: np.ndarray
+    nodes: Attractors
+    directions: np.ndarray
+    baseline: np.ndarray
+    pulse_steps: int
+    max_amplitude: float
+    tol: float
+    thresholds: np.ndarray
+    targets: np.ndarray
+    edges: tuple
+    no_switch: tuple
+    graph: nx.DiGraph
+    observed: tuple
+
+    def edge(self, source: int, direction: int) -> Edge | None:
+        """The edge leaving ``source`` along ``direction``, if the pulse switches within range."""
+        for e in self.edges:
+            if e.source == source and e.direction == direction:
+                return e
+        return None
+
+    def observed_graph(self) -> nx.DiGraph:
+        """The transitions seen along the trajectory as a graph with a ``count`` per edge."""
+        graph = nx.DiGraph()
+        graph.add_nodes_from(range(self.attractors.shape[0]))
+        for t in self.observed:
+            if t.source >= 0 and t.target >= 0 and t.source != t.target:
+                count = graph.edges[t.source, t.target]["count"] + 1 \
+                    if graph.has_edge(t.source, t.target) else 1
+                graph.add_edge(t.source, t.target, count=count)
+        return graph
+
+
+def _default_directions(n_input: int) -> np.ndarray:
+    eye = np.eye(n_input)
+    return np.stack([v for i in range(n_input) for v in (eye[i], -eye[i])]) if n_input \
+        else np.zeros((0, 0))
+
+
+def pulse_fates(system: DrivenMap, nodes: Attractors, starts, directions, amplitudes, *,
+                baseline, pulse_steps: int = 1, settle_steps: int = 200,
+                max_steps: int = 5000) -> np.ndarray:
+    """Where pulses lead: for each row, start on attractor ``starts[i]``, hold the input
+    ``baseline + amplitudes[i] * directions[i]`` for ``pulse_steps`` steps, then the baseline;
+    returns the attractor each settles on (-2 when it settles on none of ``nodes``)."""
+    x0 = nodes.points[np.asarray(starts)]
+    pulse = baseline + np.asarray(amplitudes)[:, None] * np.asarray(directions)
+    inputs = np.repeat(pulse[:, None, :], pulse_steps, axis=1)
+    after = simulate(system, inputs, x0, record="final")
+    fates = classify_states(system, after, nodes, u=baseline, n_steps=settle_steps,
+                            max_steps=max_steps)
+    return np.where(fates < 0, -2, fates)
+
+
+def excitable_network(
+    system: DrivenMap,
+    *,
+    attractors=None,
+    trajectory=None,
+    inputs=None,
+    directions=None,
+    baseline=None,
+    pulse_steps: int = 1,
+    max_amplitude: float = 2.0,
+    tol: float = 1e-3,
+    n_grid: int = 16,
+    settle_steps: int = 200,
+    n_seeds: int = 256,
+    rng=None,
+) -> ExcitableNetwork:
+    """The excitable network attractor (ENA): attractors and the pulses that switch them.
+
+    The nodes are the attractors of x -> G(baseline, x): given (an ``Attractors`` result, or
+    an array of states to refine by Newton's method), or found from a ``trajectory`` of the
+    network solving its task (its slow segments and states refined to attractors, merged with
+    a fixed-point search seeded from it), or else from ``n_seeds`` seeds in [-1, 1]^n.
+
+    For every attractor i and direction v, the excitability threshold is the smallest
+    amplitude A such that the input ``baseline + A v`` held for ``pulse_steps`` steps, then the
+    baseline, sends the state to a different attractor j; the edge i -> j carries it. The
+    amplitudes ``max_amplitude * m / n_grid`` (m = 1..n_grid) bracket the first switch for
+    all (i, v) at once, then bisection narrows every bracket to ``tol``. A switch inside a
+    window narrower than the grid step can be missed; a direction that never switches within
+    ``max_amplitude`` gives no edge (listed in ``no_switch``).
+
+    With a ``trajectory`` and its ``inputs``, the transition of each pulse onset along the
+    trajectory is recorded (``observed``), so that what the network did can be held against
+    what it can do.
+
+    Parameters
+    ----------
+    system : DrivenMap
+    attractors : Attractors or array_like of shape (k, n_state), optional
+    trajectory : array_like of shape (n_steps, n_state), optional
+    inputs : array_like of shape (n_steps, n_input), optional
+        The inputs that drove ``trajectory`` (for ``observed``).
+    directions : array_like of shape (d, n_input), optional
+        Pulse directions; by default +e_j and -e_j for every input channel.
+    baseline : array_like of shape (n_input,), optional
+        The input between pulses (zeros by default).
+    pulse_steps : int >= 1, default 1
+    max_amplitude : float > 0, default 2.0
+    tol : float > 0, default 1e-3
+        Bisection tolerance on the amplitude.
+    n_grid : int >= 1, default 16
+    settle_steps : int, default 200
+        Steps of baseline input between checks of where the state settled.
+    n_seeds : int, default 256
+    rng : None, int, SeedSequence or Generator
+
+    Returns
+    -------
+    ExcitableNetwork
+
+    Examples
+    --------
+    Two decoupled bistable units x_i -> tanh(2 x_i + u_i): four attractors at the corners
+    (+/-a, +/-a), a = tanh(2 a), and a one-step pulse against bit i flips it once it carries
+    the state across 0, that is above the threshold 2 a.
+
+    >>> import numpy as np
+    >>> from echoscope import ESN, excitable_network
+    >>> net = excitable_network(ESN(2.0 * np.eye(2), np.eye(2)), tol=1e-6, rng=0)
+    >>> len(net.attractors), net.graph.number_of_edges()
+    (4, 8)
+    >>> sorted({round(e.threshold, 5) for e in net.edges})
+    [1.91501]
+    """
+    owner = "excitable_network"
+    if not isinstance(system, DrivenMap):
+        raise param_error(owner, "system", "a DrivenMap", system, kind=TypeError)
+    n, m = system.n_state, system.n_input
+    baseline = np.zeros(m) if baseline is None else check_array(owner, "baseline", baseline,
+                                                                shape=(m,))
+    if directions is None:
+        directions = _default_directions(m)
+    directions = check_array(owner, "directions", directions, ndim=2)
+    if directions.shape[1] != m or directions.shape[0] == 0:
+        raise ValueError(f"The 'directions' parameter of {owner} must have shape (d, {m}) with "
+                         f"d >= 1; got {directions.shape}.")
+    pulse_steps = check_int(owner, "pulse_steps", pulse_steps, low=1)
+    max_amplitude = check_interval(owner, "max_amplitude", max_amplitude, 0.0, None,
+                                   closed="neither")
+    tol = check_interval(owner, "tol", tol, 0.0, None, closed="neither")
+    n_grid = check_int(owner, "n_grid", n_grid, low=1)
+    settle_steps = check_int(owner, "settle_steps", settle_steps, low=2)
+    traj = None
+    if trajectory is not None:
+        traj = check_array(owner, "trajectory", trajectory, ndim=2)
+        if traj.shape[1] != n:
+            raise ValueError(f"The 'trajectory' parameter of {owner} must have shape "
+                             f"(n_steps, {n}); got {traj.shape}.")
+
+    nodes = _nodes(system, attractors, traj, baseline, n_seeds, rng, owner)
+    k, d = len(nodes), directions.shape[0]
+    fate_opts = dict(baseline=baseline, pulse_steps=pulse_steps, settle_steps=settle_steps)
+
+    # Bracket the first switch on a grid of amplitudes, for all (attractor, direction) at once.
+    src, dirn = np.meshgrid(np.arange(k), np.arange(d), indexing="ij")
+    src, dirn = src.ravel(), dirn.ravel()
+    grid = max_amplitude * np.arange(1, n_grid + 1) / n_grid
+    fates = pulse_fates(system, nodes, np.repeat(src, n_grid), directions[np.repeat(dirn, n_grid)],
+                        np.tile(grid, src.size), **fate_opts).reshape(src.size, n_grid)
+    switched = fates != src[:, None]
+    has = switched.any(axis=1)
+    first = np.argmax(switched, axis=1)
+    lo = np.where(first > 0, grid[np.maximum(first - 1, 0)], 0.0)
+    hi = grid[first]
+    target = fates[np.arange(src.size), first]
+    todo = np.flatnonzero(has)
+    while todo.size and np.max(hi[todo] - lo[todo]) > tol:
+        todo = todo[hi[todo] - lo[todo] > tol]
+        mid = 0.5 * (lo[todo] + hi[todo])
+        fate = pulse_fates(system, nodes, src[todo], directions[dirn[todo]], mid, **fate_opts)
+        moved = fate != src[todo]
+        hi[todo[moved]], target[todo[moved]] = mid[moved], fate[moved]
+        lo[todo[~moved]] = mid[~moved]
+
+    thresholds = np.where(has, hi, np.inf).reshape(k, d)
+    targets = np.where(has, target, -1).reshape(k, d)
+    edges = tuple(Edge(int(i), int(targets[i, j]), int(j), float(thresholds[i, j]))
+                  for i in range(k) for j in range(d) if targets[i, j] >= 0)
+    no_switch = tuple((int(i), int(j)) for i in range(k) for j in range(d) if targets[i, j] == -1)
+    graph = nx.DiGraph()
+    for i in range(k):
+        graph.add_node(i, state=nodes.points[i], kind=str(nodes.kinds[i]))
+    for e in sorted(edges, key=lambda e: e.threshold):
+        if graph.has_edge(e.source, e.target):
+            graph.edges[e.source, e.target]["alternatives"].append((e.direction, e.threshold))
+        else:
+            graph.add_edge(e.source, e.target, threshold=e.threshold, direction=e.direction,
+                           alternatives=[(e.direction, e.threshold)])
+    observed = () if traj is None or inputs is None else _observed(
+        system, nodes, traj, inputs, directions, baseline, owner)
+    return ExcitableNetwork(nodes.points, nodes, directions, baseline, pulse_steps,
+                            max_amplitude, tol, thresholds, targets, edges, no_switch, graph,
+                            observed)
+
+
+def _nodes(system, attractors, traj, baseline, n_seeds, rng, owner) -> Attractors:
+    if isinstance(attractors, Attractors):
+        return attractors
+    if attractors is not None:
+        pts = check_array(owner, "attractors", attractors, ndim=2)
+        if pts.shape[1] != system.n_state or pts.shape[0] == 0:
+            raise ValueError(f"The 'attractors' parameter of {owner} must have shape "
+                             f"(k, {system.n_state}) with k >= 1; got {pts.shape}.")
+        return find_attractors(system, baseline, pts, transient=0)
+    if traj is None:
+        return find_attractors(system, baseline, n_seeds=n_seeds, rng=rng)
+    # Slow segments of the trajectory, plus a fixed-point search seeded from it.
+    speed = np.abs(np.diff(traj, axis=0)).max(axis=1)
+    slow = traj[1:][speed <= 1e-3 * max(1.0, float(np.abs(traj).max()))]
+    gen = np.random.default_rng(rng)
+    picks = slow[gen.integers(0, slow.shape[0], min(n_seeds, slow.shape[0]))] \
+        if slow.shape[0] else np.empty((0, traj.shape[1]))
+    fps = find_fixed_points(system, baseline, n_seeds=n_seeds, trajectory=traj,
+                            solver=Newton(max_iter=40), rng=gen, n_modes=0)
+    seeds = np.vstack([picks, fps.points[fps.stable]])
+    if seeds.shape[0] == 0:
+        seeds = traj[gen.integers(0, traj.shape[0], min(n_seeds, traj.shape[0]))]
+    return find_attractors(system, baseline, seeds, transient=200)
+
+
+def _observed(system, nodes, traj, inputs, directions, baseline, owner):
+    """For each pulse onset along the trajectory: the attractor before it and where the state
+    settled before the next onset (the nearest attractor within a loose radius)."""
+    u = check_array(owner, "inputs", inputs, ndim=2)
+    if u.shape != (traj.shape[0], system.n_input):
+        raise ValueError(f"The 'inputs' parameter of {owner} must have shape "
+                         f"({traj.shape[0]}, {system.n_input}) to match 'trajectory'; "
+                         f"got {u.shape}.")
+    off = np.abs(u - baseline).max(axis=1) > 0
+    onsets = np.flatnonzero(off & ~np.r_[False, off[:-1]])
+    if onsets.size == 0 or len(nodes) == 0:
+        return ()
+    ends = np.r_[onsets[1:] - 1, traj.shape[0] - 1]
+    before = nearest_attractor(nodes, traj[np.maximum(onsets - 1, 0)])
+    after = nearest_attractor(nodes, traj[ends])
+    out = []
+    for p, b, a in zip(onsets, before, after):
+        pulse = u[p] - baseline
+        amp = float(np.linalg.norm(pulse))
+        unit = pulse / amp
+        cos = directions @ unit / np.maximum(np.linalg.norm(directions, axis=1), 1e-300)
+        j = int(np.argmax(cos))
+        out.append(Transition(int(p), int(b), int(a), j if cos[j] > 1 - 1e-9 else -1,
+                              amp / float(np.linalg.norm(directions[j]))))
+    return tuple(out)
+
+
+def nearest_attractor(nodes: Attractors, states, *, radius: float = 0.25) -> np.ndarray:
+    """Label states by the nearest attractor point or orbit point, if it lies within
+    ``radius`` times the smallest distance between two attractors (-1 otherwise)."""
+    states = np.atleast_2d(states)
+    pts = [orbit for orbit in nodes.orbits]
+    if not pts:
+        return np.full(states.shape[0], -1)
+    dist = np.stack([np.min(np.linalg.norm(states[:, None, :] - o[None], axis=2), axis=1)
+                     for o in pts], axis=1)  # (S, k)
+    centers = nodes.points
+    if centers.shape[0] > 1:
+        gaps = np.linalg.norm(centers[:, None] - centers[None], axis=2)
+        sep = np.min(gaps[np.triu_indices(centers.shape[0], 1)])
+    else:
+        sep = max(1.0, float(np.abs(centers).max()))
+    best = np.argmin(dist, axis=1)
+    return np.where(dist[np.arange(states.shape[0]), best] <= radius * sep, best, -1)

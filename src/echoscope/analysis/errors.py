@@ -1,0 +1,346 @@
+"""The mechanistic interpretation of errors (the seed's slide 9): every error episode of a test
+run attributed to a feature of the excitable network attractor."""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+from typing import NamedTuple
+
+import numpy as np
+
+from .._validation import check_array, check_int, check_interval, param_error
+from ..metrics import ErrorEpisode, FlipFlopScore, flipflop_score
+from ..simulate import simulate
+from ..systems.esn import TrainedESN
+from .attractors import classify_states
+from .ena import ExcitableNetwork, excitable_network, nearest_attractor
+
+__all__ = ["CAUSES", "Explanation", "ErrorExplanation", "explain_errors"]
+
+CAUSES = ("spurious attractor", "missing attractor", "missed transition",
+          "spurious transition", "wrong destination", "unexplained")
+
+
+class Explanation(NamedTuple):
+    """Why one error episode happened.
+
+    ``cause`` is one of ``CAUSES``; ``attractor`` is where the network sat during the episode
+    (-1: on none); ``source`` the attractor before the responsible pulse or switch; ``expected``
+    the attractor of the task state it should have reached (-1: none exists); ``direction``,
+    ``threshold`` and ``amplitude`` describe the pulse and the ENA edge involved (-1 / NaN when
+    not applicable); ``text`` says it in words.
+    """
+
+    episode: ErrorEpisode
+    cause: str
+    text: str
+    attractor: int
+    source: int
+    expected: int
+    direction: int
+    threshold: float
+    amplitude: float
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class ErrorExplanation:
+    """Error episodes of a test run and their causes in the excitable network attractor.
+
+    Attributes
+    ----------
+    score : FlipFlopScore
+        The test run's score, with its ``episodes``.
+    network : ExcitableNetwork
+    outputs : ndarray of shape (n_steps, n_bits)
+        The generated output of the test run.
+    states : ndarray of shape (n_steps, n_state)
+    task_states : ndarray of shape (m, n_bits)
+        The task's memory states (the sign patterns of the targets).
+    decoded : ndarray of int, shape (k,)
+        The task state each attractor's output decodes to; -1 when some output has magnitude
+        below ``decode_margin`` (it decodes to no task state).
+    spurious : ndarray of int
+        Attractors that decode to no task state, or that are a second attractor of a task state
+        (all but the one with the largest output margin).
+    missing : ndarray of int
+        Task states with no attractor.
+    explanations : tuple of Explanation
+        One per episode, in the order of ``score.episodes``.
+    """
+
+    score: FlipFlopScore
+    network: ExcitableNetwork
+    outputs: np.ndarray
+    states: np.ndarray
+    task_states: np.ndarray
+    decoded: np.ndarray
+    spurious: np.ndarray
+    missing: np.ndarray
+    explanations: tuple
+
+    def counts(self) -> dict:
+        """Number of episodes per cause."""
+        return {c: sum(1 for e in self.explanations if e.cause == c) for c in CAUSES}
+
+    def summary(self) -> dict:
+        return {
+            "n_attractors": int(self.network.attractors.shape[0]),
+            "n_task_states": int(self.task_states.shape[0]),
+            "decoded": self.decoded.tolist(),
+            "spurious_attractors": self.spurious.tolist(),
+            "missing_task_states": [self.task_states[i].tolist() for i in self.missing],
+            "episodes_by_cause": self.counts(),
+            "explanations": [dict(start=e.episode.start, end=e.episode.end, bit=e.episode.bit,
+                                  cause=e.cause, text=e.text) for e in self.explanations],
+        }
+
+
+def explain_errors(
+    trained: TrainedESN,
+    inputs,
+    targets,
+    network: ExcitableNetwork | None = None,
+    *,
+    settle: int = 5,
+    decode_margin: float = 0.5,
+    x0=None,
+    rng=None,
+    **ena_options,
+) -> ErrorExplanation:
+    """Attribute every error episode of a flip-flop test run to a cause in the ENA.
+
+    The network runs in closed loop on ``inputs``; its error episodes are those of
+    ``flipflop_score``. The attractors of the excitable network (computed from the run's
+    trajectory when ``network`` is not given) are decoded through the readout: an attractor
+    whose outputs all exceed ``decode_margin`` in magnitude decodes to their sign pattern.
+    Each episode then gets the first cause that applies:
+
+    1. *spurious attractor*: during the episode the network sits on an attractor that decodes
+       to no task state, or to a task state that is already someone else's;
+    2. *missing attractor*: the task state the target asks for has no attractor;
+    3. *missed transition*: the pulse that should have switched the network left it where it
+       was; the ENA edge from there along the pulse is above the pulse amplitude (or absent);
+    4. *wrong destination*: the pulse switched it, but to another attractor than the task's;
+    5. *spurious transition*: the network switched without a pulse on that bit (a pulse on
+       another channel, or its own dynamics) across an edge whose threshold was crossed;
+    6. *unexplained*: none of these (the episode is reported as such).
+
+    Parameters
+    ----------
+    trained : TrainedESN
+    inputs, targets : array_like of shape (n_steps, n_bits)
+    network : ExcitableNetwork, optional
+    settle : int, default 5
+        Settling window after each pulse, as in ``flipflop_score``.
+    decode_margin : float in (0, 1), default 0.5
+    x0 : array_like of shape (n_state,), optional
+    rng : None, int, SeedSequence or Generator
+        For the ENA's fixed-point seeds.
+    **ena_options
+        Passed to ``excitable_network`` (``max_amplitude``, ``tol``, ...).
+
+    Returns
+    -------
+    ErrorExplanation
+    """
+    owner = "explain_errors"
+    if not isinstance(trained, TrainedESN):
+        raise param_error(owner, "trained", "a TrainedESN", trained, kind=TypeError)
+    targets = check_array(owner, "targets", targets, ndim=2)
+    inputs = check_array(owner, "inputs", inputs, shape=targets.shape)
+    if targets.shape[1] != trained.n_output or inputs.shape[1] != trained.esn.n_input:
+        raise ValueError(
+            f"{owner}: 'inputs' and 'targets' must have {trained.esn.n_input} and "
+            f"{trained.n_output} channels; got {inputs.shape[1]} and {targets.shape[1]}."
+        )
+    settle = check_int(owner, "settle", settle, low=0)
+    decode_margin = check_interval(owner, "decode_margin", decode_margin, 0.0, 1.0,
+                                   closed="neither")
+    if network is not None and not isinstance(network, ExcitableNetwork):
+        raise param_error(owner, "network", "an ExcitableNetwork or None", network,
+                          kind=TypeError)
+
+    system = trained.closed_loop()
+    states, outputs = trained.run(inputs, x0)
+    score = flipflop_score(outputs, targets, inputs, settle=settle)
+    if network is None:
+        ena_options.setdefault("max_amplitude", 2.0 * max(1.0, float(np.abs(inputs).max())))
+        network = excitable_network(system, trajectory=states, inputs=inputs, rng=rng,
+                                    **ena_options)
+
+    # Decode the attractors through the readout.
+    signs = np.sign(targets[np.all(targets != 0, axis=1)])
+    task_states = np.unique(signs, axis=0) if signs.size else np.array(
+        list(itertools.product([-1.0, 1.0], repeat=targets.shape[1])))
+    z = trained.output(network.attractors) if len(network.attractors) else \
+        np.zeros((0, targets.shape[1]))
+    margin = np.abs(z).min(axis=1) if z.size else np.zeros(0)
+    decoded = np.full(z.shape[0], -1)
+    for i in np.flatnonzero(margin >= decode_margin):
+        hit = np.flatnonzero(np.all(task_states == np.sign(z[i]), axis=1))
+        decoded[i] = hit[0] if hit.size else -1
+    owner_of = {}
+    for i in np.argsort(-margin, kind="stable"):
+        if decoded[i] >= 0 and decoded[i] not in owner_of:
+            owner_of[int(decoded[i])] = int(i)
+    spurious = np.array([i for i in range(z.shape[0])
+                         if decoded[i] < 0 or owner_of.get(int(decoded[i])) != i], dtype=int)
+    missing = np.array([s for s in range(task_states.shape[0]) if s not in owner_of], dtype=int)
+
+    labels = _sitting(network.nodes, states)
+    context = _Context(system, network, labels, inputs, targets, task_states, decoded, owner_of,
+                       set(spurious.tolist()))
+    explanations = tuple(context.explain(ep) for ep in score.episodes)
+    return ErrorExplanation(score, network, outputs, states, task_states, decoded, spurious,
+                            missing, explanations)
+
+
+def _state_name(pattern) -> str:
+    return "(" + ", ".join("+" if v > 0 else "-" for v in pattern) + ")"
+
+
+def _sitting(nodes, states) -> np.ndarray:
+    """The attractor the network sits on at each step: near it and barely moving (-1 when in
+    transit between attractors)."""
+    near = nearest_attractor(nodes, states)
+    if len(nodes) > 1:
+        gaps = np.linalg.norm(nodes.points[:, None] - nodes.points[None], axis=2)
+        sep = float(np.min(gaps[np.triu_indices(len(nodes), 1)]))
+    else:
+        sep = 1.0
+    speed = np.r_[np.inf, np.linalg.norm(np.diff(states, axis=0), axis=1)]
+    return np.where(speed <= 0.02 * sep, near, -1)
+
+
+class _Context:
+    """What the explanation of an episode needs, with the fates of input events cached."""
+
+    def __init__(self, system, net, labels, inputs, targets, task_states, decoded, owner_of,
+                 spurious):
+        self.system, self.net, self.labels = system, net, labels
+        self.inputs, self.targets = inputs, targets
+        self.task_states, self.decoded = task_states, decoded
+        self.owner_of, self.spurious = owner_of, spurious
+        off = np.abs(inputs - net.baseline).max(axis=1) > 0
+        self.onsets = np.flatnonzero(off & ~np.r_[False, off[:-1]])
+        self._fates = {}
+
+    def source(self, step) -> int:
+        """The attractor the network sat on last before ``step``."""
+        before = self.labels[:step][::-1]
+        sat = before[before >= 0]
+        return int(sat[0]) if sat.size else -1
+
+    def fate(self, step, source) -> int:
+        """Where the ENA says the input event at ``step`` leads from attractor ``source``."""
+        key = (step, source)
+        if key not in self._fates:
+            end = step + 1
+            while end < self.inputs.shape[0] and np.array_equal(self.inputs[end],
+                                                                 self.inputs[step]):
+                end += 1
+            x = simulate(self.system, self.inputs[step:end], self.net.attractors[source],
+                         record="final")
+            self._fates[key] = int(classify_states(self.system, x[None], self.net.nodes,
+                                                   u=self.net.baseline)[0])
+        return self._fates[key]
+
+    def bit_sign(self, attractor, bit) -> float:
+        d = self.decoded[attractor] if attractor >= 0 else -1
+        return self.task_states[d, bit] if d >= 0 else np.nan
+
+    def relevant_event(self, ep, max_back: int = 50):
+        """The last event before the episode that asked bit ``ep.bit`` to flip, or that changed
+        it: (step, source, fate, flip)."""
+        for step in self.onsets[self.onsets <= ep.start][::-1][:max_back]:
+            step = int(step)
+            source = self.source(step)
+            if source < 0:
+                return step, -1, -2, False
+            fate = self.fate(step, source)
+            flip = step > 0 and self.targets[step, ep.bit] != self.targets[step - 1, ep.bit]
+            before, after = self.bit_sign(source, ep.bit), self.bit_sign(fate, ep.bit)
+            if flip or fate < 0 or not before == after:
+                return step, source, fate, flip
+        return None
+
+    def explain(self, ep) -> Explanation:
+        head = f"bit {ep.bit} wrong from step {ep.start} to {ep.end}"
+        during = self.labels[ep.start:ep.end]
+        sat = int(np.bincount(during[during >= 0]).argmax()) if np.any(during >= 0) else -1
+        want = np.sign(self.targets[ep.start])
+        want_state = np.flatnonzero(np.all(self.task_states == want, axis=1))
+        expected = self.owner_of.get(int(want_state[0]), -1) if want_state.size else -1
+        na = (-1, np.nan, np.nan)
+        if sat >= 0 and sat in self.spurious:
+            what = "decodes to no task state" if self.decoded[sat] < 0 else \
+                "is a second attractor of task state " \
+                f"{_state_name(self.task_states[self.decoded[sat]])}"
+            return Explanation(ep, "spurious attractor",
+                               f"{head}: the network sat in attractor {sat}, which {what}.",
+                               sat, -1, expected, *na)
+        if expected < 0:
+            return Explanation(ep, "missing attractor",
+                               f"{head}: the target {_state_name(want)} has no attractor in the "
+                               "network.", sat, -1, -1, *na)
+        event = self.relevant_event(ep)
+        if event is None or event[1] < 0:
+            return Explanation(ep, "unexplained",
+                               f"{head}: no input event with the network on an attractor "
+                               "accounts for it.", sat, -1, expected, *na)
+        step, source, fate, flip = event
+        net = self.net
+        pulse = self.inputs[step] - net.baseline
+        bits = np.flatnonzero(pulse)
+        on_bit = pulse[ep.bit] != 0
+        j = _bit_direction(net, ep.bit, pulse[ep.bit]) if on_bit else _closest(net, pulse)
+        amp = float(abs(pulse[ep.bit])) if on_bit else float(np.abs(pulse).max())
+        edge = net.edge(source, j) if j >= 0 else None
+        threshold = edge.threshold if edge is not None else np.inf
+        state_at = np.sign(self.targets[step])
+        hit = np.flatnonzero(np.all(self.task_states == state_at, axis=1))
+        expected_then = self.owner_of.get(int(hit[0]), -1) if hit.size else -1
+        what = f"the pulse at step {step} on bit{'s' if bits.size > 1 else ''} " \
+               f"{', '.join(str(b) for b in bits)} (amplitude {amp:.3g})"
+        if flip and fate == source:
+            why = f"the edge along direction {j} needs {threshold:.3g}" if edge is not None \
+                else f"no pulse along direction {j} up to {net.max_amplitude:g} leaves it"
+            return Explanation(ep, "missed transition",
+                               f"{head}: {what} should have moved the network from attractor "
+                               f"{source} to {expected_then}, but {why}.", sat, source,
+                               expected_then, j, threshold, amp)
+        if fate >= 0 and fate != expected_then:
+            cause = "wrong destination" if flip else "spurious transition"
+            verb = "sends" if flip else f"should have left bit {ep.bit} alone, but sends"
+            return Explanation(ep, cause,
+                               f"{head}: {what} {verb} the network from attractor {source} to "
+                               f"{fate} instead of {expected_then} (threshold along direction "
+                               f"{j}: {threshold:.3g}).", sat, source, expected_then, j,
+                               threshold, amp)
+        if fate < 0:
+            return Explanation(ep, "unexplained",
+                               f"{head}: from attractor {source}, {what} leads to no known "
+                               "attractor (a transient longer than the settling checks, or an "
+                               "attractor the search missed).", sat, source, expected_then, j,
+                               threshold, amp)
+        return Explanation(ep, "unexplained",
+                           f"{head}: from attractor {source}, {what} leads to attractor {fate} "
+                           "as the task asks; the network was not on that attractor when the "
+                           "pulse came (the previous transition had not settled).", sat, source,
+                           expected_then, j, threshold, amp)
+
+
+def _bit_direction(net, bit, value) -> int:
+    """The probed direction that is the unit pulse on ``bit`` with the sign of ``value``."""
+    unit = np.zeros(net.directions.shape[1])
+    unit[bit] = np.sign(value)
+    hits = np.flatnonzero(np.all(np.isclose(net.directions / np.linalg.norm(
+        net.directions, axis=1, keepdims=True), unit), axis=1))
+    return int(hits[0]) if hits.size else -1
+
+
+def _closest(net, pulse) -> int:
+    cos = net.directions @ pulse / np.maximum(np.linalg.norm(net.directions, axis=1) *
+                                             np.linalg.norm(pulse), 1e-300)
+    return int(np.argmax(cos))

@@ -511,3 +511,27 @@ def test_wrong_dtype(saved, tmp_path):
     bad = replace_array(saved, tmp_path / "bad.echoscope", "esn.bias", np.zeros(50, np.int64))
     with pytest.raises(FileFormatError, match="'esn.bias' has dtype int64; expected float64"):
         load(bad)
+
+
+def test_results_round_trip_and_kind_checks(tmp_path):
+    from echoscope.io import load_results, save_results
+
+    arrays = {"points": np.arange(6.0).reshape(2, 3), "stable": np.array([True, False]),
+              "eigenvalues": np.array([0.5 + 1j, 2.0]), "status": np.array(["ok", "stalled"]),
+              "n_unstable": np.array([0, 1])}
+    path = tmp_path / "fp.npz"
+    save_results(path, arrays, metadata={"u": [0.0]})
+    back, meta = load_results(path)
+    assert meta == {"u": [0.0]}
+    for name, arr in arrays.items():
+        assert back[name].dtype == arr.dtype and np.array_equal(back[name], arr)
+    with pytest.raises(FileExistsError, match="overwrite=True"):
+        save_results(path, arrays)
+    with pytest.raises(FileFormatError, match="holds analysis results, not a network"):
+        load(path)
+    model = tmp_path / "model.npz"
+    save(echoscope.random_esn(5, 1, rng=0), model)
+    with pytest.raises(FileFormatError, match="holds a ESN, not analysis results"):
+        load_results(model)
+    with pytest.raises(TypeError, match=r"'arrays\['bad'\]' parameter of save_results must be"):
+        save_results(tmp_path / "x.npz", {"bad": np.array([object()])})

@@ -17,6 +17,7 @@ from .analysis import (
     explain_errors,
     find_attractors,
     find_fixed_points,
+    saddle_connections,
     seed_states,
 )
 from .io import FORMAT_VERSION, load, read_metadata, save
@@ -75,6 +76,7 @@ __all__ = [
     "random_esn",
     "read_metadata",
     "save",
+    "saddle_connections",
     "seed_states",
     "simulate",
     "spectral_radius",

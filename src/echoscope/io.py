@@ -71,14 +71,14 @@ from ._validation import FileFormatError, param_error
 from .systems.activations import ACTIVATIONS, OUTPUT_ACTIVATIONS, Activation
 from .systems.esn import ESN, Readout, TrainedESN, _frozen, _remember_radius, spectral_radius
 
-__all__ = ["FORMAT_VERSION", "save", "load", "read_metadata"]
+__all__ = ["FORMAT_VERSION", "save", "load", "read_metadata", "save_results", "load_results"]
 
 FORMAT_VERSION = 1
 """The newest file format version this echoscope writes and reads."""
 
 _FORMAT = "echoscope"
 _HEADER = "echoscope.json"
-_KINDS = ("ESN", "Readout", "TrainedESN")
+_KINDS = ("ESN", "Readout", "TrainedESN", "Results")
 _DATE = (1980, 1, 1, 0, 0, 0)
 _READ_ERRORS = (zipfile.BadZipFile, zlib.error, EOFError, ValueError, OSError)
 
@@ -141,12 +141,16 @@ def save(obj, path, *, overwrite: bool = False, metadata: dict | None = None) ->
     else:
         header["esn"] = _esn_header(obj.esn, arrays, "obj.esn")
         header["readout"] = _readout_header(obj.readout, arrays, "obj.readout")
+    _write(path, folder, header, arrays, overwrite)
+
+
+def _write(path: str, folder: str, header: dict, arrays: dict, overwrite: bool) -> None:
+    """Write the archive to a temporary file next to ``path`` and move it into place."""
     header["arrays"] = [
         {"name": name, "shape": list(arr.shape), "dtype": arr.dtype.str, "sha256": _digest(arr)}
         for name, arr in arrays.items()
     ]
     text = json.dumps(header, indent=2, allow_nan=False) + "\n"
-
     tmp = _create_temporary(folder, os.path.basename(path))
     try:
         with open(tmp, "wb") as file:
@@ -162,6 +166,53 @@ def save(obj, path, *, overwrite: bool = False, metadata: dict | None = None) ->
         if os.path.lexists(tmp):
             os.unlink(tmp)
         raise
+
+
+def save_results(path, arrays: dict, *, metadata: dict | None = None,
+                 overwrite: bool = False) -> None:
+    """Save named arrays of an analysis (fixed points, an ENA, ...) to an echoscope file.
+
+    The file has the format of ``save`` with kind ``"Results"``: one ``.npy`` entry per array
+    (numbers, booleans or fixed-width strings; never objects) and the user's ``metadata`` in
+    the JSON header. Read it back with ``load_results``.
+    """
+    owner = "save_results"
+    path = _check_path(owner, path)
+    metadata = _check_metadata(owner, metadata)
+    if not isinstance(arrays, dict) or not all(isinstance(k, str) for k in arrays):
+        raise param_error(owner, "arrays", "a dict of named arrays", arrays, kind=TypeError)
+    clean = {}
+    for name, value in arrays.items():
+        arr = np.ascontiguousarray(value)
+        if arr.dtype.kind not in "biufcU":
+            raise param_error(owner, f"arrays[{name!r}]", "an array of numbers, booleans or "
+                              "strings", arr, kind=TypeError)
+        clean[name] = arr
+    folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder):
+        raise param_error(owner, "path", "a file in an existing directory", path,
+                          kind=FileNotFoundError)
+    if os.path.lexists(path) and not overwrite:
+        raise _exists_error(path)
+    from . import __version__
+
+    header = {"format": _FORMAT, "format_version": FORMAT_VERSION, "kind": "Results",
+              "echoscope_version": __version__, "metadata": metadata}
+    _write(path, folder, header, clean, overwrite)
+
+
+def load_results(path) -> tuple[dict, dict]:
+    """The arrays and the metadata of a file written by ``save_results``, checksums checked."""
+    path = _check_path("load_results", path)
+    src = f"load_results: {path!r}"
+    with _open(path, "load_results") as archive:
+        header = _read_header(archive, src)
+        if header["kind"] != "Results":
+            raise FileFormatError(f"{src} holds a {header['kind']}, not analysis results; "
+                                  "use echoscope.load.")
+        reader = _ArrayReader(archive, header, src)
+        arrays = {name: reader.read(name, kind=None) for name in reader.entries}
+    return arrays, header["metadata"]
 
 
 def _esn_header(esn: ESN, arrays: dict, where: str) -> dict:
@@ -312,6 +363,9 @@ def load(path):
         header = _read_header(archive, src)
         reader = _ArrayReader(archive, header, src)
         kind = header["kind"]
+        if kind == "Results":
+            raise FileFormatError(f"{src} holds analysis results, not a network; use "
+                                  "echoscope.io.load_results.")
         esn = _build_esn(header, reader, src) if kind in ("ESN", "TrainedESN") else None
         readout = _build_readout(header, reader, src) if kind in ("Readout", "TrainedESN") \
             else None
@@ -399,8 +453,8 @@ def _read_header(archive: zipfile.ZipFile, src: str) -> dict:
     _field(header, "echoscope_version", str, src)
     _field(header, "metadata", dict, src)
     _field(header, "arrays", list, src)
-    for section in (("esn",) if kind == "ESN" else ("readout",) if kind == "Readout"
-                    else ("esn", "readout")):
+    sections = {"ESN": ("esn",), "Readout": ("readout",), "TrainedESN": ("esn", "readout")}
+    for section in sections.get(kind, ()):
         _field(header, section, dict, src)
     return header
 
@@ -462,6 +516,11 @@ class _ArrayReader:
         if _digest(arr) != entry["sha256"]:
             raise FileFormatError(f"{src} is corrupted: the array {name!r} does not "
                                   "match its SHA-256 checksum.")
+        if kind is None:  # analysis results: any plain dtype, as stored
+            if arr.dtype.kind not in "biufcU":
+                raise FileFormatError(f"{src} is corrupted: the array {name!r} has dtype "
+                                      f"{arr.dtype}.")
+            return arr
         ok = arr.dtype.kind == "f" and arr.dtype.itemsize == 8 if kind == "f" \
             else arr.dtype.kind in "iu"
         if not ok:

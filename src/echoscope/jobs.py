@@ -8,12 +8,23 @@ import time
 import numpy as np
 
 from ._validation import as_rng, check_int, check_interval, param_error
+from .analysis.attractors import SaddleConnections, saddle_connections
+from .analysis.ena import ExcitableNetwork
+from .analysis.errors import ErrorExplanation, explain_errors
+from .analysis.fixed_points import FixedPoints, find_fixed_points, seed_states
 from .metrics import FlipFlopScore, flipflop_score, nrmse
 from .systems.esn import TrainedESN, random_esn
 from .tasks.flipflop import flipflop
 from .training.ridge import train_ridge
 
-__all__ = ["FlipFlopConfig", "FlipFlopResult", "flipflop_job"]
+__all__ = [
+    "FlipFlopAnalysis",
+    "FlipFlopConfig",
+    "FlipFlopResult",
+    "analyse_flipflop",
+    "ena_summary",
+    "flipflop_job",
+]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -142,3 +153,90 @@ def flipflop_job(config: FlipFlopConfig | None = None, *, rng=None,
     seconds["test"] = time.perf_counter() - clock
     return FlipFlopResult(c, trained, inputs, targets, outputs, score,
                           float(nrmse(outputs, targets)), seconds)
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class FlipFlopAnalysis:
+    """The black box opened: fixed points, saddle connections, the ENA and the explained errors
+    of a trained flip-flop network."""
+
+    fixed_points: FixedPoints
+    connections: SaddleConnections
+    explanation: ErrorExplanation
+    seconds: dict
+
+    @property
+    def network(self) -> ExcitableNetwork:
+        return self.explanation.network
+
+    def summary(self, pulse_amplitude: float = 1.0) -> dict:
+        """JSON-ready: counts of points, the ENA's nodes and edges, the causes of errors."""
+        fps, net, ex = self.fixed_points, self.network, self.explanation
+        return {
+            "fixed_points": fps.summary(),
+            "saddle_connections": [list(p) for p in self.connections.pairs()],
+            "ena": ena_summary(net, ex.task_states, ex.decoded, pulse_amplitude),
+            "errors": ex.summary(),
+            "seconds": {k: round(v, 3) for k, v in self.seconds.items()},
+        }
+
+
+def ena_summary(net: ExcitableNetwork, task_states=None, decoded=None,
+                pulse_amplitude: float | None = None) -> dict:
+    """JSON-ready description of an excitable network attractor."""
+    nodes = []
+    for i in range(net.attractors.shape[0]):
+        node = {"index": i, "kind": str(net.nodes.kinds[i]), "period": int(net.nodes.periods[i])}
+        if decoded is not None:
+            d = int(decoded[i])
+            node["task_state"] = None if d < 0 else [int(v) for v in task_states[d]]
+        nodes.append(node)
+    edges = []
+    for e in net.edges:
+        edge = {"source": e.source, "target": e.target, "direction": e.direction,
+                "direction_vector": net.directions[e.direction].tolist(),
+                "threshold": e.threshold}
+        if pulse_amplitude is not None:
+            edge["below_pulse_amplitude"] = bool(e.threshold <= pulse_amplitude)
+        edges.append(edge)
+    observed = {}
+    for t in net.observed:
+        key = f"{t.source}->{t.target}"
+        observed[key] = observed.get(key, 0) + 1
+    return {"nodes": nodes, "edges": edges,
+            "no_switch": [{"source": s, "direction": d} for s, d in net.no_switch],
+            "max_amplitude": net.max_amplitude, "pulse_steps": net.pulse_steps,
+            "observed_transitions": observed}
+
+
+def analyse_flipflop(result: FlipFlopResult, *, n_seeds: int = 512, rng=None,
+                     progress=None) -> FlipFlopAnalysis:
+    """Fixed points (seeded uniformly in [-1, 1]^n and along the test trajectory), saddle
+    connections, the ENA of the closed loop at zero input, and the explanation of every error
+    episode of the test run.
+
+    ``progress(stage, done, total)`` is called with the stages 'fixed points', 'ena'.
+    """
+    n_seeds = check_int("analyse_flipflop", "n_seeds", n_seeds, low=2)
+    fp_rng, ena_rng = as_rng("analyse_flipflop", rng).spawn(2)
+    trained = result.trained
+    loop = trained.closed_loop()
+    clock = time.perf_counter()
+    states, _ = trained.run(result.inputs)
+    seeds = np.vstack([seed_states(loop, n_seeds - n_seeds // 4, rng=fp_rng),
+                       seed_states(loop, n_seeds // 4, trajectory=states, rng=fp_rng)])
+    fps = find_fixed_points(
+        loop, None, seeds,
+        progress=None if progress is None else (lambda d, t: progress("fixed points", d, t)))
+    connections = saddle_connections(loop, fps)
+    seconds = {"fixed_points": time.perf_counter() - clock}
+    clock = time.perf_counter()
+    if progress is not None:
+        progress("ena", 0, 1)
+    explanation = explain_errors(trained, result.inputs, result.targets,
+                                 settle=result.config.settle, rng=ena_rng,
+                                 max_amplitude=2.0 * result.config.pulse_amplitude)
+    if progress is not None:
+        progress("ena", 1, 1)
+    seconds["ena_and_errors"] = time.perf_counter() - clock
+    return FlipFlopAnalysis(fps, connections, explanation, seconds)

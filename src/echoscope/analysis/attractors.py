@@ -12,7 +12,14 @@ from ..simulate import Window, simulate
 from ..systems.base import DrivenMap
 from .fixed_points import FixedPoints, Newton, find_fixed_points, seed_states
 
-__all__ = ["Attractors", "find_attractors", "classify_states", "attractors_from_fixed_points"]
+__all__ = [
+    "Attractors",
+    "SaddleConnections",
+    "attractors_from_fixed_points",
+    "classify_states",
+    "find_attractors",
+    "saddle_connections",
+]
 
 KINDS = ("fixed", "periodic", "aperiodic")
 
@@ -293,3 +300,71 @@ def _match(tail: np.ndarray, attractors: Attractors, tol: float) -> np.ndarray:
             hit &= moved <= tol * scale
         labels[hit], best[hit] = j, dist[hit]
     return labels
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class SaddleConnections:
+    """Where the two branches of the unstable manifold of each index-1 saddle go.
+
+    Attributes
+    ----------
+    saddles : ndarray of int, shape (s,)
+        Rows of the ``FixedPoints`` result that are index-1 saddles.
+    targets : ndarray of int, shape (s, 2)
+        The attractor reached from x* + eps v and from x* - eps v (v the unstable eigenvector);
+        -1 when the branch settles on none of ``attractors`` within the run.
+    attractors : Attractors
+    eps : float
+    """
+
+    saddles: np.ndarray
+    targets: np.ndarray
+    attractors: Attractors
+    eps: float
+
+    def pairs(self) -> list[tuple[int, int, int]]:
+        """(saddle, attractor, attractor) for each saddle whose branches reach two attractors."""
+        return [(int(s), int(a), int(b)) for s, (a, b) in zip(self.saddles, self.targets)
+                if a >= 0 and b >= 0]
+
+
+def saddle_connections(system: DrivenMap, fixed_points: FixedPoints,
+                       attractors: Attractors | None = None, *, eps: float = 1e-4,
+                       max_steps: int = 20000) -> SaddleConnections:
+    """Follow both branches of the unstable manifold of every index-1 saddle.
+
+    From each saddle x*, the states x* +/- eps max(1, ||x*||_inf) v (v its unstable direction)
+    are iterated at the fixed points' input until they settle on an attractor (by default the
+    stable fixed points of ``fixed_points``): the attractors a saddle separates are the edges of
+    the transition graph.
+
+    Examples
+    --------
+    Between the two stable points of x -> tanh(2 x) sits the saddle 0, whose branches reach both.
+
+    >>> import numpy as np
+    >>> from echoscope import ESN, find_fixed_points, saddle_connections
+    >>> unit = ESN(2.0 * np.eye(1), np.zeros((1, 1)))
+    >>> fps = find_fixed_points(unit, n_seeds=50, rng=0)
+    >>> saddle_connections(unit, fps).pairs()
+    [(2, 1, 0)]
+    """
+    owner = "saddle_connections"
+    if not isinstance(fixed_points, FixedPoints):
+        raise param_error(owner, "fixed_points", "a FixedPoints result", fixed_points,
+                          kind=TypeError)
+    eps = check_interval(owner, "eps", eps, 0.0, None, closed="neither")
+    if attractors is None:
+        attractors = attractors_from_fixed_points(fixed_points)
+    saddles = np.flatnonzero((fixed_points.n_unstable == 1) & fixed_points.is_fixed)
+    targets = np.full((saddles.size, 2), -1)
+    if saddles.size and len(attractors):
+        starts = []
+        for s in saddles:
+            v = fixed_points.unstable_directions(int(s))[:, 0]
+            step = eps * max(1.0, float(np.abs(fixed_points.points[s]).max()))
+            starts += [fixed_points.points[s] + step * v, fixed_points.points[s] - step * v]
+        labels = classify_states(system, np.array(starts), attractors, u=fixed_points.u,
+                                 n_steps=200, max_steps=max_steps)
+        targets = labels.reshape(-1, 2)
+    return SaddleConnections(saddles, targets, attractors, eps)

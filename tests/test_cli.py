@@ -25,6 +25,24 @@ def test_flipflop_main_job_on_defaults(tmp_path, capsys):
     trained = es.load(out / "model.npz")
     assert isinstance(trained, es.TrainedESN) and trained.esn.w_fb is not None
     assert es.read_metadata(out / "model.npz")["metadata"]["task"] == "flipflop"
+    # The black box opened: one attractor per corner, each bit flip crossed by the pulses.
+    analysis = json.loads((out / "analysis.json").read_text())
+    assert analysis["fixed_points"]["stable"] == 8
+    assert analysis["fixed_points"]["saddles"]["1"] == 12
+    nodes = analysis["ena"]["nodes"]
+    assert sorted(tuple(n["task_state"]) for n in nodes) == sorted(
+        {(a, b, c) for a in (-1, 1) for b in (-1, 1) for c in (-1, 1)})
+    flips = [e for e in analysis["ena"]["edges"]
+             if sum(x != y for x, y in zip(nodes[e["source"]]["task_state"],
+                                           nodes[e["target"]]["task_state"])) == 1
+             and e["threshold"] < 1.0]
+    assert len(flips) >= 24  # every bit of every corner
+    assert "fixed points: 8 stable (the task needs 8)" in printed
+    for name in ("fixed_points.npz", "fixed_points.png", "ena.png"):
+        assert (out / name).stat().st_size > 1000
+    arrays, meta = es.io.load_results(out / "fixed_points.npz")
+    assert arrays["points"].shape == (len(arrays["residual"]), 200)
+    assert meta["kind"] == "FixedPoints" and arrays["residual"].max() < 1e-10
 
 
 def test_seed_reproduces_bit_for_bit(tmp_path):
@@ -32,7 +50,8 @@ def test_seed_reproduces_bit_for_bit(tmp_path):
     for name in ("a", "b", "c"):
         seed = "3" if name != "c" else "4"
         main(["flipflop", "--out", str(tmp_path / name), "--seed", seed, "--quiet",
-              "--n-state", "60", "--train-steps", "3000", "--test-steps", "2000"])
+              "--n-state", "60", "--train-steps", "3000", "--test-steps", "2000",
+              "--n-seeds", "64"])
         runs.append(es.load(tmp_path / name / "model.npz"))
     a, b, c = runs
     assert np.array_equal(a.readout.w_out, b.readout.w_out)
@@ -46,7 +65,7 @@ def test_seed_reproduces_bit_for_bit(tmp_path):
 
 def test_refuses_to_overwrite_results(tmp_path):
     args = ["flipflop", "--out", str(tmp_path), "--quiet", "--n-state", "30",
-            "--train-steps", "1000", "--test-steps", "500"]
+            "--train-steps", "1000", "--test-steps", "500", "--no-analysis"]
     main(args)
     before = (tmp_path / "model.npz").read_bytes()
     with pytest.raises(SystemExit, match="already holds model.npz.*--overwrite"):
@@ -64,18 +83,55 @@ def test_bad_option_gives_a_clear_error(tmp_path):
         main(["flipflop", "--out", str(tmp_path), "--pulse-prob", "2", "--quiet"])
 
 
-@pytest.mark.parametrize("argv", [["--help"], ["flipflop", "--help"]])
+def test_failing_network_errors_are_explained(tmp_path, capsys):
+    out = tmp_path / "bad"
+    main(["flipflop", "--out", str(out), "--quiet", "--n-state", "20", "--noise", "0",
+          "--spectral-radius", "0.9", "--test-steps", "3000", "--n-seeds", "256"])
+    printed = capsys.readouterr().out
+    analysis = json.loads((out / "analysis.json").read_text())
+    causes = analysis["errors"]["episodes_by_cause"]
+    assert causes["missed transition"] > sum(causes.values()) / 2
+    assert "error episodes by cause: missed transition" in printed
+    assert "above the pulse amplitude" in printed
+    assert (out / "explained_errors.png").stat().st_size > 1000
+
+
+def test_fixed_points_and_ena_commands_on_a_saved_model(tmp_path, capsys):
+    main(["flipflop", "--out", str(tmp_path / "ff"), "--quiet", "--n-state", "60",
+          "--train-steps", "3000", "--test-steps", "1000", "--no-analysis"])
+    model = str(tmp_path / "ff" / "model.npz")
+    main(["fixed-points", model, "--out", str(tmp_path / "fp"), "--n-seeds", "256", "--quiet"])
+    doc = json.loads((tmp_path / "fp" / "fixed_points.json").read_text())
+    assert doc["summary"]["stable"] == 8 and doc["u"] == [0.0, 0.0, 0.0]
+    stable_outputs = [p["output"] for p in doc["points"] if p["stable"]]
+    assert all(min(abs(v) for v in z) > 0.5 for z in stable_outputs)
+    assert "fixed points: 8 stable" in capsys.readouterr().out
+    main(["ena", model, "--out", str(tmp_path / "ena"), "--n-seeds", "128", "--tol", "0.01"])
+    doc = json.loads((tmp_path / "ena" / "ena.json").read_text())
+    assert len(doc["nodes"]) == 8 and len(doc["edges"]) >= 24
+    assert "excitable network: 8 attractors" in capsys.readouterr().out
+    assert (tmp_path / "ena" / "ena.png").exists()
+    with pytest.raises(SystemExit, match="already holds ena.npz"):
+        main(["ena", model, "--out", str(tmp_path / "ena")])
+    with pytest.raises(SystemExit, match="--input needs 3 values; got 1"):
+        main(["ena", model, "--out", str(tmp_path / "e2"), "--input", "0.5"])
+    with pytest.raises(SystemExit, match=r"The 'path' parameter of load must be an existing "):
+        main(["fixed-points", str(tmp_path / "missing.npz"), "--out", str(tmp_path / "x")])
+
+
+@pytest.mark.parametrize("argv", [["--help"], ["flipflop", "--help"], ["fixed-points", "--help"],
+                                  ["ena", "--help"]])
 def test_help(argv):
     done = subprocess.run([sys.executable, "-m", "echoscope.cli", *argv], capture_output=True,
                           text=True, check=True)
     assert "usage: echoscope" in done.stdout
-    assert ("--seed" in done.stdout) == (argv[0] == "flipflop")
+    assert ("--seed" in done.stdout) == (argv[0] != "--help")
 
 
 def test_console_script_shows_progress(tmp_path):
     done = subprocess.run(
         [sys.executable, "-c", "import sys; from echoscope.cli import main; sys.exit(main())",
          "flipflop", "--out", str(tmp_path), "--n-state", "30", "--train-steps", "1000",
-         "--test-steps", "500"], capture_output=True, text=True, check=True)
+         "--test-steps", "500", "--no-analysis"], capture_output=True, text=True, check=True)
     assert "train" in done.stderr and "100%" in done.stderr
     assert "wrote" in done.stdout

@@ -1,11 +1,26 @@
 """Figures are built from results without pyplot and mark what they are given."""
 
+import dataclasses
+import types
+
 import numpy as np
 import pytest
-from matplotlib.patches import Polygon, Rectangle
+from matplotlib.collections import PathCollection
+from matplotlib.colors import to_hex
+from matplotlib.figure import Figure
+from matplotlib.patches import FancyArrowPatch, Polygon, Rectangle
 
+import echoscope as es
+from echoscope.analysis.errors import CAUSES
+from echoscope.jobs import FlipFlopConfig, flipflop_job
 from echoscope.metrics import ErrorEpisode
-from echoscope.plotting import plot_outputs
+from echoscope.plotting import (
+    CAUSE_COLORS,
+    plot_ena,
+    plot_explained_errors,
+    plot_fixed_points,
+    plot_outputs,
+)
 
 
 def _spans(ax):
@@ -33,3 +48,284 @@ def test_plot_outputs_bad_input():
         plot_outputs(np.zeros((10, 2)), np.zeros((10, 3)))
     with pytest.raises(ValueError, match=r"'window' parameter of plot_outputs must be a span"):
         plot_outputs(np.zeros((10, 2)), np.zeros((10, 2)), window=(5, 50))
+
+
+# -- fixed points, ENA and explained errors ------------------------------------------------------
+
+RED, BLACK, ORANGE = to_hex("tab:red"), to_hex("0.15"), to_hex("tab:orange")
+
+
+@pytest.fixture(scope="module")
+def bistable():
+    """x_i -> tanh(2 x_i + u_i): 4 stable points, 4 index-1 saddles, 1 index-2 saddle; an ENA
+    of 4 attractors and 8 edges, all of threshold 1.915."""
+    esn = es.ESN(2.0 * np.eye(2), np.eye(2))
+    fps = es.find_fixed_points(esn, n_seeds=200, box=(-1.5, 1.5), rng=0)
+    return esn, fps, es.excitable_network(esn, rng=0)
+
+
+@pytest.fixture(scope="module")
+def failing():
+    """A small flip-flop network that fails (82% accuracy) and the explanation of its errors."""
+    run = flipflop_job(FlipFlopConfig(n_state=20, noise=0.0, spectral_radius=0.9), rng=0)
+    return run, es.explain_errors(run.trained, run.inputs, run.targets, rng=0)
+
+
+def _by_gid(items, gid):
+    return [c for c in items if c.get_gid() == gid]
+
+
+def test_plot_fixed_points_draws_each_kind(bistable, tmp_path):
+    _, fps, _ = bistable
+    fig = plot_fixed_points(fps)
+    assert isinstance(fig, Figure)
+    (ax,) = fig.axes
+    (stable,) = _by_gid(ax.collections, "stable")
+    (index1,) = _by_gid(ax.collections, "saddle-1")
+    (index2,) = _by_gid(ax.collections, "saddle-2")
+    assert len(stable.get_offsets()) == 4 and len(index1.get_offsets()) == 4
+    assert len(index2.get_offsets()) == 1
+    assert stable.get_facecolors()[0][3] == 1 and len(index1.get_facecolors()) == 0  # open
+    (directions,) = _by_gid(ax.collections, "directions")
+    segments = directions.get_segments()
+    assert len(segments) == 4 + 2  # one per unstable direction
+    # In two dimensions the plane is the whole space: every segment has the full length,
+    # 12% of the span, and is centred on its saddle.
+    span = np.ptp(np.vstack([c.get_offsets() for c in (stable, index1, index2)]), axis=0).max()
+    lengths = [np.linalg.norm(s[1] - s[0]) for s in segments]
+    np.testing.assert_allclose(lengths, 0.12 * span, rtol=1e-9)
+    centres = {tuple(np.round((s[0] + s[1]) / 2, 9)) for s in segments}
+    saddles = {tuple(np.round(p, 9)) for p in np.vstack([index1.get_offsets(),
+                                                          index2.get_offsets()])}
+    assert centres == saddles
+    labels = ax.get_legend().get_texts()
+    assert [t.get_text() for t in labels][-3:] == ["stable (4)", "saddle, index 1 (4)",
+                                                    "saddle, index 2 (1)"]
+    fig.savefig(tmp_path / "fps.png")
+    assert (tmp_path / "fps.png").stat().st_size > 1000
+
+
+def test_plot_fixed_points_slow_points_and_connections(bistable):
+    esn, fps, _ = bistable
+    slow = dataclasses.replace(fps, is_fixed=np.r_[fps.is_fixed[:-2], False, False])
+    ax = plot_fixed_points(slow).axes[0]
+    (crosses,) = _by_gid(ax.collections, "slow")
+    assert len(crosses.get_offsets()) == 2
+    assert sum(len(c.get_offsets()) for c in ax.collections
+               if isinstance(c, PathCollection)) == len(fps)
+
+    connections = es.saddle_connections(esn, fps)
+    ax = plot_fixed_points(fps, connections=connections).axes[0]
+    (dashed,) = _by_gid(ax.collections, "connections")
+    assert len(dashed.get_segments()) == 8  # 4 saddles, 2 branches each
+    stable = _by_gid(ax.collections, "stable")[0].get_offsets()
+    ends = np.array([s[1] for s in dashed.get_segments()])
+    assert all(np.min(np.abs(stable - e).max(axis=1)) < 1e-9 for e in ends)
+    # Anything with 'saddles' and 'targets' will do (indices into the stable points).
+    plain = types.SimpleNamespace(saddles=connections.saddles, targets=connections.targets)
+    ax = plot_fixed_points(fps, connections=plain).axes[0]
+    assert len(_by_gid(ax.collections, "connections")[0].get_segments()) == 8
+
+
+def test_plot_fixed_points_projects_on_the_trajectory_plane(bistable):
+    _, fps, _ = bistable
+    # A trajectory along a line in the plane: PC 1 is that line, so it projects to y = 0.
+    t = np.linspace(-1.0, 1.0, 50)
+    line = np.c_[0.6 * t, 0.8 * t] + 0.1
+    ax = plot_fixed_points(fps, line).axes[0]
+    (drawn,) = _by_gid(ax.lines, "trajectory")
+    np.testing.assert_allclose(drawn.get_ydata(), 0.0, atol=1e-12)
+    np.testing.assert_allclose(drawn.get_xdata(), t, atol=1e-12)  # unit speed, sign fixed
+    points = _by_gid(ax.collections, "stable")[0].get_offsets()
+    expected = (fps.points[fps.stable] - 0.1) @ np.array([0.6, 0.8])
+    np.testing.assert_allclose(points[:, 0], expected, atol=1e-12)
+    assert "PC 1 of the trajectory (100% of variance)" == ax.get_xlabel()
+
+
+def test_plot_fixed_points_on_a_trained_network_into_an_axes(failing):
+    run, _ = failing
+    states, _ = run.trained.run(run.inputs[:2000])
+    fps = es.find_fixed_points(run.trained.closed_loop(), n_seeds=300, rng=0)
+    fig = Figure()
+    ax = fig.add_subplot(1, 2, 2)
+    assert plot_fixed_points(fps, states, ax=ax, title="mine") is fig
+    assert ax.get_title() == "mine"
+    n_directions = int(fps.n_unstable[fps.is_fixed & ~fps.stable].sum())
+    assert len(_by_gid(ax.collections, "directions")[0].get_segments()) == n_directions
+
+
+def test_plot_fixed_points_bad_input(bistable):
+    _, fps, _ = bistable
+    with pytest.raises(TypeError, match=r"'fixed_points' parameter of plot_fixed_points must "
+                                        r"be a FixedPoints result; got an array of shape \(9, 2\)"):
+        plot_fixed_points(fps.points)
+    with pytest.raises(ValueError, match=r"'trajectory' parameter of plot_fixed_points must "
+                                         r"have shape \(n_steps, 2\)"):
+        plot_fixed_points(fps, np.zeros((10, 3)))
+    with pytest.raises(TypeError, match=r"'connections' parameter of plot_fixed_points"):
+        plot_fixed_points(fps, connections=[1, 2])
+    with pytest.raises(TypeError, match=r"'ax' parameter of plot_fixed_points must be a "
+                                        r"matplotlib Axes or None; got Figure"):
+        plot_fixed_points(fps, ax=Figure())
+
+
+def _edge_colours(ax):
+    return {p.get_gid(): to_hex(p.get_edgecolor()) for p in ax.patches
+            if isinstance(p, FancyArrowPatch)}
+
+
+@pytest.mark.parametrize("amplitude, colour", [(1.0, RED), (2.5, BLACK), (10.0, ORANGE),
+                                               (None, BLACK)])
+def test_plot_ena_colours_edges_by_the_amplitude(bistable, amplitude, colour):
+    _, _, net = bistable
+    ax = plot_ena(net, amplitude=amplitude).axes[0]
+    colours = _edge_colours(ax)
+    assert len(colours) == net.graph.number_of_edges() == 8
+    assert set(colours.values()) == {colour}
+    labels = _by_gid(ax.texts, "label-0-1") + _by_gid(ax.texts, "label-1-0")
+    for text in labels:
+        assert text.get_text().startswith("1.92 d")
+        assert to_hex(text.get_color()) == colour
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert ("threshold > 1: the pulse cannot cross" in legend) == (amplitude == 1.0)
+    assert len([t for t in legend if "cross" in t]) == (0 if amplitude is None else 3)
+
+
+def test_plot_ena_on_a_trained_network(failing, tmp_path):
+    run, ex = failing
+    net = ex.network
+    names = [f"({','.join('+' if v > 0 else '-' for v in s)})" for s in ex.task_states]
+    labels = [names[d] for d in ex.decoded]
+    fig = plot_ena(net, decoded=ex.decoded, labels=labels, amplitude=1.0)
+    ax = fig.axes[0]
+    colours = _edge_colours(ax)
+    assert len(colours) == net.graph.number_of_edges()
+    for (i, j), data in net.graph.edges.items():
+        want = RED if data["threshold"] > 1.0 else ORANGE if data["threshold"] < 0.25 else BLACK
+        assert colours[f"edge-{i}-{j}"] == want
+        (text,) = _by_gid(ax.texts, f"label-{i}-{j}")
+        assert text.get_text() == f"{data['threshold']:.3g} d{data['direction']}"
+    shown = {t.get_text() for t in ax.texts}
+    assert set(labels) <= shown
+    # i -> j and j -> i are both drawn, on either side of the chord.
+    both = [(i, j) for i, j in net.graph.edges if net.graph.has_edge(j, i)]
+    assert both
+    i, j = both[0]
+    there, back = (_by_gid(ax.patches, f"edge-{a}-{b}")[0] for a, b in ((i, j), (j, i)))
+    mid_there = there.get_path().vertices.mean(axis=0)
+    mid_back = back.get_path().vertices.mean(axis=0)
+    assert np.linalg.norm(mid_there - mid_back) > 1e-3
+    fig.savefig(tmp_path / "ena.png")
+    assert (tmp_path / "ena.png").stat().st_size > 1000
+
+
+def test_plot_ena_layouts(bistable):
+    _, _, net = bistable
+    for layout in ("circular", "spring", "pca"):
+        first = plot_ena(net, layout=layout).axes[0]
+        again = plot_ena(net, layout=layout).axes[0]
+        nodes = _by_gid(first.collections, "nodes-fixed")[0].get_offsets()
+        assert len(nodes) == 4
+        np.testing.assert_array_equal(nodes,
+                                      _by_gid(again.collections, "nodes-fixed")[0].get_offsets())
+    # The attractors (+/-a, +/-a) make a square: in the PCA layout, all at the same radius.
+    radii = np.linalg.norm(nodes - nodes.mean(axis=0), axis=1)
+    np.testing.assert_allclose(radii, radii[0])
+    fig = Figure()
+    ax = fig.add_subplot()
+    assert plot_ena(net, decoded=[0, 1, -1, 1], ax=ax) is fig
+    fills = {to_hex(c) for c in _by_gid(ax.collections, "nodes-fixed")[0].get_facecolors()}
+    assert len(fills) == 3  # decoded alone, no task state, a shared task state
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert "decodes to no task state" in legend and "shares its task state" in legend
+
+
+def test_plot_ena_bad_input(bistable):
+    _, _, net = bistable
+    with pytest.raises(TypeError, match=r"'network' parameter of plot_ena must be an "
+                                        r"ExcitableNetwork; got DiGraph"):
+        plot_ena(net.graph)
+    with pytest.raises(ValueError, match=r"'layout' parameter of plot_ena must be one of "
+                                         r"'circular', 'spring', 'pca'; got 'grid'"):
+        plot_ena(net, layout="grid")
+    with pytest.raises(ValueError, match=r"'labels' parameter of plot_ena must hold 4 strings"):
+        plot_ena(net, labels=["a", "b"])
+    with pytest.raises(TypeError, match=r"'labels' parameter of plot_ena must be a sequence"):
+        plot_ena(net, labels="abcd")
+    with pytest.raises(ValueError, match=r"'amplitude' parameter of plot_ena must be in "
+                                         r"\(0, inf\); got -1.0"):
+        plot_ena(net, amplitude=-1.0)
+    with pytest.raises(ValueError, match=r"'decoded' parameter of plot_ena must have shape "
+                                         r"\(4,\)"):
+        plot_ena(net, decoded=[0, 1])
+
+
+def _shaded(ax, cause):
+    return _by_gid(ax.patches, cause) + _by_gid(ax.collections, cause)
+
+
+def test_plot_explained_errors_shades_each_cause(failing, tmp_path):
+    run, ex = failing
+    assert set(CAUSE_COLORS) == set(CAUSES)
+    fig = plot_explained_errors(ex, run.targets)
+    axes = fig.axes
+    assert len(axes) == 3
+    for bit, ax in enumerate(axes):
+        assert len(ax.lines) == 2
+        np.testing.assert_array_equal(ax.lines[1].get_ydata(), ex.outputs[:, bit])
+        for cause in CAUSES:
+            want = sum(1 for e in ex.explanations if e.cause == cause and e.episode.bit == bit)
+            spans = _shaded(ax, cause)
+            assert len(spans) == want
+            assert all(to_hex(s.get_facecolor()) == to_hex(CAUSE_COLORS[cause]) for s in spans)
+    legend = [t.get_text() for t in axes[0].get_legend().get_texts()]
+    counts = ex.counts()
+    assert legend == ["target output", "generated output"] + [
+        f"{c}: {counts[c]}" for c in CAUSES if counts[c]]
+    assert "missed transition: 90" in legend
+    fig.savefig(tmp_path / "errors.png")
+    assert (tmp_path / "errors.png").stat().st_size > 1000
+
+
+def test_plot_explained_errors_window_and_axes(failing):
+    run, ex = failing
+    fig = plot_explained_errors(ex, run.targets, window=(0, 1500))
+    inside = [e for e in ex.explanations if e.episode.start < 1500]
+    assert sum(len(_shaded(ax, e)) for ax in fig.axes for e in CAUSES) == len(inside)
+    legend = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    n = sum(1 for e in inside if e.cause == "missed transition")
+    assert f"missed transition: {n} of 90" in legend
+    assert fig.axes[0].lines[0].get_xdata()[0] == 0 and fig.axes[0].lines[0].get_xdata()[-1] == 1499
+
+    # One Axes: the bits stacked in it; one Axes per bit: a bit in each.
+    own = Figure()
+    ax = own.add_subplot()
+    assert plot_explained_errors(ex, run.targets, window=(0, 1500), ax=ax) is own
+    assert len(ax.lines) == 6
+    assert sum(len(_shaded(ax, c)) for c in CAUSES) == len(inside)
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["bit 0", "bit 1", "bit 2"]
+    own = Figure()
+    axes = own.subplots(3, 1)
+    assert plot_explained_errors(ex, run.targets, ax=axes) is own
+    assert [len(a.lines) for a in axes] == [2, 2, 2]
+
+
+def test_plot_explained_errors_bad_input(failing):
+    run, ex = failing
+    with pytest.raises(TypeError, match=r"'explanation' parameter of plot_explained_errors "
+                                        r"must be an ErrorExplanation; got ExcitableNetwork"):
+        plot_explained_errors(ex.network, run.targets)
+    with pytest.raises(ValueError, match=r"'targets' parameter of plot_explained_errors must "
+                                         r"have shape \(10000, 3\); got \(10000, 2\)"):
+        plot_explained_errors(ex, run.targets[:, :2])
+    with pytest.raises(ValueError, match=r"'window' parameter of plot_explained_errors must "
+                                         r"be a span \(start, stop\) of integers inside "
+                                         r"\[0, 10000\]; got \(9000, 20000\)"):
+        plot_explained_errors(ex, run.targets, window=(9000, 20000))
+    with pytest.raises(TypeError, match=r"'window' parameter of plot_explained_errors"):
+        plot_explained_errors(ex, run.targets, window=(0.5, 10))
+    with pytest.raises(TypeError, match=r"'window' parameter of plot_explained_errors"):
+        plot_explained_errors(ex, run.targets, window=100)
+    with pytest.raises(ValueError, match=r"'ax' parameter of plot_explained_errors must be one "
+                                         r"Axes or 3 Axes"):
+        plot_explained_errors(ex, run.targets, ax=Figure().subplots(2, 1))

@@ -47,19 +47,27 @@ def _check_out(out: Path, names, overwrite: bool) -> None:
 
 
 def _flipflop(args) -> int:
+    import numpy as np
+
     from . import __version__
     from .io import save
-    from .jobs import FlipFlopConfig, flipflop_job
+    from .jobs import FlipFlopConfig, analyse_flipflop, flipflop_job
 
     config = FlipFlopConfig(**{k: v for k, v in vars(args).items()
                                if k in {f.name for f in dataclasses.fields(FlipFlopConfig)}
                                and v is not None})
     out = Path(args.out)
-    names = ("model.npz", "metrics.json", "outputs.png", "errors.png")
+    names = ["model.npz", "metrics.json", "outputs.png", "errors.png"]
+    if not args.no_analysis:
+        names += ["analysis.json", "fixed_points.npz", "fixed_points.png", "ena.png",
+                  "explained_errors.png"]
     _check_out(out, names, args.overwrite)
     update, close = _progress_bar(args.quiet)
     try:
         result = flipflop_job(config, rng=args.seed, progress=update)
+        analysis = None if args.no_analysis else analyse_flipflop(
+            result, n_seeds=args.n_seeds, rng=np.random.SeedSequence([args.seed, 1]),
+            progress=update)
     finally:
         close()
 
@@ -78,16 +86,18 @@ def _flipflop(args) -> int:
                              f"outside a {config.settle}-step settling window")
     fig.savefig(out / "outputs.png", dpi=110)
     written = ["model.npz", "metrics.json", "outputs.png"]
+    window = None
     if score.episodes:
         first = score.episodes[0]
         lo = max(0, first.start - 400)
         hi = min(config.test_steps, max(first.end + 400, lo + 800))
+        window = (lo, hi)
         fig = plot_outputs(result.targets, result.outputs, episodes=score.episodes,
-                           window=(lo, hi), title=f"the first error episodes (steps {lo}-{hi})")
+                           window=window, title=f"the first error episodes (steps {lo}-{hi})")
         fig.savefig(out / "errors.png", dpi=110)
         written.append("errors.png")
-    elif (out / "errors.png").exists():
-        os.remove(out / "errors.png")  # a stale picture from an earlier run (--overwrite given)
+    else:
+        _remove_stale(out, ["errors.png", "explained_errors.png"])
 
     print(f"flip-flop, {config.n_bits} bits, {config.n_state}-unit ESN with output feedback, "
           f"seed {args.seed}")
@@ -96,7 +106,200 @@ def _flipflop(args) -> int:
           f"{config.test_steps} test steps, outside a {config.settle}-step settling window")
     print(f"  NRMSE {result.nrmse:.4f}, {len(score.episodes)} error episodes")
     print(f"  train {result.seconds['train']:.1f} s, test {result.seconds['test']:.1f} s")
+    if analysis is not None:
+        written += _write_analysis(out, analysis, result, window, args.overwrite)
+        _print_analysis(analysis, config)
     print(f"  wrote {', '.join(str(out / n) for n in written)}")
+    return 0
+
+
+def _write_analysis(out, analysis, result, window, overwrite) -> list[str]:
+    from .plotting import plot_ena, plot_explained_errors, plot_fixed_points
+
+    config = result.config
+    ex = analysis.explanation
+    _write_text(out / "analysis.json",
+                json.dumps(analysis.summary(config.pulse_amplitude), indent=2) + "\n",
+                overwrite)
+    _save_fixed_points(out / "fixed_points.npz", analysis.fixed_points, analysis.connections,
+                       overwrite)
+    states, _ = result.trained.run(result.inputs[:2000])
+    fig = plot_fixed_points(analysis.fixed_points, states, connections=analysis.connections,
+                            title="fixed points of the closed loop (PCA of a test trajectory)")
+    fig.savefig(out / "fixed_points.png", dpi=110)
+    fig = plot_ena(ex.network, labels=_corner_labels(ex), amplitude=config.pulse_amplitude,
+                   title="excitable network attractor: thresholds of the input pulses")
+    fig.savefig(out / "ena.png", dpi=110)
+    written = ["analysis.json", "fixed_points.npz", "fixed_points.png", "ena.png"]
+    if ex.explanations:
+        fig = plot_explained_errors(ex, result.targets, window=window)
+        fig.savefig(out / "explained_errors.png", dpi=110)
+        written.append("explained_errors.png")
+    return written
+
+
+def _corner_labels(ex) -> list[str]:
+    labels = []
+    for i, d in enumerate(ex.decoded):
+        pattern = "?" if d < 0 else "".join("+" if v > 0 else "-" for v in ex.task_states[d])
+        labels.append(f"{i}: {pattern}")
+    return labels
+
+
+def _save_fixed_points(path, fps, connections, overwrite) -> None:
+    from .io import save_results
+
+    save_results(path, {
+        "points": fps.points, "residual": fps.residual, "q": fps.q,
+        "eigenvalues": fps.eigenvalues, "stable": fps.stable, "n_unstable": fps.n_unstable,
+        "is_fixed": fps.is_fixed, "u": fps.u, "seeds": fps.seeds,
+        "seed_labels": fps.seed_labels, "seed_status": fps.seed_status,
+        "saddles": connections.saddles, "saddle_targets": connections.targets,
+    }, metadata={"kind": "FixedPoints", "tol": fps.tol, "dedup_tol": fps.dedup_tol},
+        overwrite=overwrite)
+
+
+def _print_fixed_points(fps, needed=None) -> None:
+    counts = fps.summary()
+    saddles = ", ".join(f"{n} of index {i}" for i, n in counts["saddles"].items()) or "none"
+    want = f" (the task needs {needed})" if needed is not None else ""
+    print(f"  fixed points: {counts['stable']} stable{want}; saddles: {saddles}; "
+          f"{counts['slow']} slow points; {counts['failed_seeds']} of {counts['seeds']} seeds "
+          "failed")
+
+
+def _print_edges(net, amplitude=None, labels=None) -> None:
+    print(f"  excitable network: {len(net.attractors)} attractors "
+          f"({', '.join(sorted(set(net.nodes.kinds.tolist())))}), {len(net.edges)} edges, "
+          f"{len(net.no_switch)} (attractor, direction) pairs without a switch up to "
+          f"{net.max_amplitude:g}")
+    names = labels if labels else [str(i) for i in range(len(net.attractors))]
+    for e in sorted(net.edges, key=lambda e: (e.source, e.direction)):
+        flag = ""
+        if amplitude is not None:
+            flag = "  above the pulse amplitude" if e.threshold > amplitude else ""
+        vec = ", ".join(f"{v + 0.0:+g}" for v in net.directions[e.direction])
+        print(f"    {names[e.source]:>8} -> {names[e.target]:<8} pulse ({vec}) threshold "
+              f"{e.threshold:.4f}{flag}")
+
+
+def _print_analysis(analysis, config) -> None:
+    ex = analysis.explanation
+    _print_fixed_points(analysis.fixed_points, needed=2 ** config.n_bits)
+    _print_edges(ex.network, config.pulse_amplitude, _corner_labels(ex))
+    if len(ex.spurious) or len(ex.missing):
+        print(f"  spurious attractors: {ex.spurious.tolist()}; task states without an "
+              f"attractor: {[ex.task_states[i].astype(int).tolist() for i in ex.missing]}")
+    causes = {c: n for c, n in ex.counts().items() if n}
+    if causes:
+        print("  error episodes by cause: " + ", ".join(f"{c} {n}" for c, n in causes.items()))
+        for e in ex.explanations[:5]:
+            print(f"    {e.text}")
+
+
+def _remove_stale(out: Path, names) -> None:
+    """Pictures of an earlier run that this run does not produce (--overwrite was given)."""
+    for name in names:
+        if (out / name).exists():
+            os.remove(out / name)
+
+
+def _load_system(path):
+    from .io import load
+    from .systems.esn import TrainedESN
+
+    model = load(path)
+    return model, (model.closed_loop() if isinstance(model, TrainedESN) else model)
+
+
+def _input_vector(args, system):
+    import numpy as np
+
+    if args.input is None:
+        return np.zeros(system.n_input)
+    if len(args.input) != system.n_input:
+        raise SystemExit(f"echoscope: --input needs {system.n_input} values; got "
+                         f"{len(args.input)}.")
+    return np.array(args.input, dtype=float)
+
+
+def _fixed_points_command(args) -> int:
+    from .analysis.attractors import saddle_connections
+    from .analysis.fixed_points import find_fixed_points
+    from .plotting import plot_fixed_points
+
+    out = Path(args.out)
+    _check_out(out, ["fixed_points.npz", "fixed_points.json", "fixed_points.png"],
+               args.overwrite)
+    model, system = _load_system(args.model)
+    u = _input_vector(args, system)
+    update, close = _progress_bar(args.quiet)
+    try:
+        fps = find_fixed_points(system, u, n_seeds=args.n_seeds, rng=args.seed,
+                                progress=None if update is None else
+                                (lambda d, t: update("fixed points", d, t)))
+        connections = saddle_connections(system, fps)
+    finally:
+        close()
+    out.mkdir(parents=True, exist_ok=True)
+    _save_fixed_points(out / "fixed_points.npz", fps, connections, args.overwrite)
+    rows = []
+    decode = getattr(model, "output", None)
+    for i in range(len(fps)):
+        row = {"index": i, "stable": bool(fps.stable[i]), "n_unstable": int(fps.n_unstable[i]),
+               "max_abs_eigenvalue": float(abs(fps.eigenvalues[i, 0])),
+               "residual": float(fps.residual[i]), "is_fixed": bool(fps.is_fixed[i])}
+        if decode is not None:
+            row["output"] = [float(v) for v in decode(fps.points[i])]
+        rows.append(row)
+    doc = {"model": str(args.model), "u": u.tolist(), "summary": fps.summary(),
+           "points": rows, "saddle_connections": [list(p) for p in connections.pairs()]}
+    _write_text(out / "fixed_points.json", json.dumps(doc, indent=2) + "\n", args.overwrite)
+    plot_fixed_points(fps, connections=connections).savefig(out / "fixed_points.png", dpi=110)
+    print(f"fixed points of {args.model} at u = {u.tolist()}")
+    _print_fixed_points(fps)
+    for row in rows[:40]:
+        kind = "stable" if row["stable"] else f"saddle of index {row['n_unstable']}"
+        extra = f" output {[round(v, 3) for v in row['output']]}" if "output" in row else ""
+        print(f"    {row['index']:3d}: {kind:<18} max|lambda| {row['max_abs_eigenvalue']:.4f} "
+              f"residual {row['residual']:.1e}{extra}")
+    print(f"  wrote {out / 'fixed_points.npz'}, {out / 'fixed_points.json'}, "
+          f"{out / 'fixed_points.png'}")
+    return 0
+
+
+def _ena_command(args) -> int:
+    from .analysis.ena import excitable_network
+    from .io import save_results
+    from .jobs import ena_summary
+    from .plotting import plot_ena
+
+    out = Path(args.out)
+    _check_out(out, ["ena.npz", "ena.json", "ena.png"], args.overwrite)
+    model, system = _load_system(args.model)
+    u = _input_vector(args, system)
+    net = excitable_network(system, baseline=u, max_amplitude=args.max_amplitude,
+                            pulse_steps=args.pulse_steps, tol=args.tol, n_seeds=args.n_seeds,
+                            rng=args.seed)
+    labels = None
+    if hasattr(model, "output") and len(net.attractors):
+        labels = [f"{i}: " + "".join("+" if v > 0 else "-" for v in model.output(p))
+                  for i, p in enumerate(net.attractors)]
+    out.mkdir(parents=True, exist_ok=True)
+    save_results(out / "ena.npz", {
+        "attractors": net.attractors, "kinds": net.nodes.kinds, "periods": net.nodes.periods,
+        "directions": net.directions, "thresholds": net.thresholds, "targets": net.targets,
+        "baseline": net.baseline,
+    }, metadata={"kind": "ExcitableNetwork", "pulse_steps": net.pulse_steps,
+                 "max_amplitude": net.max_amplitude, "tol": net.tol}, overwrite=args.overwrite)
+    doc = ena_summary(net, pulse_amplitude=args.pulse_amplitude)
+    doc.update(model=str(args.model), baseline=u.tolist(), labels=labels)
+    _write_text(out / "ena.json", json.dumps(doc, indent=2) + "\n", args.overwrite)
+    plot_ena(net, labels=labels, amplitude=args.pulse_amplitude).savefig(out / "ena.png",
+                                                                         dpi=110)
+    print(f"excitable network attractor of {args.model} at baseline u = {u.tolist()}")
+    _print_edges(net, args.pulse_amplitude, labels)
+    print(f"  wrote {out / 'ena.npz'}, {out / 'ena.json'}, {out / 'ena.png'}")
     return 0
 
 
@@ -145,7 +348,49 @@ def build_parser() -> argparse.ArgumentParser:
                     help="state noise during teacher forcing (default: 0.01)")
     ff.add_argument("--pulse-prob", dest="pulse_prob", type=float,
                     help="pulse probability per step and bit (default: 0.02)")
+    ff.add_argument("--no-analysis", dest="no_analysis", action="store_true",
+                    help="skip the fixed points, the ENA and the explanation of errors")
+    ff.add_argument("--n-seeds", dest="n_seeds", type=int, default=1024,
+                    help="seeds of the fixed-point search (default: %(default)s)")
     ff.set_defaults(handler=_flipflop)
+
+    def model_command(name, help_text, description, default_out):
+        cmd = commands.add_parser(name, help=help_text, description=description)
+        cmd.add_argument("model", help="a model saved by echoscope (e.g. model.npz of "
+                                       "'echoscope flipflop')")
+        cmd.add_argument("--out", default=default_out, help="output folder (default: %(default)s)")
+        cmd.add_argument("--input", type=float, nargs="+", metavar="U",
+                         help="the constant input (default: zeros)")
+        cmd.add_argument("--n-seeds", dest="n_seeds", type=int, default=1024,
+                         help="number of seeds (default: %(default)s)")
+        cmd.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+        cmd.add_argument("--overwrite", action="store_true",
+                         help="replace results already in --out")
+        cmd.add_argument("--quiet", action="store_true", help="no progress bars")
+        return cmd
+
+    fp = model_command(
+        "fixed-points", "fixed points, saddles and their connections of a saved model",
+        "Find the fixed points of a saved network (its closed loop when it has a trained "
+        "readout with feedback) at a constant input, with stability, saddle index and where "
+        "the unstable manifolds of the saddles lead; write fixed_points.npz/.json/.png.",
+        "echoscope-out/fixed-points")
+    fp.set_defaults(handler=_fixed_points_command)
+    ena = model_command(
+        "ena", "the excitable network attractor of a saved model",
+        "Find the attractors of a saved network at a baseline input and the excitability "
+        "thresholds of the pulses along each input channel (both signs) that switch between "
+        "them; write ena.npz/.json/.png.", "echoscope-out/ena")
+    ena.add_argument("--max-amplitude", dest="max_amplitude", type=float, default=2.0,
+                     help="largest pulse amplitude probed (default: %(default)s)")
+    ena.add_argument("--pulse-steps", dest="pulse_steps", type=int, default=1,
+                     help="pulse duration in steps (default: %(default)s)")
+    ena.add_argument("--tol", type=float, default=1e-3,
+                     help="threshold tolerance (default: %(default)s)")
+    ena.add_argument("--pulse-amplitude", dest="pulse_amplitude", type=float, default=1.0,
+                     help="the task's pulse amplitude, to flag thresholds above it "
+                          "(default: %(default)s)")
+    ena.set_defaults(handler=_ena_command)
     return parser
 
 
@@ -153,7 +398,7 @@ def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.handler(args)
-    except (ValueError, TypeError) as err:
+    except (ValueError, TypeError, FileNotFoundError) as err:
         raise SystemExit(f"echoscope {args.command}: {err}") from None
 
 

@@ -6,41 +6,48 @@ import os
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
-import scipy.linalg
 
 from ..simulate import _blas_single_thread
 
 _BATCH_BYTES = 128 * 2**20
+_STACK = 8  # systems per LAPACK call: fixed, so that results do not depend on the workers
 
 
 def solve_batched(build, k: int, n: int, *, workers: int | None = None) -> np.ndarray:
     """Solve A_i x_i = b_i for k dense systems of size n, in memory-bounded batches.
 
     ``build(index)`` returns ``(A, b)`` for the systems ``index``, of shapes (len(index), n, n)
-    and (len(index), n); each system is factorised by single-threaded LAPACK (LU with partial
-    pivoting) in a thread pool, so that the bits do not depend on the worker count. A singular
-    system gives a row of NaN.
+    and (len(index), n). Each batch is split into stacks of a fixed size, and every stack is
+    one call of LAPACK's LU solve (``numpy.linalg.solve``) on one BLAS thread, the stacks
+    spread over a thread pool: the bits do not depend on the worker count. A singular system
+    gives a row of NaN.
     """
     out = np.empty((k, n))
     per_batch = max(1, _BATCH_BYTES // max(n * n * 8, 1))
     workers = workers or os.cpu_count() or 1
 
-    def solve_one(a, b):
+    def solve_stack(a, b):
         try:
-            lu = scipy.linalg.lu_factor(a, overwrite_a=True, check_finite=False)
-            if np.any(np.diag(lu[0]) == 0.0):
-                return np.full(n, np.nan)
-            return scipy.linalg.lu_solve(lu, b, check_finite=False)
-        except (np.linalg.LinAlgError, ValueError):
-            return np.full(n, np.nan)
+            return np.linalg.solve(a, b[..., None])[..., 0]
+        except np.linalg.LinAlgError:  # some system is singular: solve them one by one
+            rows = np.full(b.shape, np.nan)
+            for i in range(a.shape[0]):
+                try:
+                    rows[i] = np.linalg.solve(a[i], b[i])
+                except np.linalg.LinAlgError:
+                    pass
+            return rows
 
     with ThreadPoolExecutor(workers) as pool:
         for start in range(0, k, per_batch):
             index = np.arange(start, min(start + per_batch, k))
             mats, rhs = build(index)
+            cuts = range(0, index.size, _STACK)
             with _blas_single_thread():
-                rows = list(pool.map(solve_one, mats, rhs))
-            out[index] = rows
+                parts = list(pool.map(lambda c, a=mats, b=rhs: solve_stack(a[c:c + _STACK],
+                                                                           b[c:c + _STACK]),
+                                      cuts))
+            out[index] = np.concatenate(parts)
     return out
 
 

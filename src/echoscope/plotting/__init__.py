@@ -1,9 +1,14 @@
 """Pictures of echoscope results: the only place matplotlib is imported.
 
 Every function takes result objects or arrays and returns a ``matplotlib.figure.Figure`` built
-without pyplot (no global state, no display needed); save it with ``fig.savefig(path)``.
+without pyplot (no global state, no display needed); save it with ``fig.savefig(path)``. Pass
+``ax=`` to draw into an Axes of a figure of your own (its figure is returned).
 """
 
+from .ena import plot_ena
+from .errors import CAUSE_COLORS, plot_explained_errors
+from .fixed_points import plot_fixed_points
 from .outputs import plot_outputs
 
-__all__ = ["plot_outputs"]
+__all__ = ["CAUSE_COLORS", "plot_ena", "plot_explained_errors", "plot_fixed_points",
+           "plot_outputs"]

@@ -237,8 +237,8 @@ def test_attractors_as_array_or_as_attractors_give_the_same_network():
 
 
 def test_nodes_from_a_trajectory():
-    """Nodes found from a trajectory that visits two of the four corners: both are found,
-    refined to the roots, and the fixed-point search seeded from it adds no others."""
+    """Nodes found from a trajectory that visits two of the four corners: those two, refined to
+    the roots, and the two it never visits (found from the uniform seeds added to the search)."""
     esn, c, _ = _bistable(2, 1.0, False, 5)
     r = np.array([_unit_roots(ci, 0.0)[2] for ci in c])
     inputs = np.zeros((200, 2))
@@ -247,18 +247,41 @@ def test_nodes_from_a_trajectory():
     states = es.simulate(esn, inputs, np.zeros(2))
     net = es.excitable_network(esn, trajectory=states, inputs=inputs, max_amplitude=4.0,
                                rng=0)
-    np.testing.assert_allclose(np.sort(net.attractors, axis=0), [[-r[0], r[1]], [r[0], r[1]]],
-                               rtol=0, atol=1e-10)
+    corners = np.array([[a * r[0], b * r[1]] for a in (-1, 1) for b in (-1, 1)])
+    assert net.attractors.shape == (4, 2)
+    for corner in corners:
+        assert np.abs(net.attractors - corner).max(axis=1).min() < 1e-10
     assert len(net.observed) == 2
     first, second = net.observed
     assert isinstance(first, Transition)
-    plus, minus = (int(np.flatnonzero(net.attractors[:, 0] > 0)[0]),
-                   int(np.flatnonzero(net.attractors[:, 0] < 0)[0]))
+    plus, minus = (int(np.abs(net.attractors - [r[0], r[1]]).max(axis=1).argmin()),
+                   int(np.abs(net.attractors - [-r[0], r[1]]).max(axis=1).argmin()))
     assert (second.step, second.source, second.target, second.direction) == (100, plus, minus, 1)
     assert second.amplitude == 3.0
     assert (first.step, first.target, first.direction) == (0, plus, -1)
     np.testing.assert_allclose(first.amplitude, 3.0 * np.sqrt(2.0), rtol=1e-15)
 
+
+
+def test_no_pulses_no_observed_transitions():
+    esn, _, _ = _bistable(2, 1.0, False, 5)
+    inputs = np.zeros((50, 2))
+    states = es.simulate(esn, inputs, np.array([0.5, -0.5]))
+    net = es.excitable_network(esn, trajectory=states, inputs=inputs, max_amplitude=4.0,
+                               rng=0)
+    assert net.observed == ()
+    assert net.observed_graph().number_of_edges() == 0
+    assert len(net.attractors) >= 1
+
+
+def test_nearest_attractor_radius_with_one_attractor():
+    """One attractor: states within 0.25 max(1, ||x*||_inf) of it (Euclidean) are its own."""
+    esn, c, _ = _bistable(2, 1.0, False, 5)
+    r = np.array([_unit_roots(ci, 0.0)[2] for ci in c])
+    nodes = es.find_attractors(esn, seeds=np.array([[0.9, 0.9]]))
+    np.testing.assert_allclose(nodes.points, [r], rtol=0, atol=1e-12)
+    states = r + np.array([[0.0, 0.0], [0.2, 0.0], [0.0, -0.26], [0.18, 0.18]])
+    assert nearest_attractor(nodes, states).tolist() == [0, 0, -1, -1]
 
 # -- user directions ----------------------------------------------------------------------------
 

@@ -260,7 +260,9 @@ def classify_states(
     """
     owner = "classify_states"
     n = system.n_state
-    x = check_array(owner, "states", states, ndim=2)
+    if not isinstance(system, DrivenMap):
+        raise param_error(owner, "system", "a DrivenMap", system, kind=TypeError)
+    x = check_array(owner, "states", states, ndim=2, copy=True)
     if x.shape[1] != n:
         raise ValueError(f"The 'states' parameter of {owner} must have shape (n, {n}); "
                          f"got {x.shape}.")
@@ -268,6 +270,7 @@ def classify_states(
     tol = attractors.tol if tol is None else check_interval(owner, "tol", tol, 0.0, None,
                                                             closed="neither")
     n_steps = check_int(owner, "n_steps", n_steps, low=2)
+    max_steps = check_int(owner, "max_steps", max_steps, low=1)
     labels = np.full(x.shape[0], -1)
     todo = np.arange(x.shape[0])
     done_steps = 0
@@ -283,7 +286,10 @@ def classify_states(
 
 
 def _match(tail: np.ndarray, attractors: Attractors, tol: float) -> np.ndarray:
-    """Label the last state of each (S, 2, n) tail by the attractor it sits on, or -1."""
+    """Label the last state of each (S, 2, n) tail by the attractor it sits on, or -1.
+
+    Fixed points and orbits are matched first (the nearest within tolerance); a state still
+    moving inside the bounding box of an aperiodic attractor's window is given that one."""
     last = tail[:, -1]
     scale = np.maximum(1.0, np.abs(last).max(axis=1))
     moved = np.abs(last - tail[:, -2]).max(axis=1)
@@ -291,14 +297,17 @@ def _match(tail: np.ndarray, attractors: Attractors, tol: float) -> np.ndarray:
     best = np.full(last.shape[0], np.inf)
     for j, (kind, orbit) in enumerate(zip(attractors.kinds, attractors.orbits)):
         if kind == "aperiodic":
-            inside = np.all((last >= orbit.min(axis=0)) & (last <= orbit.max(axis=0)), axis=1)
-            dist = np.where(inside, 0.0, np.inf)
-        else:
-            dist = np.min(np.abs(last[:, None, :] - orbit[None]).max(axis=2), axis=1)
+            continue
+        dist = np.min(np.abs(last[:, None, :] - orbit[None]).max(axis=2), axis=1)
         hit = (dist <= tol * scale) & (dist < best)
         if kind == "fixed":
             hit &= moved <= tol * scale
         labels[hit], best[hit] = j, dist[hit]
+    for j, (kind, orbit) in enumerate(zip(attractors.kinds, attractors.orbits)):
+        if kind != "aperiodic":
+            continue
+        inside = np.all((last >= orbit.min(axis=0)) & (last <= orbit.max(axis=0)), axis=1)
+        labels[(labels < 0) & inside & (moved > tol * scale)] = j
     return labels
 
 

@@ -13,9 +13,17 @@ from .._validation import check_array, check_int, check_interval, param_error
 from ..simulate import simulate
 from ..systems.base import DrivenMap
 from .attractors import Attractors, classify_states, find_attractors
-from .fixed_points import Newton, find_fixed_points
+from .fixed_points import Newton, find_fixed_points, seed_states
 
-__all__ = ["Edge", "Transition", "ExcitableNetwork", "excitable_network", "pulse_fates"]
+__all__ = [
+    "Edge",
+    "ExcitableNetwork",
+    "Transition",
+    "excitable_network",
+    "nearest_attractor",
+    "pulse_fates",
+    "switch_thresholds",
+]
 
 
 class Edge(NamedTuple):
@@ -124,6 +132,40 @@ def pulse_fates(system: DrivenMap, nodes: Attractors, starts, directions, amplit
     return np.where(fates < 0, -2, fates)
 
 
+def switch_thresholds(system: DrivenMap, nodes: Attractors, starts, directions, *,
+                      max_amplitude: float, tol: float, n_grid: int = 16, baseline,
+                      pulse_steps: int = 1, settle_steps: int = 200):
+    """Excitability thresholds of pulses along ``directions[i]`` from attractors ``starts[i]``.
+
+    The amplitudes ``max_amplitude * m / n_grid`` bracket the first switch of every pair at
+    once, then bisection narrows all brackets to ``tol``. Returns ``(thresholds, targets)``:
+    inf and -1 where no amplitude up to ``max_amplitude`` switches; the target is the attractor
+    reached at the threshold (-2: none of ``nodes``).
+    """
+    src = np.asarray(starts)
+    directions = np.asarray(directions, dtype=float)
+    opts = dict(baseline=baseline, pulse_steps=pulse_steps, settle_steps=settle_steps)
+    grid = max_amplitude * np.arange(1, n_grid + 1) / n_grid
+    fates = pulse_fates(system, nodes, np.repeat(src, n_grid), np.repeat(directions, n_grid,
+                                                                         axis=0),
+                        np.tile(grid, src.size), **opts).reshape(src.size, n_grid)
+    switched = fates != src[:, None]
+    has = switched.any(axis=1)
+    first = np.argmax(switched, axis=1)
+    lo = np.where(first > 0, grid[np.maximum(first - 1, 0)], 0.0)
+    hi = grid[first]
+    target = fates[np.arange(src.size), first]
+    todo = np.flatnonzero(has)
+    while todo.size and np.max(hi[todo] - lo[todo]) > tol:
+        todo = todo[hi[todo] - lo[todo] > tol]
+        mid = 0.5 * (lo[todo] + hi[todo])
+        fate = pulse_fates(system, nodes, src[todo], directions[todo], mid, **opts)
+        moved = fate != src[todo]
+        hi[todo[moved]], target[todo[moved]] = mid[moved], fate[moved]
+        lo[todo[~moved]] = mid[~moved]
+    return np.where(has, hi, np.inf), np.where(has, target, -1)
+
+
 def excitable_network(
     system: DrivenMap,
     *,
@@ -145,7 +187,9 @@ def excitable_network(
     The nodes are the attractors of x -> G(baseline, x): given (an ``Attractors`` result, or
     an array of states to refine by Newton's method), or found from a ``trajectory`` of the
     network solving its task (its slow segments and states refined to attractors, merged with
-    a fixed-point search seeded from it), or else from ``n_seeds`` seeds in [-1, 1]^n.
+    a fixed-point search seeded from it and with ``n_seeds`` uniform seeds in [-1, 1]^n, so
+    that attractors the trajectory never visits are found too), or else from ``n_seeds``
+    uniform seeds.
 
     For every attractor i and direction v, the excitability threshold is the smallest
     amplitude A such that the input ``baseline + A v`` held for ``pulse_steps`` steps, then the
@@ -227,29 +271,11 @@ def excitable_network(
     k, d = len(nodes), directions.shape[0]
     fate_opts = dict(baseline=baseline, pulse_steps=pulse_steps, settle_steps=settle_steps)
 
-    # Bracket the first switch on a grid of amplitudes, for all (attractor, direction) at once.
     src, dirn = np.meshgrid(np.arange(k), np.arange(d), indexing="ij")
-    src, dirn = src.ravel(), dirn.ravel()
-    grid = max_amplitude * np.arange(1, n_grid + 1) / n_grid
-    fates = pulse_fates(system, nodes, np.repeat(src, n_grid), directions[np.repeat(dirn, n_grid)],
-                        np.tile(grid, src.size), **fate_opts).reshape(src.size, n_grid)
-    switched = fates != src[:, None]
-    has = switched.any(axis=1)
-    first = np.argmax(switched, axis=1)
-    lo = np.where(first > 0, grid[np.maximum(first - 1, 0)], 0.0)
-    hi = grid[first]
-    target = fates[np.arange(src.size), first]
-    todo = np.flatnonzero(has)
-    while todo.size and np.max(hi[todo] - lo[todo]) > tol:
-        todo = todo[hi[todo] - lo[todo] > tol]
-        mid = 0.5 * (lo[todo] + hi[todo])
-        fate = pulse_fates(system, nodes, src[todo], directions[dirn[todo]], mid, **fate_opts)
-        moved = fate != src[todo]
-        hi[todo[moved]], target[todo[moved]] = mid[moved], fate[moved]
-        lo[todo[~moved]] = mid[~moved]
-
-    thresholds = np.where(has, hi, np.inf).reshape(k, d)
-    targets = np.where(has, target, -1).reshape(k, d)
+    thresholds, targets = switch_thresholds(system, nodes, src.ravel(), directions[dirn.ravel()],
+                                            max_amplitude=max_amplitude, tol=tol, n_grid=n_grid,
+                                            **fate_opts)
+    thresholds, targets = thresholds.reshape(k, d), targets.reshape(k, d)
     edges = tuple(Edge(int(i), int(targets[i, j]), int(j), float(thresholds[i, j]))
                   for i in range(k) for j in range(d) if targets[i, j] >= 0)
     no_switch = tuple((int(i), int(j)) for i in range(k) for j in range(d) if targets[i, j] == -1)
@@ -288,9 +314,9 @@ def _nodes(system, attractors, traj, baseline, n_seeds, rng, owner) -> Attractor
         if slow.shape[0] else np.empty((0, traj.shape[1]))
     fps = find_fixed_points(system, baseline, n_seeds=n_seeds, trajectory=traj,
                             solver=Newton(max_iter=40), rng=gen, n_modes=0)
-    seeds = np.vstack([picks, fps.points[fps.stable]])
-    if seeds.shape[0] == 0:
-        seeds = traj[gen.integers(0, traj.shape[0], min(n_seeds, traj.shape[0]))]
+    # Attractors the trajectory never visits are found from uniform seeds as well.
+    box = seed_states(system, n_seeds, rng=gen)
+    seeds = np.vstack([picks, fps.points[fps.stable], box])
     return find_attractors(system, baseline, seeds, transient=200)
 
 

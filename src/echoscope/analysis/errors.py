@@ -14,7 +14,7 @@ from ..metrics import ErrorEpisode, FlipFlopScore, flipflop_score
 from ..simulate import simulate
 from ..systems.esn import TrainedESN
 from .attractors import classify_states
-from .ena import ExcitableNetwork, excitable_network, nearest_attractor
+from .ena import ExcitableNetwork, excitable_network, nearest_attractor, switch_thresholds
 
 __all__ = ["CAUSES", "Explanation", "ErrorExplanation", "explain_errors"]
 
@@ -29,7 +29,9 @@ class Explanation(NamedTuple):
     (-1: on none); ``source`` the attractor before the responsible pulse or switch; ``expected``
     the attractor of the task state it should have reached (-1: none exists); ``direction``,
     ``threshold`` and ``amplitude`` describe the pulse and the ENA edge involved (-1 / NaN when
-    not applicable); ``text`` says it in words.
+    not applicable); ``pulse`` is the input event (input minus baseline, None when no event
+    is involved); ``text`` says it in words. A pulse on several channels at once has
+    ``direction`` -1 and the threshold along its own direction.
     """
 
     episode: ErrorEpisode
@@ -41,6 +43,7 @@ class Explanation(NamedTuple):
     direction: int
     threshold: float
     amplitude: float
+    pulse: np.ndarray | None = None
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -261,7 +264,8 @@ class _Context:
             fate = self.fate(step, source)
             flip = step > 0 and self.targets[step, ep.bit] != self.targets[step - 1, ep.bit]
             before, after = self.bit_sign(source, ep.bit), self.bit_sign(fate, ep.bit)
-            if flip or fate < 0 or not before == after:
+            changed = fate != source and (fate < 0 or not before == after)  # NaN: undecodable
+            if flip or changed:
                 return step, source, fate, flip
         return None
 
@@ -293,42 +297,54 @@ class _Context:
         net = self.net
         pulse = self.inputs[step] - net.baseline
         bits = np.flatnonzero(pulse)
-        on_bit = pulse[ep.bit] != 0
-        j = _bit_direction(net, ep.bit, pulse[ep.bit]) if on_bit else _closest(net, pulse)
-        amp = float(abs(pulse[ep.bit])) if on_bit else float(np.abs(pulse).max())
-        edge = net.edge(source, j) if j >= 0 else None
-        threshold = edge.threshold if edge is not None else np.inf
+        if bits.size == 1:  # a probed direction: its ENA edge
+            j = _bit_direction(net, int(bits[0]), pulse[bits[0]])
+            amp = float(abs(pulse[bits[0]]))
+            edge = net.edge(source, j) if j >= 0 else None
+            threshold = edge.threshold if edge is not None else np.inf
+            along = f"direction {j}"
+        else:  # several channels at once: the threshold along this very pulse
+            j, amp = -1, float(np.linalg.norm(pulse))
+            threshold = float(self.threshold_along(source, pulse / amp))
+            along = "the combined pulse's direction"
         state_at = np.sign(self.targets[step])
         hit = np.flatnonzero(np.all(self.task_states == state_at, axis=1))
         expected_then = self.owner_of.get(int(hit[0]), -1) if hit.size else -1
         what = f"the pulse at step {step} on bit{'s' if bits.size > 1 else ''} " \
                f"{', '.join(str(b) for b in bits)} (amplitude {amp:.3g})"
-        if flip and fate == source:
-            why = f"the edge along direction {j} needs {threshold:.3g}" if edge is not None \
-                else f"no pulse along direction {j} up to {net.max_amplitude:g} leaves it"
+        if flip and fate == source and expected_then != source:
+            why = f"its threshold along {along} is {threshold:.3g}" if np.isfinite(threshold) \
+                else f"no pulse along {along} up to {net.max_amplitude:g} leaves it"
             return Explanation(ep, "missed transition",
                                f"{head}: {what} should have moved the network from attractor "
                                f"{source} to {expected_then}, but {why}.", sat, source,
-                               expected_then, j, threshold, amp)
-        if fate >= 0 and fate != expected_then:
+                               expected_then, j, threshold, amp, pulse)
+        if fate >= 0 and fate != source and fate != expected_then:
             cause = "wrong destination" if flip else "spurious transition"
             verb = "sends" if flip else f"should have left bit {ep.bit} alone, but sends"
             return Explanation(ep, cause,
                                f"{head}: {what} {verb} the network from attractor {source} to "
-                               f"{fate} instead of {expected_then} (threshold along direction "
-                               f"{j}: {threshold:.3g}).", sat, source, expected_then, j,
-                               threshold, amp)
+                               f"{fate} instead of {expected_then} (threshold along {along}: "
+                               f"{threshold:.3g}).", sat, source, expected_then, j,
+                               threshold, amp, pulse)
         if fate < 0:
             return Explanation(ep, "unexplained",
                                f"{head}: from attractor {source}, {what} leads to no known "
                                "attractor (a transient longer than the settling checks, or an "
                                "attractor the search missed).", sat, source, expected_then, j,
-                               threshold, amp)
+                               threshold, amp, pulse)
         return Explanation(ep, "unexplained",
-                           f"{head}: from attractor {source}, {what} leads to attractor {fate} "
-                           "as the task asks; the network was not on that attractor when the "
-                           "pulse came (the previous transition had not settled).", sat, source,
-                           expected_then, j, threshold, amp)
+                           f"{head}: from attractor {source}, {what} leads to attractor {fate}, "
+                           "as the task asks, yet the network ended elsewhere: it was not on an "
+                           "attractor when the pulse came (the previous transition had not "
+                           "settled).", sat, source, expected_then, j, threshold, amp, pulse)
+
+    def threshold_along(self, source, direction) -> float:
+        net = self.net
+        thresholds, _ = switch_thresholds(self.system, net.nodes, [source], direction[None],
+                                          max_amplitude=net.max_amplitude, tol=net.tol,
+                                          baseline=net.baseline, pulse_steps=net.pulse_steps)
+        return float(thresholds[0])
 
 
 def _bit_direction(net, bit, value) -> int:

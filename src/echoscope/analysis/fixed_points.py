@@ -9,6 +9,8 @@ q(x) = 1/2 ||F(x)||^2. Results are deduplicated and classified by the eigenvalue
 from __future__ import annotations
 
 import dataclasses
+import os
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
@@ -20,6 +22,7 @@ from .._validation import (
     check_interval,
     param_error,
 )
+from ..simulate import _blas_single_thread
 from ..systems.base import DrivenMap
 from ._linalg import gmres_batched, solve_batched
 
@@ -282,7 +285,7 @@ def find_fixed_points(
         x, status = _newton(system, u, seeds, solver, workers, progress)
     else:
         x, status = _levenberg_marquardt(system, u, seeds, solver, workers, progress)
-    return _collect(system, u, seeds, x, status, solver, dedup_tol, n_modes)
+    return _collect(system, u, seeds, x, status, solver, dedup_tol, n_modes, workers)
 
 
 # -- solvers -----------------------------------------------------------------------------------
@@ -432,7 +435,7 @@ def _levenberg_marquardt(system, u, seeds, opts: SlowPoints, workers, progress):
 # -- results ------------------------------------------------------------------------------------
 
 
-def _collect(system, u, seeds, x, status, solver, dedup_tol, n_modes) -> FixedPoints:
+def _collect(system, u, seeds, x, status, solver, dedup_tol, n_modes, workers) -> FixedPoints:
     f = _residual(system, u, x)
     res = np.abs(f).max(axis=1)
     good = np.flatnonzero(status == "converged")
@@ -454,20 +457,26 @@ def _collect(system, u, seeds, x, status, solver, dedup_tol, n_modes) -> FixedPo
     k, n = points.shape
     m = min(n, n_modes)
     eigenvalues = np.empty((k, n), dtype=complex)
-    right = []
-    left = []
-    for i in range(k):
-        jac = system._jacobian(u, points[i])
-        w, v = np.linalg.eig(jac)
+
+    def eigen(i):
+        w, v = np.linalg.eig(system._jacobian(u, points[i]))
         idx = np.argsort(-np.abs(w), kind="stable")
         w, v = w[idx], v[:, idx]
-        eigenvalues[i] = w
-        right.append(v)
         with np.errstate(all="ignore"):
             try:
-                left.append(np.linalg.inv(v).conj().T)
+                left = np.linalg.inv(v).conj().T
             except np.linalg.LinAlgError:
-                left.append(np.full_like(v, np.nan))
+                left = np.full_like(v, np.nan)
+        return w, v, left
+
+    # One BLAS thread per eigenproblem, the points spread over threads: these matrices are too
+    # small for threaded LAPACK, and the bits then do not depend on the machine.
+    with _blas_single_thread(), ThreadPoolExecutor(workers or os.cpu_count() or 1) as pool:
+        decompositions = list(pool.map(eigen, range(k)))
+    right = [d[1] for d in decompositions]
+    left = [d[2] for d in decompositions]
+    for i, d in enumerate(decompositions):
+        eigenvalues[i] = d[0]
     modulus = np.abs(eigenvalues)
     n_unstable = np.sum(modulus > 1.0, axis=1) if k else np.zeros(0, dtype=int)
     m = max(m, int(n_unstable.max()) if k else 0)

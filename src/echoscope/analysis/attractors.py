@@ -10,7 +10,7 @@ import numpy as np
 from .._validation import check_array, check_int, check_interval, param_error
 from ..simulate import Window, simulate
 from ..systems.base import DrivenMap
-from .fixed_points import FixedPoints, Newton, find_fixed_points, seed_states
+from .fixed_points import FixedPoints, Newton, find_fixed_points, system_input_seeds
 
 __all__ = [
     "Attractors",
@@ -136,22 +136,12 @@ def find_attractors(
     [-0.9949, 0.9949]
     """
     owner = "find_attractors"
-    if not isinstance(system, DrivenMap):
-        raise param_error(owner, "system", "a DrivenMap", system, kind=TypeError)
+    u, seeds = system_input_seeds(owner, system, u, seeds, n_seeds=n_seeds,
+                                  trajectory=trajectory, noise=seed_noise, box=box, rng=rng)
     n = system.n_state
-    u = np.zeros(system.n_input) if u is None else check_array(owner, "u", u,
-                                                               shape=(system.n_input,))
     transient = check_int(owner, "transient", transient, low=0)
     window = check_int(owner, "window", window, low=2)
     tol = check_interval(owner, "tol", tol, 0.0, None, closed="neither")
-    if seeds is None:
-        seeds = seed_states(system, n_seeds, trajectory=trajectory, noise=seed_noise, box=box,
-                            rng=rng)
-    else:
-        seeds = check_array(owner, "seeds", seeds, ndim=2)
-        if seeds.shape[1] != n or seeds.shape[0] == 0:
-            raise ValueError(f"The 'seeds' parameter of {owner} must have shape (n_seeds, {n}) "
-                             f"with n_seeds >= 1; got {seeds.shape}.")
     x = seeds
     if transient:
         x = simulate(system, np.broadcast_to(u, (transient, u.size)), x, record="final")

@@ -199,6 +199,23 @@ def seed_states(system: DrivenMap, n_seeds: int, *, trajectory=None, noise: floa
     return gen.uniform(low, high, (n_seeds, n))
 
 
+def system_input_seeds(owner, system, u, seeds, **seeding):
+    """Validate the system and the constant input (zeros by default), and the seeds, or draw
+    them by ``seed_states`` with the ``seeding`` options."""
+    if not isinstance(system, DrivenMap):
+        raise param_error(owner, "system", "a DrivenMap", system, kind=TypeError)
+    n = system.n_state
+    u = np.zeros(system.n_input) if u is None else check_array(owner, "u", u,
+                                                               shape=(system.n_input,))
+    if seeds is None:
+        return u, seed_states(system, **seeding)
+    seeds = check_array(owner, "seeds", seeds, ndim=2)
+    if seeds.shape[1] != n or seeds.shape[0] == 0:
+        raise ValueError(f"The 'seeds' parameter of {owner} must have shape (n_seeds, {n}) "
+                         f"with n_seeds >= 1; got {seeds.shape}.")
+    return u, seeds
+
+
 def find_fixed_points(
     system: DrivenMap,
     u=None,
@@ -259,27 +276,14 @@ def find_fixed_points(
     True
     """
     owner = "find_fixed_points"
-    if not isinstance(system, DrivenMap):
-        raise param_error(owner, "system", "a DrivenMap", system, kind=TypeError)
-    n = system.n_state
-    u = np.zeros(system.n_input) if u is None else check_array(owner, "u", u,
-                                                               shape=(system.n_input,))
+    u, seeds = system_input_seeds(owner, system, u, seeds, n_seeds=n_seeds,
+                                  trajectory=trajectory, noise=seed_noise, box=box, rng=rng)
     solver = Newton() if solver is None else solver
     if not isinstance(solver, (Newton, SlowPoints)):
         raise param_error(owner, "solver", "a Newton or SlowPoints instance", solver,
                           kind=TypeError)
     dedup_tol = check_interval(owner, "dedup_tol", dedup_tol, 0.0, None, closed="neither")
     n_modes = check_int(owner, "n_modes", n_modes, low=0)
-    if seeds is None:
-        seeds = seed_states(system, n_seeds, trajectory=trajectory, noise=seed_noise, box=box,
-                            rng=rng)
-    else:
-        seeds = check_array(owner, "seeds", seeds, ndim=2)
-        if seeds.shape[1] != n or seeds.shape[0] == 0:
-            raise ValueError(
-                f"The 'seeds' parameter of {owner} must have shape (n_seeds, {n}) with "
-                f"n_seeds >= 1; got {seeds.shape}."
-            )
 
     if isinstance(solver, Newton):
         x, status = _newton(system, u, seeds, solver, workers, progress)

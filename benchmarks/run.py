@@ -10,12 +10,14 @@ Run by ``make bench`` as ``.venv/bin/python benchmarks/run.py``.
     state (a subset is timed and scaled up linearly). Goals: >= 15x faster, and a throughput of
     >= 45% of this machine's float64 matrix-multiply peak, measured in the same run with the
     default (all-core) BLAS.
+(fp) fixed points of a trained flip-flop ESN against scipy.optimize.root and fixed-point-finder's
+    Adam q-minimisation: see benchmarks/fixed_points.py (also runnable on its own).
 
 Both sides are first checked to compute the same states. Timings interleave the sides (the order
 rotates from one repetition to the next), warm each side up once, and report the best and the
 median of the repetitions; ratios use the best times. Options: ``--quick`` for a smaller smoke
-run, ``--only a`` or ``--only b`` for one benchmark. The exit status is 1 only when a
-same-states check fails; goals that are missed are reported, not raised.
+run, ``--only a``, ``--only b`` or ``--only fp`` for one benchmark. The exit status is 1 only
+when a same-states check fails; goals that are missed are reported, not raised.
 """
 
 from __future__ import annotations
@@ -360,7 +362,7 @@ def _block_rows() -> int:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="smaller smoke run")
-    parser.add_argument("--only", choices=["a", "b"], help="run one benchmark")
+    parser.add_argument("--only", choices=["a", "b", "fp"], help="run one benchmark")
     args = parser.parse_args(argv)
 
     start = time.perf_counter()
@@ -376,6 +378,12 @@ def main(argv=None) -> int:
         ok &= good
     if args.only in (None, "b"):
         r, good = bench_ensemble(args.quick)
+        rows += r
+        ok &= good
+    if args.only in (None, "fp"):
+        import fixed_points  # benchmarks/fixed_points.py, next to this file
+
+        r, good = fixed_points.bench_fixed_points(args.quick)
         rows += r
         ok &= good
 

@@ -7,18 +7,34 @@ and explain how they compute.
 from . import metrics, tasks
 from ._validation import EchoscopeError, FileFormatError, NonFiniteStateError
 from .analysis import (
+    AmplitudeSweep,
     Attractors,
+    Basins,
+    BoundarySolution,
+    EchoIndex,
     ExcitableNetwork,
     FixedPoints,
+    LyapunovSpectrum,
     Newton,
     SlowPoints,
+    SwitchingScan,
+    basins_2d,
+    boundary_solution,
     classify_states,
+    echo_index,
+    echo_index_vs_amplitude,
+    echo_indices,
     excitable_network,
     explain_errors,
     find_attractors,
     find_fixed_points,
+    lyapunov_spectrum,
+    maximal_lyapunov_exponent,
     saddle_connections,
     seed_states,
+    separatrix_divergence,
+    switching_boundary,
+    switching_scan,
 )
 from .io import FORMAT_VERSION, load, read_metadata, save
 from .metrics import ErrorEpisode, FlipFlopScore, error_episodes, flipflop_score, nrmse
@@ -41,6 +57,22 @@ from .training import train_ridge, train_rls
 __version__ = "0.1.0"
 
 __all__ = [
+    "AmplitudeSweep",
+    "Basins",
+    "BoundarySolution",
+    "EchoIndex",
+    "LyapunovSpectrum",
+    "SwitchingScan",
+    "basins_2d",
+    "boundary_solution",
+    "echo_index",
+    "echo_index_vs_amplitude",
+    "echo_indices",
+    "lyapunov_spectrum",
+    "maximal_lyapunov_exponent",
+    "separatrix_divergence",
+    "switching_boundary",
+    "switching_scan",
     "ACTIVATIONS",
     "Attractors",
     "OUTPUT_ACTIVATIONS",

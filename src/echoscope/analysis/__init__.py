@@ -8,11 +8,49 @@ from .attractors import (
     find_attractors,
     saddle_connections,
 )
+from .basins import (
+    Basins,
+    BoundarySolution,
+    basins_2d,
+    boundary_solution,
+    fate,
+    separatrix_divergence,
+)
+from .echo_index import EchoIndex, echo_index, echo_indices, group_responses, wilson_interval
 from .ena import Edge, ExcitableNetwork, Transition, excitable_network, pulse_fates
 from .errors import CAUSES, ErrorExplanation, Explanation, explain_errors
 from .fixed_points import FixedPoints, Newton, SlowPoints, find_fixed_points, seed_states
+from .lyapunov import LyapunovSpectrum, lyapunov_spectrum, maximal_lyapunov_exponent
+from .transitions import (
+    AmplitudeSweep,
+    SwitchingBoundary,
+    SwitchingScan,
+    echo_index_vs_amplitude,
+    switching_boundary,
+    switching_scan,
+)
 
 __all__ = [
+    "AmplitudeSweep",
+    "Basins",
+    "BoundarySolution",
+    "EchoIndex",
+    "LyapunovSpectrum",
+    "SwitchingBoundary",
+    "SwitchingScan",
+    "basins_2d",
+    "boundary_solution",
+    "echo_index",
+    "echo_index_vs_amplitude",
+    "echo_indices",
+    "fate",
+    "group_responses",
+    "lyapunov_spectrum",
+    "maximal_lyapunov_exponent",
+    "separatrix_divergence",
+    "switching_boundary",
+    "switching_scan",
+    "wilson_interval",
     "Attractors",
     "CAUSES",
     "ErrorExplanation",

@@ -1,0 +1,213 @@
+"""Basins of the local point attractors on a 2-D slice of state space, and the boundary
+solutions between them: trajectories that shadow a nonautonomous saddle (the seed's
+figures 5 and 6)."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+
+from .._validation import as_rng, check_array, check_int, check_interval, param_error
+from ..simulate import Window, simulate
+from ..systems.base import DrivenMap
+from .echo_index import EchoIndex, echo_index
+
+__all__ = ["Basins", "basins_2d", "BoundarySolution", "boundary_solution", "fate",
+           "separatrix_divergence"]
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class Basins:
+    """Which response each initial state of a 2-D grid converges to, at time 0.
+
+    Attributes
+    ----------
+    labels : ndarray of int, shape (resolution, resolution)
+        ``labels[j, i]`` is the response of the state ``center + x[i] axes[0] + y[j] axes[1]``
+        (-1: unresolved).
+    x, y : ndarray of shape (resolution,)
+        Coordinates along the two axes.
+    center : ndarray of shape (n_state,)
+    axes : ndarray of shape (2, n_state)
+    echo : EchoIndex
+        The echo-index run on the grid (its ``samples`` are the grid states, row by row).
+    """
+
+    labels: np.ndarray
+    x: np.ndarray
+    y: np.ndarray
+    center: np.ndarray
+    axes: np.ndarray
+    echo: EchoIndex
+
+
+def basins_2d(system: DrivenMap, inputs, *, center=None, axes=None, extent=1.0,
+              resolution: int = 101, **echo_options) -> Basins:
+    """Basins of attraction of the local point attractors on a 2-D slice, at time 0.
+
+    Parameters
+    ----------
+    system : DrivenMap
+    inputs : array_like of shape (n_steps, n_input)
+        The input realisation from time 0.
+    center : array_like of shape (n_state,), optional
+        The origin of the slice (zeros by default).
+    axes : array_like of shape (2, n_state), optional
+        The two directions spanning the slice (the first two unit vectors by default).
+    extent : float or (xmin, xmax, ymin, ymax), default 1.0
+        The slice covers [-extent, extent]^2 in axis coordinates, or the given rectangle.
+    resolution : int >= 2, default 101
+    **echo_options
+        Passed to ``echo_index`` (``window``, ``extension``, ``separation``, ...).
+
+    Returns
+    -------
+    Basins
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from echoscope import ESN, basins_2d
+    >>> esn = ESN(np.diag([0.5, 1.75]), np.eye(2), leak=0.25)
+    >>> b = basins_2d(esn, np.tile([0.25, 0.05], (400, 1)), resolution=21)
+    >>> b.labels.shape, b.echo.index
+    ((21, 21), 2)
+    """
+    owner = "basins_2d"
+    if not isinstance(system, DrivenMap):
+        raise param_error(owner, "system", "a DrivenMap", system, kind=TypeError)
+    n = system.n_state
+    if n < 2 and axes is None:
+        raise ValueError(f"{owner}: a 2-D slice needs n_state >= 2 or explicit 'axes'; "
+                         f"got n_state = {n}.")
+    center = np.zeros(n) if center is None else check_array(owner, "center", center,
+                                                            shape=(n,))
+    axes = np.eye(n)[:2] if axes is None else check_array(owner, "axes", axes, shape=(2, n))
+    resolution = check_int(owner, "resolution", resolution, low=2)
+    if np.isscalar(extent):
+        e = check_interval(owner, "extent", extent, 0.0, None, closed="neither")
+        bounds = (-e, e, -e, e)
+    else:
+        bounds = tuple(float(v) for v in check_array(owner, "extent", extent, shape=(4,)))
+        if bounds[1] <= bounds[0] or bounds[3] <= bounds[2]:
+            raise param_error(owner, "extent", "(xmin, xmax, ymin, ymax) with min < max",
+                              bounds)
+    x = np.linspace(bounds[0], bounds[1], resolution)
+    y = np.linspace(bounds[2], bounds[3], resolution)
+    gx, gy = np.meshgrid(x, y)
+    grid = center + gx.reshape(-1, 1) * axes[0] + gy.reshape(-1, 1) * axes[1]
+    echo = echo_index(system, inputs, n_samples=grid.shape[0],
+                      sampler=lambda _rng, _n: grid, **echo_options)
+    return Basins(echo.labels.reshape(resolution, resolution), x, y, center, axes, echo)
+
+
+def fate(system: DrivenMap, inputs, states, echo: EchoIndex) -> np.ndarray:
+    """The response of ``echo`` that each state (at time 0) converges to under ``inputs``:
+    the nearest response over the final window (the inputs must be those of ``echo``)."""
+    states = np.atleast_2d(np.asarray(states, dtype=float))
+    window = echo.responses.shape[1]
+    tail = simulate(system, inputs, states, record=Window(window))
+    flat = tail.reshape(tail.shape[0], -1)
+    refs = echo.responses.reshape(echo.responses.shape[0], -1)
+    dist = np.abs(flat[:, None, :] - refs[None]).max(axis=2)
+    return np.argmin(dist, axis=1)
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class BoundarySolution:
+    """Two initial states on a segment, adjacent in double precision, with different fates:
+    between them runs the basin boundary, and their trajectories shadow the nonautonomous
+    saddle on it before they separate.
+
+    Attributes
+    ----------
+    left, right : ndarray of shape (n_state,)
+        The two initial states (fates ``fates[0]`` and ``fates[1]``).
+    fates : tuple of int
+    trajectory : ndarray of shape (n_steps, n_state)
+        The trajectory from ``left``.
+    distance : ndarray of shape (n_steps,)
+        ||x_left[k] - x_right[k]||_inf along the run.
+    steps_shadowing : int
+        Steps before the two trajectories are farther apart than ``separated``.
+    n_bisections : int
+    """
+
+    left: np.ndarray
+    right: np.ndarray
+    fates: tuple
+    trajectory: np.ndarray
+    distance: np.ndarray
+    steps_shadowing: int
+    n_bisections: int
+
+
+def boundary_solution(system: DrivenMap, inputs, a, b, echo: EchoIndex, *,
+                      max_bisections: int = 200, separated: float = 1e-2) -> BoundarySolution:
+    """Bisect the segment [a, b] between two initial states of different fates down to the
+    last bit of double precision.
+
+    Each step halves the parameter interval [t_lo, t_hi] of the points a + t (b - a) and keeps
+    the half whose ends have different fates, until the two ends are adjacent floating-point
+    states (no representable state lies between them) or ``max_bisections`` is reached. The
+    trajectory from the last point of the first fate then shadows the nonautonomous saddle
+    between the basins for a while before it falls to one side (``steps_shadowing``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from echoscope import ESN, echo_index, boundary_solution
+    >>> esn = ESN(np.diag([0.5, 1.75]), np.eye(2), leak=0.25)
+    >>> u = np.tile([0.25, 0.05], (400, 1))
+    >>> echo = echo_index(esn, u, n_samples=100, rng=0)
+    >>> edge = boundary_solution(esn, u, [0.5, -1.0], [0.5, 1.0], echo)
+    >>> edge.fates[0] != edge.fates[1], edge.steps_shadowing > 50
+    (True, True)
+    """
+    owner = "boundary_solution"
+    if not isinstance(echo, EchoIndex):
+        raise param_error(owner, "echo", "an EchoIndex result", echo, kind=TypeError)
+    n = system.n_state
+    a = check_array(owner, "a", a, shape=(n,))
+    b = check_array(owner, "b", b, shape=(n,))
+    inputs = check_array(owner, "inputs", inputs, ndim=2)
+    max_bisections = check_int(owner, "max_bisections", max_bisections, low=1)
+    separated = check_interval(owner, "separated", separated, 0.0, None, closed="neither")
+    fa, fb = fate(system, inputs, np.stack([a, b]), echo)
+    if fa == fb:
+        raise ValueError(f"{owner}: 'a' and 'b' have the same fate (response {fa}); the "
+                         "segment must cross a basin boundary.")
+    lo, hi = 0.0, 1.0
+    done = 0
+    while done < max_bisections:
+        done += 1
+        mid = 0.5 * (lo + hi)
+        p_lo, p_mid, p_hi = (a + t * (b - a) for t in (lo, mid, hi))
+        if np.array_equal(p_mid, p_lo) or np.array_equal(p_mid, p_hi):
+            break  # no representable state between the two ends
+        if fate(system, inputs, p_mid, echo)[0] == fa:
+            lo = mid
+        else:
+            hi = mid
+    left, right = a + lo * (b - a), a + hi * (b - a)
+    both = simulate(system, inputs, np.stack([left, right]))
+    distance = np.abs(both[0] - both[1]).max(axis=1)
+    beyond = np.flatnonzero(distance > separated)
+    steps = int(beyond[0]) if beyond.size else distance.size
+    return BoundarySolution(left, right, (int(fa), int(fb)), both[0], distance, steps, done)
+
+
+def separatrix_divergence(system: DrivenMap, inputs, boundary: BoundarySolution, *,
+                          n: int = 100, radius: float = 1e-10, rng=None) -> np.ndarray:
+    """The seed's figure 6: ``n`` initial states scattered within ``radius`` of a boundary
+    point, and at every step the distance of each trajectory from the reference trajectory
+    (the boundary's ``left``). Returns an array of shape (n_steps, n)."""
+    owner = "separatrix_divergence"
+    n = check_int(owner, "n", n, low=1)
+    radius = check_interval(owner, "radius", radius, 0.0, None, closed="neither")
+    gen = as_rng(owner, rng)
+    ref = boundary.left
+    starts = ref + radius * gen.uniform(-1.0, 1.0, (n, ref.size))
+    runs = simulate(system, inputs, starts)
+    return np.abs(runs - boundary.trajectory[None]).max(axis=2).T

@@ -1,0 +1,525 @@
+"""The echo index: how many stable responses (local point attractors) coexist under one input,
+with basin fractions, their confidence intervals, and proofs of convergence rather than
+assumptions (Ceni, Ashwin, Livi & Postlethwaite; the seed's slides 11-16)."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+
+import numpy as np
+import scipy.cluster.hierarchy as sch
+import scipy.stats
+
+from .._validation import (
+    as_rng,
+    check_array,
+    check_int,
+    check_interval,
+    param_error,
+)
+from ..simulate import Window, simulate
+from ..systems.base import DrivenMap
+from .lyapunov import maximal_lyapunov_exponent
+
+__all__ = ["EchoIndex", "echo_index", "echo_indices", "wilson_interval", "group_responses"]
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class EchoIndex:
+    """The echo index of a driven map under one input realisation.
+
+    Attributes
+    ----------
+    index : int
+        The number of local point attractors found: the echo index (1 is the echo state
+        property). -1 when it is undefined: some response is chaotic, or the samples could not
+        be resolved into converged groups (see ``defined`` and ``converged``).
+    fractions : ndarray of shape (index,)
+        Share of the samples attracted by each response (their basins at the start).
+    fraction_intervals : ndarray of shape (index, 2)
+        Wilson score intervals of the fractions at ``confidence``.
+    labels : ndarray of int, shape (n_samples,)
+        The response each sample converged to; -1 for samples not converged.
+    responses : ndarray of shape (index, window, n_state)
+        The trajectory of each local point attractor over the final window (the sample nearest
+        to its group's centre).
+    converged : bool
+        Every proof passed: the grouping is unchanged when the run is extended, the distances
+        inside every group shrank (or were already at rounding level), every response has a
+        negative maximal conditional Lyapunov exponent, and no sample is unresolved.
+    defined : bool
+        The echo index is defined: no chaotic response, the grouping resolved.
+    chaotic : ndarray of bool, shape (index,)
+        Responses with a positive maximal conditional Lyapunov exponent.
+    lyapunov : ndarray of shape (index,)
+        Maximal conditional Lyapunov exponent of each response over the extension.
+    spread : ndarray of shape (index,)
+        Largest distance of a group's samples from its response over the final window.
+    separation : float
+        Smallest distance between two responses over the final window (inf for one).
+    grouping_stable : bool
+        The grouping was the same at the two checkpoints.
+    missed_fraction : float
+        The largest basin fraction that could have been missed by every sample at
+        ``confidence``: 1 - (1 - confidence)^(1 / n_samples).
+    n_samples, n_steps : int
+        Samples used, and steps run in all.
+    confidence : float
+    samples : ndarray of shape (n_samples, n_state)
+        The initial states.
+    """
+
+    index: int
+    fractions: np.ndarray
+    fraction_intervals: np.ndarray
+    labels: np.ndarray
+    responses: np.ndarray
+    converged: bool
+    defined: bool
+    chaotic: np.ndarray
+    lyapunov: np.ndarray
+    spread: np.ndarray
+    separation: float
+    grouping_stable: bool
+    missed_fraction: float
+    n_samples: int
+    n_steps: int
+    confidence: float
+    samples: np.ndarray
+
+    @property
+    def n_unresolved(self) -> int:
+        return int(np.sum(self.labels < 0))
+
+    def summary(self) -> dict:
+        return {
+            "index": int(self.index), "defined": bool(self.defined),
+            "converged": bool(self.converged),
+            "fractions": self.fractions.tolist(),
+            "fraction_intervals": self.fraction_intervals.tolist(),
+            "lyapunov": self.lyapunov.tolist(), "chaotic": self.chaotic.tolist(),
+            "spread": self.spread.tolist(), "separation": float(self.separation),
+            "grouping_stable": bool(self.grouping_stable),
+            "n_unresolved": self.n_unresolved, "missed_fraction": float(self.missed_fraction),
+            "n_samples": int(self.n_samples), "n_steps": int(self.n_steps),
+        }
+
+
+def wilson_interval(count, total: int, confidence: float = 0.95) -> np.ndarray:
+    """Wilson score interval of a binomial proportion; shape (..., 2)."""
+    count = np.asarray(count, dtype=float)
+    z = scipy.stats.norm.ppf(0.5 + confidence / 2.0)
+    p = count / total
+    centre = (p + z * z / (2 * total)) / (1 + z * z / total)
+    half = z * np.sqrt(p * (1 - p) / total + z * z / (4 * total * total)) / (1 + z * z / total)
+    return np.stack([np.clip(centre - half, 0.0, 1.0), np.clip(centre + half, 0.0, 1.0)],
+                    axis=-1)
+
+
+def group_responses(window: np.ndarray, *, separation: float = 100.0):
+    """Group trajectories over a window by single linkage, cut at the widest gap.
+
+    The distance of two samples is the largest ||x_i[t] - x_j[t]||_inf over the window. The
+    merge heights of single linkage, with the rounding-level spread below them, are sorted and
+    the cut is placed at the largest ratio between consecutive heights; the grouping is
+    *resolved* when that ratio is at least ``separation`` (the groups are that many times
+    farther apart than they are wide), so the tolerance comes from the data, not a constant.
+
+    Returns ``(labels, resolved, spread, gap)``: labels (S,), resolved bool, the largest merge
+    height kept inside a group, and the smallest height between groups (inf for one group).
+    """
+    s = window.shape[0]
+    flat = window.reshape(s, -1)
+    scale = max(1.0, float(np.abs(flat).max())) if flat.size else 1.0
+    floor = 64 * np.finfo(flat.dtype).eps * scale  # rounding-level spread
+    # Samples that coincide to rounding level collapse to one leader (converged runs make a
+    # handful of leaders out of thousands of samples).
+    leader_of = np.full(s, -1)
+    leaders: list[int] = []
+    for i in range(s):
+        if leader_of[i] >= 0:
+            continue
+        close = np.abs(flat[i:] - flat[i]).max(axis=1) <= floor
+        idx = i + np.flatnonzero(close)
+        idx = idx[leader_of[idx] < 0]
+        leader_of[idx] = len(leaders)
+        leaders.append(i)
+    if len(leaders) == 1:
+        return np.zeros(s, dtype=int), True, floor, np.inf
+    tree = sch.linkage(flat[leaders], method="single", metric="chebyshev")
+    heights = np.concatenate([[floor], tree[:, 2]])
+    ratios = heights[1:] / np.maximum(heights[:-1], floor)
+    cut = int(np.argmax(ratios))  # heights[: cut + 1] are inside groups
+    resolved = bool(ratios[cut] >= separation)
+    threshold = np.sqrt(heights[cut] * heights[cut + 1])  # geometric middle of the gap
+    leader_labels = sch.fcluster(tree, t=threshold, criterion="distance") - 1
+    # Canonical labels: by the first sample of each group.
+    first = {}
+    for lab in leader_labels[leader_of]:
+        first.setdefault(int(lab), len(first))
+    labels = np.array([first[int(lab)] for lab in leader_labels[leader_of]])
+    return labels, resolved, float(heights[cut]), float(heights[cut + 1])
+
+
+def echo_index(
+    system: DrivenMap,
+    inputs,
+    *,
+    n_steps: int | None = None,
+    n_samples: int = 256,
+    box=(-1.0, 1.0),
+    sampler: Callable | None = None,
+    window: int = 20,
+    extension: int | None = None,
+    max_steps: int | None = None,
+    separation: float = 100.0,
+    confidence: float = 0.95,
+    pullback: bool = False,
+    rng=None,
+    progress=None,
+) -> EchoIndex:
+    """Count the stable responses of a driven map to one input realisation.
+
+    Many initial states, uniform in ``box`` (or drawn by ``sampler(rng, n_samples)``), are
+    driven by the same input in one batched run; only the final window of each is kept, so
+    memory is O(n_samples x n_state x window). Their trajectories over the final window are
+    grouped by ``group_responses`` (single linkage cut at the widest gap), and convergence is
+    proved, not assumed:
+
+    - the grouping is computed at two checkpoints, ``extension`` steps apart (the first at the
+      end of the input minus ``extension``), and must be the same;
+    - every sample must be no farther from its group's response at the second checkpoint than
+      at the first (or already at rounding level), else it is *unresolved* (label -1);
+    - each response's maximal conditional Lyapunov exponent over the extension must be
+      negative; a positive one marks it chaotic, and the echo index is then undefined.
+
+    When ``inputs`` is a callable ``inputs(start, stop)`` returning the input of those steps,
+    the run is extended (doubling) while samples are unresolved, up to ``max_steps``.
+
+    Parameters
+    ----------
+    system : DrivenMap
+    inputs : array_like of shape (n_steps, n_input), or callable ``(start, stop) -> array``
+        One input realisation, shared by every sample.
+    n_steps : int, optional
+        With a callable ``inputs``: the length of the first run.
+    n_samples : int >= 1, default 256
+    box : (low, high), default (-1, 1)
+        Scalars or (n_state,) bounds of the uniform initial states.
+    sampler : callable ``(rng, n) -> (n, n_state)``, optional
+    window : int >= 1, default 20
+        Steps compared between trajectories.
+    extension : int, optional
+        Steps between the two checkpoints (default: a quarter of the run, at least
+        ``window``).
+    max_steps : int, optional
+        Budget for a callable input (default 8 x its first length).
+    separation : float > 1, default 100
+        How many times farther apart than wide the groups must be.
+    confidence : float in (0, 1), default 0.95
+    pullback : bool, default False
+        Read the input as the past [-T, 0): samples start at time -T and the responses are
+        read at time 0 (the pullback view); the checkpoints are then two starting times,
+        -T and -T + extension, that must give the same responses at time 0.
+    rng : None, int, SeedSequence or Generator
+    progress : callable ``(steps_done, steps_total)``, optional
+
+    Returns
+    -------
+    EchoIndex
+
+    Examples
+    --------
+    The switching-input example of Ashwin & Ceni: W = diag(0.5, 1.75), W_in = I, a = 0.25.
+    Under constant input A = (0.25, 0.05) the second unit is bistable: echo index 2.
+
+    >>> import numpy as np
+    >>> from echoscope import ESN, echo_index
+    >>> esn = ESN(np.diag([0.5, 1.75]), np.eye(2), leak=0.25)
+    >>> result = echo_index(esn, np.tile([0.25, 0.05], (400, 1)), n_samples=200, rng=0)
+    >>> result.index, result.converged
+    (2, True)
+    >>> bool(np.all(result.lyapunov < 0))
+    True
+    """
+    owner = "echo_index"
+    if not isinstance(system, DrivenMap):
+        raise param_error(owner, "system", "a DrivenMap", system, kind=TypeError)
+    n, m = system.n_state, system.n_input
+    n_samples = check_int(owner, "n_samples", n_samples, low=1)
+    window = check_int(owner, "window", window, low=1)
+    separation = check_interval(owner, "separation", separation, 1.0, None, closed="neither")
+    confidence = check_interval(owner, "confidence", confidence, 0.0, 1.0, closed="neither")
+    gen = as_rng(owner, rng)
+    source = _input_source(owner, inputs, m, n_steps)
+    length = source.length
+    if extension is None:
+        extension = max(window, length // 4)
+    extension = check_int(owner, "extension", extension, low=1)
+    if length < extension + window:
+        raise ValueError(
+            f"The 'inputs' parameter of {owner} must hold at least extension + window = "
+            f"{extension + window} steps; got {length}."
+        )
+    budget = length if not source.callable else (8 * length if max_steps is None else
+                                                 check_int(owner, "max_steps", max_steps,
+                                                           low=length))
+    samples = _draw(owner, sampler, box, gen, n_samples, n)
+
+    if pullback:
+        return _pullback(system, source, samples, length, extension, window, separation,
+                         confidence, progress)
+    if not source.callable:
+        return _batched(system, source.array[None], samples, extension, window, separation,
+                        confidence, progress)[0]
+
+    # A callable input: checkpoints at t1 = length - extension and t2 = length, and while
+    # samples are unresolved the run doubles (the second checkpoint becomes the first).
+    t1 = length - extension
+    win1 = simulate(system, source(0, t1), samples, record=Window(window),
+                    progress=_part(progress, 0, budget))
+    t2 = length
+    while True:
+        win2 = simulate(system, source(t1, t2), win1[:, -1], record=Window(window),
+                        progress=_part(progress, t1, budget))
+        outcome = _prove(system, source(t1, t2), win1, win2, window, separation)
+        if (np.all(outcome["labels"] >= 0) and outcome["stable"]) or t2 * 2 > budget:
+            break
+        win1, t1, t2 = win2, t2, 2 * t2
+    if progress is not None:
+        progress(budget, budget)
+    return _result(outcome, samples, n_samples, t2, confidence)
+
+
+def echo_indices(system: DrivenMap, inputs, *, n_samples: int = 256, box=(-1.0, 1.0),
+                 sampler: Callable | None = None, window: int = 20,
+                 extension: int | None = None, separation: float = 100.0,
+                 confidence: float = 0.95, rng=None, progress=None) -> tuple:
+    """The echo index under each of several input realisations, all in batched runs.
+
+    ``inputs`` has shape (n_realisations, n_steps, n_input); the same initial states (drawn
+    once) are driven by every realisation, all realisations and samples together in one
+    simulation (in memory-bounded chunks of realisations). Each realisation gets the proofs
+    of ``echo_index``. Returns a tuple of ``EchoIndex``, one per realisation; see
+    ``echo_index`` for the parameters.
+    """
+    owner = "echo_indices"
+    if not isinstance(system, DrivenMap):
+        raise param_error(owner, "system", "a DrivenMap", system, kind=TypeError)
+    n, m = system.n_state, system.n_input
+    inputs = check_array(owner, "inputs", inputs, ndim=3)
+    if inputs.shape[2] != m or inputs.shape[0] == 0 or inputs.shape[1] == 0:
+        raise ValueError(f"The 'inputs' parameter of {owner} must have shape "
+                         f"(n_realisations, n_steps, {m}) with both >= 1; got {inputs.shape}.")
+    n_samples = check_int(owner, "n_samples", n_samples, low=1)
+    window = check_int(owner, "window", window, low=1)
+    separation = check_interval(owner, "separation", separation, 1.0, None, closed="neither")
+    confidence = check_interval(owner, "confidence", confidence, 0.0, 1.0, closed="neither")
+    length = inputs.shape[1]
+    extension = max(window, length // 4) if extension is None else \
+        check_int(owner, "extension", extension, low=1)
+    if length < extension + window:
+        raise ValueError(f"The 'inputs' parameter of {owner} must hold at least extension + "
+                         f"window = {extension + window} steps; got {length}.")
+    samples = _draw(owner, sampler, box, as_rng(owner, rng), n_samples, n)
+    return _batched(system, inputs, samples, extension, window, separation, confidence,
+                    progress)
+
+
+_CHUNK_BYTES = 256 * 2**20
+
+
+def _batched(system, inputs, samples, extension, window, separation, confidence, progress):
+    """Echo indices of G realisations: (G x S) samples per simulation chunk, then the proofs
+    per realisation with one batched Lyapunov run for all responses."""
+    g, length, m = inputs.shape
+    s, n = samples.shape
+    t1 = length - extension
+    per_group = s * (length * max(m, 1) + 2 * window * n) * 8
+    chunk = max(1, _CHUNK_BYTES // max(per_group, 1))
+    outcomes = []
+    for start in range(0, g, chunk):
+        stop = min(start + chunk, g)
+        u = np.repeat(inputs[start:stop], s, axis=0)  # (G_c * S, T, m)
+        x0 = np.tile(samples, (stop - start, 1))
+        win1 = simulate(system, u[:, :t1], x0, record=Window(window))
+        win2 = simulate(system, u[:, t1:], win1[:, -1], record=Window(window))
+        for j in range(stop - start):
+            part = slice(j * s, (j + 1) * s)
+            outcomes.append(_prove(system, None, win1[part], win2[part], window, separation))
+        if progress is not None:
+            progress(stop, g)
+    # One Lyapunov run for the responses of every realisation.
+    starts, drives, owners = [], [], []
+    for i, out in enumerate(outcomes):
+        starts.append(out.pop("lyapunov_start"))
+        drives.append(np.repeat(inputs[i, t1:][None], out["reps"].size, axis=0))
+        owners.append(np.full(out["reps"].size, i))
+    lyap = np.atleast_1d(maximal_lyapunov_exponent(system, np.concatenate(drives),
+                                                   np.concatenate(starts)))
+    owners = np.concatenate(owners)
+    results = []
+    for i, out in enumerate(outcomes):
+        out["lyapunov"] = lyap[owners == i]
+        results.append(_result(out, samples, s, length, confidence))
+    return tuple(results)
+
+
+def _prove(system, drive, win1, win2, window, separation) -> dict:
+    """Group at both checkpoints and check the conditions; with ``drive`` (the inputs between
+    the checkpoints) also the Lyapunov exponents, else the states to start them from."""
+    labels1, resolved1, _, _ = group_responses(win1, separation=separation)
+    labels2, resolved2, _, gap = group_responses(win2, separation=separation)
+    k = int(labels2.max()) + 1
+    stable = resolved1 and resolved2 and _same_partition(labels1, labels2)
+    # Per-sample convergence: the distance to the group's response did not grow.
+    reps = np.array([_representative(win2, labels2 == g) for g in range(k)])
+    flat1 = win1.reshape(win1.shape[0], -1)
+    flat2 = win2.reshape(win2.shape[0], -1)
+    d2 = np.abs(flat2 - flat2[reps[labels2]]).max(axis=1)
+    d1 = np.abs(flat1 - flat1[reps[labels2]]).max(axis=1)
+    scale = max(1.0, float(np.abs(flat2).max()))
+    floor = 64 * np.finfo(flat2.dtype).eps * scale
+    ok = (d2 <= d1) | (d2 <= floor)
+    labels = np.where(ok & resolved2, labels2, -1)
+    spread = np.array([d2[labels2 == g].max() for g in range(k)])
+    out = {"labels": labels, "stable": stable, "resolved": resolved2, "reps": reps,
+           "responses": win2[reps], "spread": spread, "separation": gap}
+    # The maximal conditional Lyapunov exponent of each response over the extension.
+    start = win1[reps, -1]
+    if drive is None:
+        out["lyapunov_start"] = start
+    else:
+        out["lyapunov"] = np.atleast_1d(maximal_lyapunov_exponent(system, drive, start))
+    return out
+
+
+def _result(outcome, samples, n_samples, n_steps, confidence) -> EchoIndex:
+    labels = outcome["labels"]
+    k = outcome["responses"].shape[0]
+    counts = np.bincount(labels[labels >= 0], minlength=k)
+    lyap = outcome["lyapunov"]
+    chaotic = lyap > 0
+    defined = bool(outcome["resolved"] and not chaotic.any())
+    converged = bool(defined and outcome["stable"] and np.all(lyap < 0)
+                     and np.all(labels >= 0))
+    return EchoIndex(
+        index=k if defined else -1,
+        fractions=counts / n_samples,
+        fraction_intervals=wilson_interval(counts, n_samples, confidence),
+        labels=labels,
+        responses=outcome["responses"],
+        converged=converged,
+        defined=defined,
+        chaotic=chaotic,
+        lyapunov=lyap,
+        spread=outcome["spread"],
+        separation=float(outcome["separation"]),
+        grouping_stable=bool(outcome["stable"]),
+        missed_fraction=float(1.0 - (1.0 - confidence) ** (1.0 / n_samples)),
+        n_samples=n_samples,
+        n_steps=int(n_steps),
+        confidence=confidence,
+        samples=samples,
+    )
+
+
+def _pullback(system, source, samples, length, extension, window, separation, confidence,
+              progress) -> EchoIndex:
+    """Start at -T and at -T + extension; the responses at time 0 must coincide."""
+    late = simulate(system, source(extension, length), samples, record=Window(window))
+    early = simulate(system, source(0, length), samples, record=Window(window),
+                     progress=_part(progress, 0, length))
+    labels_e, resolved_e, spread_in, gap = group_responses(early, separation=separation)
+    labels_l, resolved_l, _, _ = group_responses(late, separation=separation)
+    k = int(labels_e.max()) + 1
+    reps = np.array([_representative(early, labels_e == g) for g in range(k)])
+    # Pullback convergence: the late start reaches the same responses at time 0.
+    flat_e = early.reshape(early.shape[0], -1)
+    flat_l = late.reshape(late.shape[0], -1)
+    k_l = int(labels_l.max()) + 1
+    reps_l = np.array([_representative(late, labels_l == g) for g in range(k_l)])
+    match = np.abs(flat_l[reps_l][:, None] - flat_e[reps][None]).max(axis=2)
+    tol = max(gap / separation, 64 * np.finfo(float).eps) if np.isfinite(gap) else \
+        max(1e-6, spread_in)
+    stable = bool(resolved_e and resolved_l and k_l == k and np.all(match.min(axis=1) <= tol))
+    d_e = np.abs(flat_e - flat_e[reps[labels_e]]).max(axis=1)
+    spread = np.array([d_e[labels_e == g].max() for g in range(k)])
+    lyap = np.atleast_1d(maximal_lyapunov_exponent(system, source(0, length), samples[reps]))
+    outcome = {"labels": np.where(resolved_e, labels_e, -1), "stable": stable,
+               "resolved": resolved_e, "reps": reps, "responses": early[reps],
+               "spread": spread, "separation": gap, "lyapunov": lyap}
+    return _result(outcome, samples, samples.shape[0], length, confidence)
+
+
+def _representative(win, members) -> int:
+    """The member nearest to the mean of its group over the window."""
+    idx = np.flatnonzero(members)
+    flat = win[idx].reshape(idx.size, -1)
+    centre = flat.mean(axis=0)
+    return int(idx[np.argmin(np.abs(flat - centre).max(axis=1))])
+
+
+def _same_partition(a, b) -> bool:
+    """Labels a and b define the same partition (up to renaming)."""
+    pairs = set(zip(a.tolist(), b.tolist()))
+    return len(pairs) == len(set(a.tolist())) == len(set(b.tolist()))
+
+
+def _part(progress, offset, total):
+    if progress is None:
+        return None
+    return lambda done, _n: progress(min(offset + done, total), total)
+
+
+def _draw(owner, sampler, box, gen, n_samples, n):
+    if sampler is not None:
+        if not callable(sampler):
+            raise param_error(owner, "sampler", "a callable (rng, n) -> states", sampler,
+                              kind=TypeError)
+        samples = check_array(owner, "sampler(rng, n)", sampler(gen, n_samples),
+                              shape=(n_samples, n))
+        return samples
+    low, high = box
+    low = np.broadcast_to(check_array(owner, "box[0]", low), (n,))
+    high = np.broadcast_to(check_array(owner, "box[1]", high), (n,))
+    if np.any(high <= low):
+        raise param_error(owner, "box", "a pair (low, high) with low < high everywhere",
+                          (float(np.min(low)), float(np.max(high))))
+    return gen.uniform(low, high, (n_samples, n))
+
+
+class _InputSource:
+    """Input steps [start, stop) from an array or a callable."""
+
+    def __init__(self, owner, inputs, n_input, n_steps):
+        self.owner, self.n_input = owner, n_input
+        self.callable = callable(inputs)
+        if self.callable:
+            if n_steps is None:
+                raise ValueError(f"{owner}: a callable 'inputs' needs 'n_steps', the length "
+                                 "of the first run.")
+            self.function = inputs
+            self.length = check_int(owner, "n_steps", n_steps, low=2)
+        else:
+            arr = check_array(owner, "inputs", inputs, ndim=2)
+            if arr.shape[1] != n_input:
+                raise ValueError(f"The 'inputs' parameter of {owner} must have shape "
+                                 f"(n_steps, {n_input}); got {arr.shape}.")
+            if arr.shape[0] == 0:
+                raise ValueError(f"The 'inputs' parameter of {owner} must hold at least one "
+                                 f"step; got {arr.shape}.")
+            self.array = arr
+            self.length = arr.shape[0]
+
+    def __call__(self, start, stop):
+        if not self.callable:
+            return self.array[start:stop]
+        block = check_array(self.owner, f"inputs({start}, {stop})",
+                            self.function(start, stop), shape=(stop - start, self.n_input))
+        return block
+
+
+def _input_source(owner, inputs, n_input, n_steps=None) -> _InputSource:
+    return _InputSource(owner, inputs, n_input, n_steps)

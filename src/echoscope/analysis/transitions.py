@@ -1,0 +1,199 @@
+"""Transitions of the echo index: against the input amplitude, and over the run lengths of a
+switching input (Ashwin & Ceni, "Transitions in echo index and dependence on input
+repetitions")."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+
+from .._validation import as_rng, check_array, check_int, check_interval, param_error
+from ..simulate import simulate
+from ..systems.base import DrivenMap
+from ..tasks.switching import switching_inputs
+from .echo_index import echo_indices
+
+__all__ = [
+    "AmplitudeSweep",
+    "SwitchingBoundary",
+    "SwitchingScan",
+    "echo_index_vs_amplitude",
+    "switching_boundary",
+    "switching_scan",
+]
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class AmplitudeSweep:
+    """The echo index of ``amplitude * inputs`` for each amplitude.
+
+    ``index`` (k,) with -1 where undefined, ``converged`` (k,), ``results`` the EchoIndex of
+    each amplitude.
+    """
+
+    amplitudes: np.ndarray
+    index: np.ndarray
+    converged: np.ndarray
+    results: tuple
+
+
+def echo_index_vs_amplitude(system: DrivenMap, inputs, amplitudes, **echo_options
+                            ) -> AmplitudeSweep:
+    """Echo index of the driven map under ``A * inputs`` for every amplitude A, all amplitudes
+    and samples in batched runs (``echo_indices``).
+
+    For a trained flip-flop network driven by its task's pulses, a small amplitude leaves
+    every attractor in place (echo index 2^n_bits) and a large one switches the state
+    wherever it was (echo index 1).
+    """
+    owner = "echo_index_vs_amplitude"
+    amplitudes = check_array(owner, "amplitudes", amplitudes, ndim=1)
+    if amplitudes.size == 0:
+        raise ValueError(f"The 'amplitudes' parameter of {owner} must hold at least one "
+                         "value; got an empty array.")
+    inputs = check_array(owner, "inputs", inputs, ndim=2)
+    results = echo_indices(system, amplitudes[:, None, None] * inputs[None], **echo_options)
+    return AmplitudeSweep(amplitudes, np.array([r.index for r in results]),
+                          np.array([r.converged for r in results]), results)
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class SwitchingScan:
+    """Echo index over a grid of run lengths of a two-symbol switching input.
+
+    ``index[i, j]`` is the echo index for ``min_runs_a[i]`` (minimum repetitions of symbol A)
+    and ``max_runs_b[j]`` (maximum repetitions of symbol B); -1 where undefined.
+    """
+
+    min_runs_a: np.ndarray
+    max_runs_b: np.ndarray
+    index: np.ndarray
+    converged: np.ndarray
+    fractions: np.ndarray  # (len(min_runs_a), len(max_runs_b), max index) basin fractions
+    periodic: bool
+    p_continue: tuple
+    n_steps: int
+    n_samples: int
+
+
+def switching_scan(
+    system: DrivenMap,
+    alphabet,
+    min_runs_a,
+    max_runs_b,
+    *,
+    p_continue=(0.5, 0.5),
+    periodic: bool = False,
+    n_steps: int = 1000,
+    n_samples: int = 50,
+    rng=None,
+    progress=None,
+    **echo_options,
+) -> SwitchingScan:
+    """The echo-index map of Ashwin & Ceni: runs of A (at least ``min_runs_a[i]`` steps) and
+    of B (at most ``max_runs_b[j]`` steps) alternate; each grid point gets its own input
+    realisation, and all grid points and samples are simulated in batched runs.
+
+    In the random setting a run of A lasts at least m_A steps and continues with probability
+    ``p_continue[0]`` per step (no maximum); a run of B lasts at least 1 step and at most m_B,
+    continuing with probability ``p_continue[1]``. With ``periodic`` the input is
+    deterministic: A exactly m_A times, then B exactly m_B times, repeated.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from echoscope import ESN, switching_scan
+    >>> esn = ESN(np.diag([0.5, 1.75]), np.eye(2), leak=0.25)
+    >>> scan = switching_scan(esn, [[0.25, 0.05], [-0.25, -0.5]], [5], [1, 40],
+    ...                       periodic=True, n_steps=600, n_samples=30, rng=0)
+    >>> scan.index.tolist()
+    [[2, 1]]
+    """
+    owner = "switching_scan"
+    if not isinstance(system, DrivenMap):
+        raise param_error(owner, "system", "a DrivenMap", system, kind=TypeError)
+    alphabet = check_array(owner, "alphabet", alphabet, ndim=2)
+    if alphabet.shape != (2, system.n_input):
+        raise ValueError(f"The 'alphabet' parameter of {owner} must have shape "
+                         f"(2, {system.n_input}); got {alphabet.shape}.")
+    runs_a = np.asarray(min_runs_a)
+    runs_b = np.asarray(max_runs_b)
+    for name, runs in (("min_runs_a", runs_a), ("max_runs_b", runs_b)):
+        if runs.ndim != 1 or runs.size == 0 or runs.dtype.kind not in "iu" or runs.min() < 1:
+            raise param_error(owner, name, "a non-empty 1-d sequence of integers >= 1",
+                              runs if runs.ndim else runs.item())
+    n_steps = check_int(owner, "n_steps", n_steps, low=2)
+    pa = check_interval(owner, "p_continue[0]", p_continue[0], 0.0, 1.0, closed="left")
+    pb = check_interval(owner, "p_continue[1]", p_continue[1], 0.0, 1.0)
+    gen = as_rng(owner, rng)
+    children = gen.spawn(runs_a.size * runs_b.size + 1)
+    realisations = np.empty((runs_a.size, runs_b.size, n_steps, system.n_input))
+    for i, ma in enumerate(runs_a):
+        for j, mb in enumerate(runs_b):
+            if periodic:
+                seq, _ = switching_inputs(alphabet, n_steps, min_run=[int(ma), int(mb)],
+                                          p_continue=0.0)
+            else:
+                seq, _ = switching_inputs(alphabet, n_steps, min_run=[int(ma), 1],
+                                          max_run=[None, int(mb)], p_continue=[pa, pb],
+                                          rng=children[i * runs_b.size + j])
+            realisations[i, j] = seq
+    results = echo_indices(system, realisations.reshape(-1, n_steps, system.n_input),
+                           n_samples=n_samples, rng=children[-1], progress=progress,
+                           **echo_options)
+    index = np.array([r.index for r in results]).reshape(runs_a.size, runs_b.size)
+    converged = np.array([r.converged for r in results]).reshape(index.shape)
+    width = max(1, int(index.max()))
+    fractions = np.zeros(index.shape + (width,))
+    for flat, r in enumerate(results):
+        i, j = divmod(flat, runs_b.size)
+        fractions[i, j, : r.fractions.size] = r.fractions[:width]
+    return SwitchingScan(runs_a, runs_b, index, converged, fractions, bool(periodic),
+                         (pa, pb), n_steps, n_samples)
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class SwitchingBoundary:
+    """Why the echo-index map has its boundary: the fixed points of each symbol's map and, for
+    every attractor of one symbol, how many consecutive steps of the other symbol carry it out
+    of its basin.
+
+    ``fixed_points[s]`` is the FixedPoints of x -> G(alphabet[s], x); ``escape_steps[s]`` maps
+    each stable point i of symbol s to the smallest number of steps of the other symbol after
+    which the state, with symbol s held again, settles on another attractor of s (None: not
+    within ``max_steps``).
+    """
+
+    fixed_points: tuple
+    escape_steps: tuple
+
+
+def switching_boundary(system: DrivenMap, alphabet, *, max_steps: int = 200, n_seeds: int = 200,
+                       rng=None) -> SwitchingBoundary:
+    """Fixed points and saddles of each symbol's map, and the escape times between them.
+
+    For the 2-D example of Ashwin & Ceni the upper attractor of A needs a run of B of a
+    certain length to cross A's saddle: B runs shorter than that can never merge the two
+    responses (echo index 2), longer ones can (echo index 1 once A runs let the state relax).
+    """
+    from .attractors import attractors_from_fixed_points, classify_states
+    from .fixed_points import find_fixed_points
+
+    owner = "switching_boundary"
+    alphabet = check_array(owner, "alphabet", alphabet, ndim=2)
+    max_steps = check_int(owner, "max_steps", max_steps, low=1)
+    gen = as_rng(owner, rng)
+    fps = tuple(find_fixed_points(system, a, n_seeds=n_seeds, rng=gen) for a in alphabet)
+    escapes = []
+    for s, (a, fp) in enumerate(zip(alphabet, fps)):
+        other = alphabet[1 - s] if alphabet.shape[0] == 2 else alphabet[(s + 1) % len(alphabet)]
+        attractors = attractors_from_fixed_points(fp)
+        steps = {}
+        for i, point in enumerate(attractors.points):
+            pushed = simulate(system, np.broadcast_to(other, (max_steps, other.size)), point)
+            fates = classify_states(system, pushed, attractors, u=a)
+            left = np.flatnonzero(fates != i)
+            steps[i] = int(left[0]) + 1 if left.size else None
+        escapes.append(steps)
+    return SwitchingBoundary(fps, tuple(escapes))

@@ -362,7 +362,7 @@ def _block_rows() -> int:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="smaller smoke run")
-    parser.add_argument("--only", choices=["a", "b", "fp"], help="run one benchmark")
+    parser.add_argument("--only", choices=["a", "b", "fp", "echo"], help="run one benchmark")
     args = parser.parse_args(argv)
 
     start = time.perf_counter()
@@ -384,6 +384,13 @@ def main(argv=None) -> int:
         import fixed_points  # benchmarks/fixed_points.py, next to this file
 
         r, good = fixed_points.bench_fixed_points(args.quick)
+        rows += r
+        ok &= good
+
+    if args.only in (None, "echo"):
+        import echo_index  # benchmarks/echo_index.py, next to this file
+
+        r, good = echo_index.bench_echo_index(args.quick)
         rows += r
         ok &= good
 

@@ -137,13 +137,18 @@ def group_responses(window: np.ndarray, *, separation: float = 100.0):
     # handful of leaders out of thousands of samples).
     leader_of = np.full(s, -1)
     leaders: list[int] = []
+    rows = max(1, 2**22 // max(flat.shape[1], 1))  # compare in blocks of ~32 MB
     for i in range(s):
         if leader_of[i] >= 0:
             continue
-        close = np.abs(flat[i:] - flat[i]).max(axis=1) <= floor
-        idx = i + np.flatnonzero(close)
-        idx = idx[leader_of[idx] < 0]
-        leader_of[idx] = len(leaders)
+        leader_of[i] = len(leaders)
+        for start in range(i + 1, s, rows):
+            block = slice(start, min(start + rows, s))
+            free = np.flatnonzero(leader_of[block] < 0)
+            if free.size == 0:
+                continue
+            diff = np.abs(flat[block][free] - flat[i]).max(axis=1)
+            leader_of[start + free[diff <= floor]] = len(leaders)
         leaders.append(i)
     if len(leaders) == 1:
         return np.zeros(s, dtype=int), True, floor, np.inf
@@ -341,10 +346,11 @@ def _batched(system, inputs, samples, extension, window, separation, confidence,
     outcomes = []
     for start in range(0, g, chunk):
         stop = min(start + chunk, g)
-        u = np.repeat(inputs[start:stop], s, axis=0)  # (G_c * S, T, m)
+        # One realisation: shared by all samples; several: one copy per sample.
+        u = inputs[0] if g == 1 else np.repeat(inputs[start:stop], s, axis=0)
         x0 = np.tile(samples, (stop - start, 1))
-        win1 = simulate(system, u[:, :t1], x0, record=Window(window))
-        win2 = simulate(system, u[:, t1:], win1[:, -1], record=Window(window))
+        win1 = simulate(system, u[..., :t1, :], x0, record=Window(window))
+        win2 = simulate(system, u[..., t1:, :], win1[:, -1], record=Window(window))
         for j in range(stop - start):
             part = slice(j * s, (j + 1) * s)
             outcomes.append(_prove(system, None, win1[part], win2[part], window, separation))

@@ -1,0 +1,93 @@
+"""Echo-index benchmarks, run by ``benchmarks/run.py`` (``--only echo``) or on their own.
+
+(e1) The echo index of an N = 500 reservoir with 1,000 initial states over 2,000 steps: time
+     and peak memory of ``echoscope.echo_index``, side by side with the same code run one
+     sample at a time (``simulate`` per initial state; a subset is timed and scaled up).
+(e2) The switching-input scan of Ashwin & Ceni: 40 x 40 grid points, 50 samples each, 1,000
+     steps, every realisation and sample batched. Goal: under a minute here.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+import tracemalloc
+
+import numpy as np
+
+import echoscope as es
+from echoscope.simulate import Window
+
+
+def _best(fn, reps):
+    times = []
+    for _ in range(reps):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return min(times), float(np.median(times))
+
+
+def bench_echo_index(quick: bool) -> tuple[list[tuple], bool]:
+    n, samples, steps = 500, (200 if quick else 1000), (500 if quick else 2000)
+    esn = es.random_esn(n, 3, spectral_radius=0.95, leak=0.5, rng=1)
+    u = np.random.default_rng(2).uniform(-0.5, 0.5, (steps, 3))
+    print(f"\n(e1) echo index: N = {n} reservoir, {samples} initial states, {steps} steps, "
+          "window 20")
+    result = es.echo_index(esn, u, n_samples=samples, rng=3)  # warm-up and the reference
+    tracemalloc.start()
+    es.echo_index(esn, u, n_samples=samples, rng=3)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    best, median = _best(lambda: es.echo_index(esn, u, n_samples=samples, rng=3), 3)
+    print(f"    index {result.index}, converged {result.converged}, Lyapunov "
+          f"{np.round(result.lyapunov, 4).tolist()}")
+    print(f"    echoscope echo_index           best {best:8.3f} s   median {median:8.3f} s   "
+          f"peak memory {peak / 2**20:.0f} MB (the states alone: {samples * n * 8 / 2**20:.1f} "
+          f"MB; a full trajectory record would be {samples * steps * n * 8 / 2**30:.1f} GB)")
+    subset = 10 if quick else 20
+    x0 = result.samples[:subset]
+
+    def one_at_a_time():
+        for x in x0:
+            es.simulate(esn, u, x, record=Window(20))
+
+    loop_best, loop_median = _best(one_at_a_time, 2)
+    scale = samples / subset
+    print(f"    one sample at a time (simulate per state, {subset} timed, x{scale:g})   best "
+          f"{loop_best * scale:8.3f} s   median {loop_median * scale:8.3f} s")
+    ratio = loop_best * scale / best
+    print(f"    ratio one-at-a-time / batched: {ratio:.1f}x (best)")
+    rows = [(f"(e1) echo index N={n}, {samples} x {steps}", f"{best:.3f} s",
+             f"{loop_best * scale:.3f} s", f"{ratio:.1f}x", "(report)", None)]
+
+    grid = 10 if quick else 40
+    esn2 = es.ESN(np.diag([0.5, 1.75]), np.eye(2), leak=0.25)
+    runs = np.arange(1, grid + 1)
+    print(f"\n(e2) switching-input scan: {grid} x {grid} grid, 50 samples, 1000 steps, random "
+          "and periodic settings")
+    times = {}
+    for periodic in (False, True):
+        start = time.perf_counter()
+        scan = es.switching_scan(esn2, [[0.25, 0.05], [-0.25, -0.5]], runs, runs,
+                                 periodic=periodic, n_steps=1000, n_samples=50, rng=0)
+        times[periodic] = time.perf_counter() - start
+        counts = dict(zip(*np.unique(scan.index, return_counts=True), strict=True))
+        print(f"    {'periodic' if periodic else 'random  '}: {times[periodic]:6.2f} s, cells "
+              f"by index {({int(k): int(v) for k, v in counts.items()})}, "
+              f"{int(np.sum(~scan.converged))} not converged")
+    for periodic, seconds in times.items():
+        rows.append((f"(e2) scan {grid}x{grid} {'periodic' if periodic else 'random'}",
+                     f"{seconds:.2f} s", "60 s", f"{60 / seconds:.1f}x", "< 60 s",
+                     seconds < 60))
+    return rows, True
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true")
+    rows, ok = bench_echo_index(parser.parse_args().quick)
+    for row in rows:
+        print("  ", row)
+    sys.exit(0 if ok else 1)

@@ -377,12 +377,13 @@ def _prove(system, drive, win1, win2, window, separation) -> dict:
     the checkpoints) also the Lyapunov exponents, else the states to start them from."""
     labels1, resolved1, _, _ = group_responses(win1, separation=separation)
     labels2, resolved2, _, gap = group_responses(win2, separation=separation)
+    flat1 = win1.reshape(win1.shape[0], -1)
+    flat2 = win2.reshape(win2.shape[0], -1)
+    labels2, gap = _merge_converging(win2, flat1, flat2, labels2, gap)
     k = int(labels2.max()) + 1
     stable = resolved1 and resolved2 and _same_partition(labels1, labels2)
     # Per-sample convergence: the distance to the group's response did not grow.
     reps = np.array([_representative(win2, labels2 == g) for g in range(k)])
-    flat1 = win1.reshape(win1.shape[0], -1)
-    flat2 = win2.reshape(win2.shape[0], -1)
     d2 = np.abs(flat2 - flat2[reps[labels2]]).max(axis=1)
     d1 = np.abs(flat1 - flat1[reps[labels2]]).max(axis=1)
     scale = max(1.0, float(np.abs(flat2).max()))
@@ -457,6 +458,35 @@ def _pullback(system, source, samples, length, extension, window, separation, co
                "resolved": resolved_e, "reps": reps, "responses": early[reps],
                "spread": spread, "separation": gap, "lyapunov": lyap}
     return _result(outcome, samples, samples.shape[0], length, confidence)
+
+
+def _merge_converging(win2, flat1, flat2, labels, gap):
+    """Merge groups whose responses drew together between the checkpoints (to less than half
+    their distance): they are one local point attractor whose samples are still converging
+    (distinct attractors do not approach each other). Returns the labels and the new gap."""
+    k = int(labels.max()) + 1
+    if k == 1:
+        return labels, gap
+    reps = np.array([_representative(win2, labels == g) for g in range(k)])
+    d1 = np.abs(flat1[reps][:, None] - flat1[reps][None]).max(axis=2)
+    d2 = np.abs(flat2[reps][:, None] - flat2[reps][None]).max(axis=2)
+    parent = list(range(k))
+
+    def root(i):
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    for g, h in zip(*np.nonzero(np.triu(d2 < 0.5 * d1, 1)), strict=True):
+        parent[root(int(g))] = root(int(h))
+    roots = [root(g) for g in range(k)]
+    if len(set(roots)) == k:
+        return labels, gap
+    first: dict[int, int] = {}
+    merged = np.array([first.setdefault(roots[lab], len(first)) for lab in labels])
+    between = [d2[g, h] for g in range(k) for h in range(k) if roots[g] != roots[h]]
+    return merged, float(min(between)) if between else np.inf
 
 
 def _representative(win, members) -> int:

@@ -5,10 +5,13 @@ without pyplot (no global state, no display needed); save it with ``fig.savefig(
 ``ax=`` to draw into an Axes of a figure of your own (its figure is returned).
 """
 
+from .basins import plot_basins, plot_boundary
+from .echo import plot_amplitude_sweep, plot_echo_index, plot_switching_scan
 from .ena import plot_ena
 from .errors import CAUSE_COLORS, plot_explained_errors
 from .fixed_points import plot_fixed_points
 from .outputs import plot_outputs
 
 __all__ = ["CAUSE_COLORS", "plot_ena", "plot_explained_errors", "plot_fixed_points",
-           "plot_outputs"]
+           "plot_outputs", "plot_amplitude_sweep", "plot_basins", "plot_boundary",
+           "plot_echo_index", "plot_switching_scan"]

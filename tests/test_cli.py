@@ -135,3 +135,40 @@ def test_console_script_shows_progress(tmp_path):
          "--test-steps", "500", "--no-analysis"], capture_output=True, text=True, check=True)
     assert "train" in done.stderr and "100%" in done.stderr
     assert "wrote" in done.stdout
+
+
+def test_echo_index_command_on_a_trained_flipflop(tmp_path, capsys):
+    main(["flipflop", "--out", str(tmp_path / "ff"), "--quiet", "--no-analysis"])
+    model = str(tmp_path / "ff" / "model.npz")
+    main(["echo-index", model, "--out", str(tmp_path / "echo"), "--quiet", "--steps", "1200",
+          "--n-samples", "64", "--amplitudes", "0.2", "1.0"])
+    doc = json.loads((tmp_path / "echo" / "echo_index.json").read_text())
+    assert doc["index"] == 1 and doc["converged"]  # the task's pulses erase the initial state
+    # Pulses far below every threshold leave all 8 attractors in place; the task's switch.
+    assert doc["amplitude_sweep"]["index"] == [8, 1]
+    printed = capsys.readouterr().out
+    assert "echo index against amplitude: 0.2: 8, 1: 1" in printed
+    for name in ("echo_index.npz", "echo_index.png", "amplitude_sweep.png"):
+        assert (tmp_path / "echo" / name).stat().st_size > 1000
+    inputs = tmp_path / "u.csv"
+    np.savetxt(inputs, np.zeros((300, 3)), delimiter=",")
+    main(["echo-index", model, "--out", str(tmp_path / "zero"), "--quiet", "--inputs",
+          str(inputs), "--n-samples", "64"])
+    assert json.loads((tmp_path / "zero" / "echo_index.json").read_text())["index"] == 8
+    with pytest.raises(SystemExit, match="--input needs 3 values; got 2"):
+        main(["echo-index", model, "--out", str(tmp_path / "c"), "--constant", "0", "0"])
+
+
+def test_scan_command_periodic(tmp_path, capsys):
+    main(["scan", "--out", str(tmp_path), "--periodic", "--max-run", "30", "--steps", "800",
+          "--n-samples", "20", "--quiet"])
+    doc = json.loads((tmp_path / "scan.json").read_text())
+    index = np.array(doc["index"])
+    assert index.shape == (30, 30) and set(np.unique(index)) <= {-1, 1, 2}
+    assert np.mean(index > 0) > 0.95  # a few cells on the boundary may stay undecided
+    # Long A runs: index 2 exactly for B runs shorter than the escape time of A's upper state.
+    escape = [line for line in doc["explanation"] if "after 27 consecutive steps of B" in line]
+    assert escape
+    assert (index[-1, :26] == 2).all() and (index[-1, 27:] == 1).all()
+    assert "cells by echo index" in capsys.readouterr().out
+    assert (tmp_path / "scan.png").stat().st_size > 1000

@@ -160,7 +160,7 @@ class SwitchingBoundary:
     of its basin.
 
     ``fixed_points[s]`` is the FixedPoints of x -> G(alphabet[s], x); ``escape_steps[s]`` maps
-    each stable point i of symbol s to the smallest number of steps of the other symbol after
+    each stable point i of symbol s (when s has several) to the smallest number of steps of the other symbol after
     which the state, with symbol s held again, settles on another attractor of s (None: not
     within ``max_steps``).
     """
@@ -190,7 +190,7 @@ def switching_boundary(system: DrivenMap, alphabet, *, max_steps: int = 200, n_s
         other = alphabet[1 - s] if alphabet.shape[0] == 2 else alphabet[(s + 1) % len(alphabet)]
         attractors = attractors_from_fixed_points(fp)
         steps = {}
-        for i, point in enumerate(attractors.points):
+        for i, point in enumerate(attractors.points if len(attractors) > 1 else []):
             pushed = simulate(system, np.broadcast_to(other, (max_steps, other.size)), point)
             fates = classify_states(system, pushed, attractors, u=a)
             left = np.flatnonzero(fates != i)

@@ -193,8 +193,8 @@ def test_plot_boundary_trajectory_and_divergence(run, tmp_path):
         np.testing.assert_array_equal(line.get_ydata(), edge.trajectory[:, c])
     for a in (left, right):
         (mark,) = _gid(a.lines, "separation")
-        assert mark.get_xdata()[0] == edge.steps_shadowing == 207
-    assert "separate at step 207" in _legend(left)[-1]
+        assert mark.get_xdata()[0] == edge.steps_shadowing
+    assert f"separate at step {edge.steps_shadowing}" in _legend(left)[-1]
     assert repr(float(edge.left[1])) in left.get_title()
     assert right.get_yscale() == "log"
     drawn = _gid(right.lines, "divergence")
@@ -210,7 +210,7 @@ def test_plot_boundary_trajectory_and_divergence(run, tmp_path):
     assert ends[0] == f"{n_with} of 20 end with the reference (response 0)"
     assert 0 < n_with < 20
     assert fig.get_suptitle() == ("boundary solution: shadows the saddle between responses 0 "
-                                  "and 1 for 207 steps")
+                                  f"and 1 for {edge.steps_shadowing} steps")
     assert _saved(fig, tmp_path / "boundary.png")
 
 

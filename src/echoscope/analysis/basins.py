@@ -103,15 +103,22 @@ def basins_2d(system: DrivenMap, inputs, *, center=None, axes=None, extent=1.0,
 
 
 def fate(system: DrivenMap, inputs, states, echo: EchoIndex) -> np.ndarray:
-    """The response of ``echo`` that each state (at time 0) converges to under ``inputs``:
-    the nearest response over the final window (the inputs must be those of ``echo``)."""
+    """The response of ``echo`` that each state (at time 0) converges to under ``inputs`` (the
+    inputs of ``echo``): the nearest response over the final window, if the state's window is
+    within a quarter of the responses' separation of it; -1 otherwise."""
     states = np.atleast_2d(np.asarray(states, dtype=float))
     window = echo.responses.shape[1]
     tail = simulate(system, inputs, states, record=Window(window))
     flat = tail.reshape(tail.shape[0], -1)
     refs = echo.responses.reshape(echo.responses.shape[0], -1)
     dist = np.abs(flat[:, None, :] - refs[None]).max(axis=2)
-    return np.argmin(dist, axis=1)
+    nearest = np.argmin(dist, axis=1)
+    # Near a response, not merely nearer to it than to the others (a state held on a saddle
+    # between them converges to none): within a quarter of the responses' separation.
+    scale = max(1.0, float(np.abs(refs).max()))
+    radius = 0.25 * echo.separation if np.isfinite(echo.separation) else 0.25 * scale
+    radius = max(radius, float(np.max(echo.spread)) if echo.spread.size else 0.0)
+    return np.where(dist[np.arange(dist.shape[0]), nearest] <= radius, nearest, -1)
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -148,9 +155,10 @@ def boundary_solution(system: DrivenMap, inputs, a, b, echo: EchoIndex, *,
     """Bisect the segment [a, b] between two initial states of different fates down to the
     last bit of double precision.
 
-    Each step halves the parameter interval [t_lo, t_hi] of the points a + t (b - a) and keeps
-    the half whose ends have different fates, until the two ends are adjacent floating-point
-    states (no representable state lies between them) or ``max_bisections`` is reached. The
+    Each step halves the segment between the current ends (in state space) and keeps the half
+    whose ends have different fates, until no representable state lies between them (adjacent
+    doubles), the midpoint does not decide within the input's length (the finest bracket the
+    input allows), or ``max_bisections`` is reached. The
     trajectory from the last point of the first fate then shadows the nonautonomous saddle
     between the basins for a while before it falls to one side (``steps_shadowing``).
 
@@ -175,22 +183,25 @@ def boundary_solution(system: DrivenMap, inputs, a, b, echo: EchoIndex, *,
     max_bisections = check_int(owner, "max_bisections", max_bisections, low=1)
     separated = check_interval(owner, "separated", separated, 0.0, None, closed="neither")
     fa, fb = fate(system, inputs, np.stack([a, b]), echo)
+    if fa < 0 or fb < 0:
+        raise ValueError(f"{owner}: 'a' or 'b' converges to none of the responses of 'echo'.")
     if fa == fb:
         raise ValueError(f"{owner}: 'a' and 'b' have the same fate (response {fa}); the "
                          "segment must cross a basin boundary.")
-    lo, hi = 0.0, 1.0
+    left, right = a.copy(), b.copy()  # bisected in state space, down to adjacent doubles
     done = 0
     while done < max_bisections:
         done += 1
-        mid = 0.5 * (lo + hi)
-        p_lo, p_mid, p_hi = (a + t * (b - a) for t in (lo, mid, hi))
-        if np.array_equal(p_mid, p_lo) or np.array_equal(p_mid, p_hi):
+        mid = left + 0.5 * (right - left)
+        if np.array_equal(mid, left) or np.array_equal(mid, right):
             break  # no representable state between the two ends
-        if fate(system, inputs, p_mid, echo)[0] == fa:
-            lo = mid
+        side = fate(system, inputs, mid, echo)[0]
+        if side < 0:
+            break  # the input ends before this state decides: the finest bracket it allows
+        if side == fa:
+            left = mid
         else:
-            hi = mid
-    left, right = a + lo * (b - a), a + hi * (b - a)
+            right = mid
     both = simulate(system, inputs, np.stack([left, right]))
     distance = np.abs(both[0] - both[1]).max(axis=1)
     beyond = np.flatnonzero(distance > separated)

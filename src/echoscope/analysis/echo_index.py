@@ -113,21 +113,25 @@ def wilson_interval(count, total: int, confidence: float = 0.95) -> np.ndarray:
     p = count / total
     centre = (p + z * z / (2 * total)) / (1 + z * z / total)
     half = z * np.sqrt(p * (1 - p) / total + z * z / (4 * total * total)) / (1 + z * z / total)
-    return np.stack([np.clip(centre - half, 0.0, 1.0), np.clip(centre + half, 0.0, 1.0)],
-                    axis=-1)
+    low = np.where(count == 0, 0.0, np.clip(centre - half, 0.0, 1.0))
+    high = np.where(count == total, 1.0, np.clip(centre + half, 0.0, 1.0))
+    return np.stack([low, high], axis=-1)
 
 
 def group_responses(window: np.ndarray, *, separation: float = 100.0):
     """Group trajectories over a window by single linkage, cut at the widest gap.
 
     The distance of two samples is the largest ||x_i[t] - x_j[t]||_inf over the window. The
-    merge heights of single linkage, with the rounding-level spread below them, are sorted and
-    the cut is placed at the largest ratio between consecutive heights; the grouping is
-    *resolved* when that ratio is at least ``separation`` (the groups are that many times
-    farther apart than they are wide), so the tolerance comes from the data, not a constant.
+    merge heights of single linkage are sorted (with the rounding-level spread below them when
+    samples coincide to it) and the cut is placed at the largest ratio between consecutive
+    heights, if that ratio is at least ``separation``: the groups are then that many times
+    farther apart than they are wide, so the tolerance comes from the data, not a constant.
+    Without such a gap the samples form one group; whether it converges is for the dynamics
+    to show (``echo_index`` checks that its spread shrinks).
 
-    Returns ``(labels, resolved, spread, gap)``: labels (S,), resolved bool, the largest merge
-    height kept inside a group, and the smallest height between groups (inf for one group).
+    Returns ``(labels, resolved, spread, gap)``: labels (S,), resolved (always True: kept for
+    callers that combine groupings), the largest merge height kept inside a group, and the
+    smallest height between groups (inf for one group).
     """
     s = window.shape[0]
     flat = window.reshape(s, -1)
@@ -153,18 +157,25 @@ def group_responses(window: np.ndarray, *, separation: float = 100.0):
     if len(leaders) == 1:
         return np.zeros(s, dtype=int), True, floor, np.inf
     tree = sch.linkage(flat[leaders], method="single", metric="chebyshev")
-    heights = np.concatenate([[floor], tree[:, 2]])
+    # The rounding-level spread is evidence of a converged group only where samples coincide
+    # to it; a lone sample shows no spread at all. So the floor takes part in the cut when
+    # every leader stands for several samples (or nothing else can be compared).
+    members = np.bincount(leader_of)
+    backed = bool(np.all(members >= 2)) or tree.shape[0] < 2
+    heights = np.concatenate([[floor], tree[:, 2]]) if backed else tree[:, 2]
     ratios = heights[1:] / np.maximum(heights[:-1], floor)
-    cut = int(np.argmax(ratios))  # heights[: cut + 1] are inside groups
-    resolved = bool(ratios[cut] >= separation)
-    threshold = np.sqrt(heights[cut] * heights[cut + 1])  # geometric middle of the gap
+    cut = int(np.argmax(ratios)) if ratios.size else 0  # heights[: cut + 1] inside groups
+    if not ratios.size or ratios[cut] < separation:
+        # No gap stands out: one group (whether it converges is for the dynamics to show).
+        return np.zeros(s, dtype=int), True, float(heights[-1]), np.inf
+    threshold = np.sqrt(heights[cut]) * np.sqrt(heights[cut + 1])  # middle of the gap
     leader_labels = sch.fcluster(tree, t=threshold, criterion="distance") - 1
     # Canonical labels: by the first sample of each group.
     first = {}
     for lab in leader_labels[leader_of]:
         first.setdefault(int(lab), len(first))
     labels = np.array([first[int(lab)] for lab in leader_labels[leader_of]])
-    return labels, resolved, float(heights[cut]), float(heights[cut + 1])
+    return labels, True, float(heights[cut]), float(heights[cut + 1])
 
 
 def echo_index(
@@ -379,7 +390,6 @@ def _prove(system, drive, win1, win2, window, separation) -> dict:
     labels2, resolved2, _, gap = group_responses(win2, separation=separation)
     flat1 = win1.reshape(win1.shape[0], -1)
     flat2 = win2.reshape(win2.shape[0], -1)
-    labels2, gap = _merge_converging(win2, flat1, flat2, labels2, gap)
     k = int(labels2.max()) + 1
     stable = resolved1 and resolved2 and _same_partition(labels1, labels2)
     # Per-sample convergence: the distance to the group's response did not grow.
@@ -460,35 +470,6 @@ def _pullback(system, source, samples, length, extension, window, separation, co
     return _result(outcome, samples, samples.shape[0], length, confidence)
 
 
-def _merge_converging(win2, flat1, flat2, labels, gap):
-    """Merge groups whose responses drew together between the checkpoints (to less than half
-    their distance): they are one local point attractor whose samples are still converging
-    (distinct attractors do not approach each other). Returns the labels and the new gap."""
-    k = int(labels.max()) + 1
-    if k == 1:
-        return labels, gap
-    reps = np.array([_representative(win2, labels == g) for g in range(k)])
-    d1 = np.abs(flat1[reps][:, None] - flat1[reps][None]).max(axis=2)
-    d2 = np.abs(flat2[reps][:, None] - flat2[reps][None]).max(axis=2)
-    parent = list(range(k))
-
-    def root(i):
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
-
-    for g, h in zip(*np.nonzero(np.triu(d2 < 0.5 * d1, 1)), strict=True):
-        parent[root(int(g))] = root(int(h))
-    roots = [root(g) for g in range(k)]
-    if len(set(roots)) == k:
-        return labels, gap
-    first: dict[int, int] = {}
-    merged = np.array([first.setdefault(roots[lab], len(first)) for lab in labels])
-    between = [d2[g, h] for g in range(k) for h in range(k) if roots[g] != roots[h]]
-    return merged, float(min(between)) if between else np.inf
-
-
 def _representative(win, members) -> int:
     """The member nearest to the mean of its group over the window."""
     idx = np.flatnonzero(members)
@@ -517,13 +498,24 @@ def _draw(owner, sampler, box, gen, n_samples, n):
         samples = check_array(owner, "sampler(rng, n)", sampler(gen, n_samples),
                               shape=(n_samples, n))
         return samples
-    low, high = box
-    low = np.broadcast_to(check_array(owner, "box[0]", low), (n,))
-    high = np.broadcast_to(check_array(owner, "box[1]", high), (n,))
+    return gen.uniform(*box_bounds(owner, box, n), (n_samples, n))
+
+
+def box_bounds(owner, box, n):
+    """``(low, high)`` of shape (n,) from a pair of scalars or (n,) arrays, low < high."""
+    expectation = f"a pair (low, high) of scalars or arrays of shape ({n},) with low < high"
+    try:
+        low, high = box
+        low = np.broadcast_to(check_array(owner, "box[0]", low), (n,))
+        high = np.broadcast_to(check_array(owner, "box[1]", high), (n,))
+    except (TypeError, ValueError) as exc:
+        if "box[" in str(exc) and "finite" in str(exc):
+            raise
+        raise param_error(owner, "box", expectation,
+                          box if isinstance(box, tuple) else type(box).__name__) from None
     if np.any(high <= low):
-        raise param_error(owner, "box", "a pair (low, high) with low < high everywhere",
-                          (float(np.min(low)), float(np.max(high))))
-    return gen.uniform(low, high, (n_samples, n))
+        raise param_error(owner, "box", expectation, (float(np.min(low)), float(np.max(high))))
+    return low, high
 
 
 class _InputSource:

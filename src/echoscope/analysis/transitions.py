@@ -124,6 +124,11 @@ def switching_scan(
             raise param_error(owner, name, "a non-empty 1-d sequence of integers >= 1",
                               runs if runs.ndim else runs.item())
     n_steps = check_int(owner, "n_steps", n_steps, low=2)
+    if np.ndim(p_continue) == 0:
+        p_continue = (p_continue, p_continue)
+    if len(p_continue) != 2:
+        raise param_error(owner, "p_continue", "a probability or a pair of them",
+                          tuple(p_continue))
     pa = check_interval(owner, "p_continue[0]", p_continue[0], 0.0, 1.0, closed="left")
     pb = check_interval(owner, "p_continue[1]", p_continue[1], 0.0, 1.0)
     gen = as_rng(owner, rng)
@@ -193,7 +198,7 @@ def switching_boundary(system: DrivenMap, alphabet, *, max_steps: int = 200, n_s
         for i, point in enumerate(attractors.points if len(attractors) > 1 else []):
             pushed = simulate(system, np.broadcast_to(other, (max_steps, other.size)), point)
             fates = classify_states(system, pushed, attractors, u=a)
-            left = np.flatnonzero(fates != i)
+            left = np.flatnonzero((fates >= 0) & (fates != i))
             steps[i] = int(left[0]) + 1 if left.size else None
         escapes.append(steps)
     return SwitchingBoundary(fps, tuple(escapes))

@@ -16,6 +16,16 @@ from .basins import (
     fate,
     separatrix_divergence,
 )
+from .certificates import (
+    ContractionCertificate,
+    ESPConditions,
+    LargeAmplitude,
+    UASPCertificate,
+    contraction_certificate,
+    esp_conditions,
+    large_amplitude_threshold,
+    uasp_certificate,
+)
 from .echo_index import EchoIndex, echo_index, echo_indices, group_responses, wilson_interval
 from .ena import Edge, ExcitableNetwork, Transition, excitable_network, pulse_fates
 from .errors import CAUSES, ErrorExplanation, Explanation, explain_errors
@@ -31,6 +41,14 @@ from .transitions import (
 )
 
 __all__ = [
+    "ContractionCertificate",
+    "ESPConditions",
+    "LargeAmplitude",
+    "UASPCertificate",
+    "contraction_certificate",
+    "esp_conditions",
+    "large_amplitude_threshold",
+    "uasp_certificate",
     "AmplitudeSweep",
     "Basins",
     "BoundarySolution",

@@ -84,6 +84,7 @@ __all__ = [
     "echo_index",
     "echo_index_vs_amplitude",
     "echo_indices",
+    "index_distribution",
     "lyapunov_spectrum",
     "maximal_lyapunov_exponent",
     "separatrix_divergence",

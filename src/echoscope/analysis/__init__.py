@@ -26,7 +26,14 @@ from .certificates import (
     large_amplitude_threshold,
     uasp_certificate,
 )
-from .echo_index import EchoIndex, echo_index, echo_indices, group_responses, wilson_interval
+from .echo_index import (
+    EchoIndex,
+    echo_index,
+    echo_indices,
+    group_responses,
+    index_distribution,
+    wilson_interval,
+)
 from .ena import Edge, ExcitableNetwork, Transition, excitable_network, pulse_fates
 from .errors import CAUSES, ErrorExplanation, Explanation, explain_errors
 from .fixed_points import FixedPoints, Newton, SlowPoints, find_fixed_points, seed_states
@@ -63,6 +70,7 @@ __all__ = [
     "echo_indices",
     "fate",
     "group_responses",
+    "index_distribution",
     "lyapunov_spectrum",
     "maximal_lyapunov_exponent",
     "separatrix_divergence",

@@ -22,7 +22,14 @@ from ..simulate import Window, simulate
 from ..systems.base import DrivenMap
 from .lyapunov import maximal_lyapunov_exponent
 
-__all__ = ["EchoIndex", "echo_index", "echo_indices", "wilson_interval", "group_responses"]
+__all__ = [
+    "EchoIndex",
+    "echo_index",
+    "echo_indices",
+    "group_responses",
+    "index_distribution",
+    "wilson_interval",
+]
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -341,6 +348,38 @@ def echo_indices(system: DrivenMap, inputs, *, n_samples: int = 256, box=(-1.0, 
     samples = _draw(owner, sampler, box, as_rng(owner, rng), n_samples, n)
     return _batched(system, inputs, samples, extension, window, separation, confidence,
                     progress)
+
+
+def index_distribution(results) -> dict:
+    """The distribution of the echo index and of the basin fractions over realisations.
+
+    Returns ``{"index_counts": {index: count}, "converged": share of realisations converged,
+    "fractions": {index: (mean, std) per response of the realisations with that index}}``,
+    the responses of each realisation sorted by decreasing fraction.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from echoscope import ESN, echo_indices, index_distribution
+    >>> esn = ESN(np.diag([0.5, 1.75]), np.eye(2), leak=0.25)
+    >>> weak = np.random.default_rng(0).uniform(-0.05, 0.05, (5, 300, 2))
+    >>> index_distribution(echo_indices(esn, weak, n_samples=64, rng=0))["index_counts"]
+    {2: 5}
+    """
+    indices = [int(r.index) for r in results]
+    counts = {int(k): int(v) for k, v in zip(*np.unique(indices, return_counts=True),
+                                              strict=True)}
+    fractions = {}
+    for k in counts:
+        rows = [np.sort(r.fractions)[::-1] for r in results if r.index == k and k > 0]
+        if rows:
+            stack = np.array(rows)
+            fractions[k] = [(float(m), float(d)) for m, d in zip(stack.mean(axis=0),
+                                                                 stack.std(axis=0),
+                                                                 strict=True)]
+    return {"index_counts": counts,
+            "converged": float(np.mean([r.converged for r in results])) if results else 0.0,
+            "fractions": fractions}
 
 
 _CHUNK_BYTES = 256 * 2**20

@@ -34,6 +34,7 @@ from .analysis import (
     explain_errors,
     find_attractors,
     find_fixed_points,
+    index_distribution,
     large_amplitude_threshold,
     lyapunov_spectrum,
     maximal_lyapunov_exponent,

@@ -44,7 +44,6 @@ import argparse
 import dataclasses
 import importlib
 import platform
-import statistics
 import sys
 import time
 from collections.abc import Callable
@@ -56,6 +55,7 @@ import scipy.sparse
 from threadpoolctl import threadpool_info
 
 import echoscope as es
+from _timing import check_line, fmt_s, interleaved, show
 from echoscope.jobs import FlipFlopConfig, flipflop_job
 
 try:
@@ -78,48 +78,6 @@ FPF_ADAM_EPSILON = 0.01
 
 
 # -- timing helpers ------------------------------------------------------------------------------
-
-
-@dataclasses.dataclass
-class Timing:
-    """Wall times (seconds) of the repetitions of one side."""
-
-    name: str
-    times: list[float]
-
-    @property
-    def best(self) -> float:
-        return min(self.times)
-
-    @property
-    def median(self) -> float:
-        return statistics.median(self.times)
-
-
-def interleaved(sides: dict[str, Callable[[], object]], reps: int) -> dict[str, Timing]:
-    """Time every side ``reps`` times, interleaving the sides and rotating their order from one
-    repetition to the next. No warm-up here: every side has already run once, untimed or as
-    its reference run."""
-    names = list(sides)
-    times: dict[str, list[float]] = {name: [] for name in names}
-    for rep in range(reps):
-        shift = rep % len(names)
-        for name in names[shift:] + names[:shift]:
-            t0 = time.perf_counter()
-            sides[name]()
-            times[name].append(time.perf_counter() - t0)
-    return {name: Timing(name, ts) for name, ts in times.items()}
-
-
-def fmt_s(seconds: float) -> str:
-    if seconds < 1.0:
-        return f"{seconds * 1e3:8.1f} ms"
-    return f"{seconds:8.3f} s "
-
-
-def show(t: Timing, label: str, scale: float = 1.0, note: str = "") -> None:
-    print(f"    {label:<44s} best {fmt_s(t.best * scale)}   median {fmt_s(t.median * scale)}"
-          f"   ({len(t.times)} runs){note}")
 
 
 def cpu_pressure() -> str:
@@ -337,13 +295,6 @@ def newton_only(loop, u, seeds) -> Callable[[], object] | None:
 # -- one setting ---------------------------------------------------------------------------------
 
 
-def check_line(label: str, diff: float, tol: float) -> bool:
-    ok = diff <= tol
-    print(f"    check {label:<56s} max |diff| = {diff:.2e}  (tol {tol:.0e})  "
-          f"{'OK' if ok else 'MISMATCH'}")
-    return ok
-
-
 def bench_setting(tag: str, loop, u, seeds: np.ndarray, quick: bool) -> tuple[list[tuple], bool]:
     n_seeds, n = seeds.shape
     reps = 3 if quick else 5
@@ -380,7 +331,7 @@ def bench_setting(tag: str, loop, u, seeds: np.ndarray, quick: bool) -> tuple[li
         with torch.no_grad():
             diff = float(np.abs(step(torch.tensor(seeds)).numpy() - loop.step(u, seeds)).max())
         ok &= check_line("torch map G(u, x) against echoscope's loop.step, all seeds", diff,
-                         MAP_CHECK_TOL)
+                         MAP_CHECK_TOL, width=56)
         adam = adam_fixed_points(step, seeds, FPF_MAX_ITERS)
         ad_res = residuals(loop, u, adam.x)
         ad_points = distinct(adam.x, ad_res)
@@ -395,7 +346,7 @@ def bench_setting(tag: str, loop, u, seeds: np.ndarray, quick: bool) -> tuple[li
         sides["newton"] = solve
     if adam is not None:
         sides["adam"] = lambda: adam_fixed_points(step, seeds, block, stop=False)
-    timing = interleaved(sides, reps)
+    timing = interleaved(sides, reps, warm_up=False)  # each side has run once already
     # the reference runs measured the same things once more: they count as one more repetition
     timing["echoscope"].times.append(es_once)
     if not quick:
@@ -408,14 +359,15 @@ def bench_setting(tag: str, loop, u, seeds: np.ndarray, quick: bool) -> tuple[li
 
     print("  times (interleaved after one reference run of each side, which counts as a "
           "repetition too):")
-    show(es_t, "echoscope find_fixed_points (whole call)")
+    show(es_t, "echoscope find_fixed_points (whole call)", width=44, unit="runs")
     if solve is not None:
         nt = timing["newton"]
-        show(nt, "  of which Newton iterations alone (context)")
+        show(nt, "  of which Newton iterations alone (context)", width=44, unit="runs")
         print(f"    {'  rest: dedup, eigen-decomposition (best-best)':<44s} "
               f"     {fmt_s(es_t.best - nt.best)}   (eigenvalues, eigenvectors and their inverse at "
               f"each of the {len(fps)} points)")
-    show(sp_t, f"scipy root, {idx.size} of {n_seeds} seeds, x{sp_scale:g}", scale=sp_scale)
+    show(sp_t, f"scipy root, {idx.size} of {n_seeds} seeds, x{sp_scale:g}", scale=sp_scale,
+         width=44, unit="runs")
     print(f"    {'':<44s} = {sp_t.best / idx.size * 1e3:.1f} ms per seed; timed {idx.size} "
           f"evenly spaced seeds, scaled linearly")
     if not quick:
@@ -426,7 +378,7 @@ def bench_setting(tag: str, loop, u, seeds: np.ndarray, quick: bool) -> tuple[li
         per_iter = at.best / block
         ad_best = per_iter * adam.n_iter
         show(at, f"Adam, {block}-iteration blocks, x{adam.n_iter}/{block}",
-             scale=adam.n_iter / block)
+             scale=adam.n_iter / block, width=44, unit="runs")
         print(f"    {'':<44s} = {per_iter * 1e3:.2f} ms per iteration x {adam.n_iter} "
               f"iterations{'' if adam.reached else ' (max_iters: a LOWER BOUND)'}; one run to "
               f"the stop took {fmt_s(adam.seconds).strip()}")

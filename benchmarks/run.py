@@ -23,11 +23,9 @@ when a same-states check fails; goals that are missed are reported, not raised.
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import importlib
 import os
 import platform
-import statistics
 import sys
 import time
 from collections.abc import Callable
@@ -37,6 +35,7 @@ import scipy
 from threadpoolctl import threadpool_info, threadpool_limits
 
 import echoscope
+from _timing import check_line, fmt_s, interleaved, show  # noqa: E402
 
 try:
     import reservoirpy
@@ -52,41 +51,6 @@ CHECK_TOL = 1e-10
 
 
 # -- timing helpers -------------------------------------------------------------------------------
-
-
-@dataclasses.dataclass
-class Timing:
-    """Wall times (seconds) of the repetitions of one side."""
-
-    name: str
-    times: list[float]
-
-    @property
-    def best(self) -> float:
-        return min(self.times)
-
-    @property
-    def median(self) -> float:
-        return statistics.median(self.times)
-
-
-def interleaved(sides: dict[str, Callable[[], object]], reps: int) -> dict[str, Timing]:
-    """Time every side ``reps`` times after one warm-up call each, interleaving the sides and
-    rotating their order from one repetition to the next, so that drifts of the machine (other
-    load, clocks, caches) fall on all sides alike."""
-    names = list(sides)
-    for name in names:
-        sides[name]()  # warm-up: imports, caches, first-touch of buffers
-    times: dict[str, list[float]] = {name: [] for name in names}
-    for rep in range(reps):
-        shift = rep % len(names)
-        for name in names[shift:] + names[:shift]:
-            fn = sides[name]
-            t0 = time.perf_counter()
-            result = fn()
-            times[name].append(time.perf_counter() - t0)
-            del result
-    return {name: Timing(name, ts) for name, ts in times.items()}
 
 
 def best_of(fn: Callable[[], object], inner: int) -> Callable[[], float]:
@@ -115,18 +79,6 @@ def measure_best_of(sides: dict[str, Callable[[], float]], reps: int) -> dict[st
         for name in names[shift:] + names[:shift]:
             best[name] = min(best[name], sides[name]())
     return best
-
-
-def fmt_s(seconds: float) -> str:
-    if seconds < 1.0:
-        return f"{seconds * 1e3:8.1f} ms"
-    return f"{seconds:8.3f} s "
-
-
-def show(t: Timing, label: str | None = None, scale: float = 1.0, note: str = "") -> None:
-    label = label or t.name
-    print(f"    {label:<38s} best {fmt_s(t.best * scale)}   median {fmt_s(t.median * scale)}"
-          f"   ({len(t.times)} reps){note}")
 
 
 def gflops(flops: float, seconds: float) -> float:
@@ -159,13 +111,6 @@ def reservoirpy_run(res: Reservoir, inputs: np.ndarray, x0: np.ndarray) -> np.nd
     """States x[1..n_steps] of one trajectory from ``x0``, shape (n_steps, n_state)."""
     res.state = {"out": np.array(x0, dtype=np.float64)}
     return res.run(inputs)
-
-
-def check_line(label: str, diff: float, tol: float) -> bool:
-    ok = diff <= tol
-    print(f"    check {label:<52s} max |diff| = {diff:.2e}  (tol {tol:.0e})  "
-          f"{'OK' if ok else 'MISMATCH'}")
-    return ok
 
 
 # -- benchmark (a) ---------------------------------------------------------------------------------

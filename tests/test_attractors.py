@@ -19,19 +19,11 @@ from scipy.optimize import brentq
 
 import echoscope as es
 from echoscope.analysis.attractors import attractors_from_fixed_points
+from known_answers import unit_roots
 
 
 def _unit_roots(c: float, b: float) -> np.ndarray:
-    """The three roots of x = tanh(c x + b) (c > 1, |b| small), by bisection."""
-    def f(x):
-        return np.tanh(c * x + b) - x
-
-    s = np.arctanh(np.sqrt(1.0 - 1.0 / c))
-    left, right = (-s - b) / c, (s - b) / c
-    assert f(left) < 0 < f(right), "the bias is too large for three roots"
-    brackets = [(-1.0 - 1e-12, left), (left, right), (right, 1.0 + 1e-12)]
-    return np.array([brentq(f, lo, hi, xtol=1e-15, rtol=4 * np.finfo(float).eps)
-                     for lo, hi in brackets])
+    return unit_roots(c, b, three=True)
 
 
 def _saturation(beta: float) -> float:

@@ -23,6 +23,7 @@ from scipy.optimize import brentq
 import echoscope as es
 from echoscope.analysis.echo_index import group_responses, wilson_interval
 from echoscope.tasks import switching_inputs
+from known_answers import unit_roots
 
 ALPHABET = [[0.25, 0.05], [-0.25, -0.5]]  # Ashwin & Ceni's inputs A and B
 
@@ -35,16 +36,7 @@ def _saddle_node_amplitude(c):
 
 
 def _unit_roots(c: float, u: float) -> np.ndarray:
-    """The roots of x = tanh(c x + u), sorted, by brentq between the extrema of
-    tanh(c x + u) - x (at tanh^2(c x + u) = 1 - 1/c); one root beyond the saddle-node."""
-    def f(x):
-        return np.tanh(c * x + u) - x
-
-    s = np.arctanh(np.sqrt(1.0 - 1.0 / c))
-    edges = [-1.0 - 1e-12, (-s - u) / c, (s - u) / c, 1.0 + 1e-12]
-    roots = [brentq(f, lo, hi, xtol=1e-15, rtol=4 * np.finfo(float).eps)
-             for lo, hi in zip(edges[:-1], edges[1:]) if f(lo) * f(hi) < 0]
-    return np.array(roots)
+    return unit_roots(c, u)
 
 
 def _decoupled(c, leak):

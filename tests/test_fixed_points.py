@@ -17,23 +17,11 @@ import scipy.linalg
 from scipy.optimize import brentq, minimize_scalar
 
 import echoscope as es
+from known_answers import unit_roots
 
 
 def _unit_roots(c: float, b: float) -> np.ndarray:
-    """The three roots of x = tanh(c x + b) (c > 1, |b| small), by bisection.
-
-    f(x) = tanh(c x + b) - x has its extrema where tanh^2(c x + b) = 1 - 1/c; the roots lie
-    in [-1, left extremum], between the extrema and in [right extremum, 1].
-    """
-    def f(x):
-        return np.tanh(c * x + b) - x
-
-    s = np.arctanh(np.sqrt(1.0 - 1.0 / c))
-    left, right = (-s - b) / c, (s - b) / c
-    assert f(left) < 0 < f(right), "the bias is too large for three roots"
-    brackets = [(-1.0 - 1e-12, left), (left, right), (right, 1.0 + 1e-12)]
-    return np.array([brentq(f, lo, hi, xtol=1e-15, rtol=4 * np.finfo(float).eps)
-                     for lo, hi in brackets])
+    return unit_roots(c, b, three=True)
 
 
 def _max_dist(a, b):

@@ -1,0 +1,23 @@
+"""Closed forms shared by the tests (imported by them; pytest puts this folder on sys.path)."""
+
+import numpy as np
+from scipy.optimize import brentq
+
+
+def unit_roots(c: float, b: float, *, three: bool = False) -> np.ndarray:
+    """The roots of x = tanh(c x + b), sorted (c > 1): three while |b| is below the
+    saddle-node amplitude, one beyond it.
+
+    f(x) = tanh(c x + b) - x has its extrema where tanh^2(c x + b) = 1 - 1/c; the roots lie in
+    [-1, left extremum], between the extrema and in [right extremum, 1]. ``three`` asserts
+    that there are three (the bias is small enough).
+    """
+    def f(x):
+        return np.tanh(c * x + b) - x
+
+    s = np.arctanh(np.sqrt(1.0 - 1.0 / c))
+    edges = [-1.0 - 1e-12, (-s - b) / c, (s - b) / c, 1.0 + 1e-12]
+    roots = [brentq(f, lo, hi, xtol=1e-15, rtol=4 * np.finfo(float).eps)
+             for lo, hi in zip(edges[:-1], edges[1:], strict=True) if f(lo) * f(hi) < 0]
+    assert not three or len(roots) == 3, "the bias is too large for three roots"
+    return np.array(roots)

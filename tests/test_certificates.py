@@ -466,7 +466,22 @@ def test_uasp_refuses_a_saddle_and_a_point_that_is_not_fixed():
     assert not off.certified and "not a fixed point" in off.reason
 
 
-def test_uasp_is_sound_on_random_networks():
+def _in_ball(rng, center, radius, size, norm):
+    """Points of the ball of the given norm: uniform in the box, or in the Euclidean ball."""
+    n = center.shape[0]
+    if norm == "inf":
+        return center + rng.uniform(-radius, radius, (size, n))
+    g = rng.standard_normal((size, n))
+    g /= np.linalg.norm(g, axis=1, keepdims=True)
+    return center + g * radius * rng.random((size, 1)) ** (1 / n)
+
+
+def _dist(a, b, norm):
+    return np.abs(a - b).max(-1) if norm == "inf" else np.linalg.norm(a - b, axis=-1)
+
+
+@pytest.mark.parametrize("norm", ["inf", "2"])
+def test_uasp_is_sound_on_random_networks(norm):
     rng = np.random.default_rng(12)
     certified = 0
     for trial in range(24):
@@ -480,23 +495,46 @@ def test_uasp_is_sound_on_random_networks():
         x = rng.uniform(-1, 1, n)
         for _ in range(3000):
             x = system.step(u_bar, x)
-        cert = uasp_certificate(system, u_bar, x, n_deltas=15)
+        cert = uasp_certificate(system, u_bar, x, n_deltas=15, norm=norm)
         if not cert.certified:
             continue
         certified += 1
-        assert cert.M < 1 and cert.r > 0
-        pts = x + rng.uniform(-cert.delta, cert.delta, (300, n))
+        assert cert.M < 1 and cert.r > 0 and cert.norm == norm
         r = min(cert.r, 10.0)
+        pts = _in_ball(rng, x, cert.delta, 300, norm)
         for _ in range(60):
-            pts = system.step(u_bar + rng.uniform(-r, r, 2), pts)
-            assert np.abs(pts - x).max() <= cert.delta + 1e-13
-        z = x + rng.uniform(-cert.delta, cert.delta, (2000, n))
-        y = x + rng.uniform(-cert.delta, cert.delta, (2000, n))
-        u = u_bar + rng.uniform(-r, r, (2000, 2))
-        ratio = (np.abs(system.step(u, z) - system.step(u, y)).max(1)
-                 / np.abs(z - y).max(1))
+            u = _in_ball(rng, u_bar, r, 1, norm)[0]
+            pts = system.step(u, pts)
+            assert _dist(pts, x, norm).max() <= cert.delta * (1 + 1e-12) + 1e-14
+        z = _in_ball(rng, x, cert.delta, 2000, norm)
+        y = _in_ball(rng, x, cert.delta, 2000, norm)
+        u = _in_ball(rng, u_bar, r, 2000, norm)
+        ratio = _dist(system.step(u, z), system.step(u, y), norm) / _dist(z, y, norm)
         assert ratio.max() <= cert.M + 1e-12
     assert certified >= 5
+
+
+def test_uasp_norms_agree_on_decoupled_units():
+    """Diagonal Jacobians and W_in = I: both norms give the same M, L_u and r."""
+    c = 2.0
+    x_up = _upper_root(c)
+    esn = es.ESN(c * np.eye(3), np.eye(3), leak=0.5)
+    star = np.array([x_up, -x_up, -x_up])
+    inf = uasp_certificate(esn, np.zeros(3), star, delta=0.25)
+    two = uasp_certificate(esn, np.zeros(3), star, delta=0.25, norm="2")
+    assert inf.certified and two.certified
+    assert two.M == pytest.approx(inf.M, rel=1e-9)
+    assert two.input_gain == pytest.approx(inf.input_gain, rel=1e-9)
+    assert two.r == pytest.approx(inf.r, rel=1e-8)
+    assert "||x - x*||_2" in two.statement
+
+
+def test_uasp_in_the_2_norm_certifies_a_dense_random_reservoir():
+    """Dense random reservoirs have large absolute row sums: only the 2-norm bound works."""
+    esn = es.random_esn(200, 2, spectral_radius=0.5, leak=0.5, rng=4)
+    inf = uasp_certificate(esn, np.zeros(2), np.zeros(200), n_deltas=5)
+    two = uasp_certificate(esn, np.zeros(2), np.zeros(200), n_deltas=5, norm="2")
+    assert not inf.certified and two.certified and two.r > 0
 
 
 def test_uasp_on_a_sparse_reservoir():
@@ -616,6 +654,8 @@ def test_bad_arguments_have_clear_messages():
         uasp_certificate(esn, np.zeros(1), np.zeros(2))
     with pytest.raises(ValueError, match="'delta' parameter"):
         uasp_certificate(esn, np.zeros(2), np.zeros(2), delta=0.0)
+    with pytest.raises(ValueError, match="'norm' parameter of uasp_certificate must be one of"):
+        uasp_certificate(esn, np.zeros(2), np.zeros(2), norm="1")
     with pytest.raises(ValueError, match="'direction' parameter .* a nonzero vector"):
         large_amplitude_threshold(esn, np.zeros(2))
     with pytest.raises(ValueError, match=r"'max_amplitude' parameter .* in \(0, inf\)"):

@@ -8,9 +8,11 @@ from . import metrics, tasks
 from ._validation import EchoscopeError, FileFormatError, NonFiniteStateError
 from .analysis import (
     AmplitudeSweep,
+    AttractorContinuation,
     Attractors,
     Basins,
     BoundarySolution,
+    ContinuationEvent,
     ContractionCertificate,
     EchoIndex,
     ESPConditions,
@@ -25,6 +27,7 @@ from .analysis import (
     basins_2d,
     boundary_solution,
     classify_states,
+    continue_attractors,
     contraction_certificate,
     echo_index,
     echo_index_vs_amplitude,
@@ -66,6 +69,9 @@ from .training import train_ridge, train_rls
 __version__ = "0.1.0"
 
 __all__ = [
+    "AttractorContinuation",
+    "ContinuationEvent",
+    "continue_attractors",
     "ContractionCertificate",
     "ESPConditions",
     "LargeAmplitude",

@@ -26,6 +26,7 @@ from .certificates import (
     large_amplitude_threshold,
     uasp_certificate,
 )
+from .continuation import AttractorContinuation, ContinuationEvent, continue_attractors
 from .echo_index import (
     EchoIndex,
     echo_index,
@@ -48,6 +49,9 @@ from .transitions import (
 )
 
 __all__ = [
+    "AttractorContinuation",
+    "ContinuationEvent",
+    "continue_attractors",
     "ContractionCertificate",
     "ESPConditions",
     "LargeAmplitude",

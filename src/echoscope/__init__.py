@@ -51,6 +51,7 @@ from .analysis import (
 from .io import FORMAT_VERSION, load, read_metadata, save
 from .metrics import ErrorEpisode, FlipFlopScore, error_episodes, flipflop_score, nrmse
 from .simulate import Every, Window, simulate
+from .sweep import SWEEP_FORMAT_VERSION, Grid, SweepError, open_sweep, sweep
 from .systems import (
     ACTIVATIONS,
     ESN,
@@ -69,6 +70,11 @@ from .training import train_ridge, train_rls
 __version__ = "0.1.0"
 
 __all__ = [
+    "SWEEP_FORMAT_VERSION",
+    "Grid",
+    "SweepError",
+    "open_sweep",
+    "sweep",
     "AttractorContinuation",
     "ContinuationEvent",
     "continue_attractors",

@@ -173,3 +173,33 @@ def test_scan_command_periodic(tmp_path, capsys):
     assert (index[-1, :26] == 2).all() and (index[-1, 27:] == 1).all()
     assert "cells by echo index" in capsys.readouterr().out
     assert (tmp_path / "scan.png").stat().st_size > 1000
+
+
+def test_sweep_command_resumes_from_its_store(tmp_path, capsys):
+    config = tmp_path / "sweep.toml"
+    config.write_text(
+        "[system]\nn_state = 20\nn_input = 1\nleak = 0.5\nnetwork_seed = 3\n"
+        "[input]\nkind = 'uniform'\nn_steps = 300\n"
+        "[analysis]\nkind = 'echo_index'\nn_samples = 32\n"
+        "[grid]\nspectral_radius = [0.5, 0.9]\ninput_amplitude = [0.1, 1.0]\n"
+        "[sweep]\nseed = 1\n")
+    store = tmp_path / "store"
+    args = ["sweep", str(config), "--out", str(tmp_path / "out"), "--store", str(store),
+            "--quiet"]
+    main(args)
+    printed = capsys.readouterr().out
+    assert "4 points over spectral_radius (2), input_amplitude (2); 0 failed" in printed
+    summary = json.loads((tmp_path / "out" / "sweep.json").read_text())
+    # Contracting reservoirs (spectral radius < 1 with a leak): one response everywhere.
+    assert summary["variables"]["index"] == {"min": 1, "max": 1}
+    assert (tmp_path / "out" / "sweep.png").stat().st_size > 1000
+    import xarray as xr
+
+    first = xr.load_dataset(tmp_path / "out" / "sweep.nc")
+    main(args + ["--overwrite"])  # everything is in the store: nothing is recomputed
+    second = xr.load_dataset(tmp_path / "out" / "sweep.nc")
+    assert np.array_equal(first["max_lyapunov"].values, second["max_lyapunov"].values)
+    with pytest.raises(SystemExit, match=r"needs a \[grid\] section"):
+        bad = tmp_path / "bad.toml"
+        bad.write_text("[system]\nn_state = 5\n")
+        main(["sweep", str(bad), "--out", str(tmp_path / "b")])

@@ -328,3 +328,20 @@ def test_plot_explained_errors_bad_input(failing):
     with pytest.raises(ValueError, match=r"'ax' parameter of plot_explained_errors must be one "
                                          r"Axes or 3 Axes"):
         plot_explained_errors(ex, run.targets, ax=Figure().subplots(2, 1))
+
+
+def test_plot_sweep_map_and_curve():
+    import xarray as xr
+
+    from echoscope.plotting import plot_sweep
+
+    a, b = np.array([0.1, 0.2, 0.3]), np.array([1.0, 2.0])
+    values = a[:, None] * b[None, :]
+    ds = xr.Dataset({"v": (("a", "b"), values)}, coords={"a": a, "b": b})
+    fig = plot_sweep(ds, "v")
+    mesh = fig.axes[0].collections[0]
+    np.testing.assert_allclose(np.asarray(mesh.get_array()).reshape(2, 3), values.T)
+    curve = plot_sweep(ds.mean("b"), "v")
+    np.testing.assert_allclose(curve.axes[0].lines[0].get_ydata(), values.mean(axis=1))
+    with pytest.raises(ValueError, match=r"The 'variable' parameter of plot_sweep must be one"):
+        plot_sweep(ds, "w")

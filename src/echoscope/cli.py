@@ -457,6 +457,77 @@ def _scan_command(args) -> int:
     return 0
 
 
+def _sweep_command(args) -> int:
+    import functools
+
+    try:
+        import tomllib
+    except ModuleNotFoundError:  # Python 3.10
+        import tomli as tomllib
+
+    from .jobs import sweep_point
+    from .plotting import plot_sweep
+    from .sweep import Grid, sweep
+
+    path = Path(args.config)
+    if not path.exists():
+        raise SystemExit(f"echoscope: the configuration {path} does not exist.")
+    try:
+        config = tomllib.loads(path.read_text())
+    except tomllib.TOMLDecodeError as err:
+        raise SystemExit(f"echoscope: {path} is not valid TOML: {err}") from None
+    if not isinstance(config.get("grid"), dict) or not config["grid"]:
+        raise SystemExit(f"echoscope: {path} needs a [grid] section naming parameters and "
+                         "their values.")
+    out = Path(args.out)
+    _check_out(out, ["sweep.nc", "sweep.png", "sweep.json"], args.overwrite)
+    settings = config.get("sweep", {})
+    store = args.store or settings.get("store")
+    analysis = functools.partial(sweep_point, {k: config.get(k, {}) for k in
+                                               ("system", "input", "analysis")})
+    update, close = _progress_bar(args.quiet)
+    try:
+        ds = sweep(analysis, Grid(config["grid"]), client=args.scheduler, store=store,
+                   rng=settings.get("seed", args.seed), chunk_size=settings.get("chunk_size"),
+                   metadata={"config": str(path)},
+                   progress=None if update is None else (lambda d, t: update("sweep", d, t)))
+    finally:
+        close()
+    out.mkdir(parents=True, exist_ok=True)
+    if (out / "sweep.nc").exists():
+        os.remove(out / "sweep.nc")  # --overwrite was given (checked above)
+    ds.to_netcdf(out / "sweep.nc")
+    variables = [v for v in ds.data_vars if v != "error"]
+    summary = {"config": str(path), "grid": {k: list(map(_plain, v))
+                                            for k, v in config["grid"].items()},
+               "n_points": int(ds.attrs.get("n_points", 0)),
+               "n_errors": int(ds.attrs.get("n_errors", 0)),
+               "variables": {v: {"min": _plain(ds[v].min().item()),
+                                 "max": _plain(ds[v].max().item())} for v in variables}}
+    _write_text(out / "sweep.json", json.dumps(summary, indent=2) + "\n", args.overwrite)
+    written = ["sweep.nc", "sweep.json"]
+    if variables:
+        plot_sweep(ds, variables[0]).savefig(out / "sweep.png", dpi=110)
+        written.append("sweep.png")
+    print(f"sweep of {path}: {summary['n_points']} points over "
+          f"{', '.join(f'{k} ({len(v)})' for k, v in config['grid'].items())}; "
+          f"{summary['n_errors']} failed")
+    for v, r in summary["variables"].items():
+        print(f"    {v}: from {r['min']} to {r['max']}")
+    if store:
+        print(f"  store {store} (resumable)")
+    print(f"  wrote {', '.join(str(out / n) for n in written)}")
+    return 0
+
+
+def _plain(value):
+    """A JSON-ready scalar."""
+    try:
+        return value.item()
+    except AttributeError:
+        return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="echoscope",
@@ -592,6 +663,27 @@ def build_parser() -> argparse.ArgumentParser:
     scan.add_argument("--overwrite", action="store_true", help="replace results in --out")
     scan.add_argument("--quiet", action="store_true", help="no progress bars")
     scan.set_defaults(handler=_scan_command)
+
+    sw = commands.add_parser(
+        "sweep", help="run an analysis over a grid of parameters, locally or on Dask",
+        description="Run a configured analysis (echo index, fixed-point counts, Lyapunov "
+                    "exponent) over a grid of parameters: in-process, on a local Dask cluster, "
+                    "or on the scheduler given. With a store the sweep is resumable. Write "
+                    "sweep.nc (xarray), sweep.json and sweep.png. CONFIG is TOML with the "
+                    "sections [system], [input], [analysis], [grid] and optionally [sweep] "
+                    "(seed, chunk_size, store); see echoscope.jobs.sweep_point.")
+    sw.add_argument("config", help="the TOML configuration")
+    sw.add_argument("--scheduler", metavar="ADDRESS",
+                    help="a Dask scheduler address (default: a local cluster, or in-process "
+                         "for tiny grids)")
+    sw.add_argument("--store", metavar="PATH", help="zarr store for incremental, resumable "
+                                                    "results")
+    sw.add_argument("--out", default="echoscope-out/sweep",
+                    help="output folder (default: %(default)s)")
+    sw.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    sw.add_argument("--overwrite", action="store_true", help="replace results in --out")
+    sw.add_argument("--quiet", action="store_true", help="no progress bars")
+    sw.set_defaults(handler=_sweep_command)
     return parser
 
 

@@ -12,7 +12,8 @@ from .ena import plot_ena
 from .errors import CAUSE_COLORS, plot_explained_errors
 from .fixed_points import plot_fixed_points
 from .outputs import plot_outputs
+from .sweep import plot_sweep
 
 __all__ = ["CAUSE_COLORS", "plot_ena", "plot_explained_errors", "plot_fixed_points",
            "plot_outputs", "plot_amplitude_sweep", "plot_basins", "plot_boundary",
-           "plot_echo_index", "plot_switching_scan", "plot_continuation"]
+           "plot_echo_index", "plot_switching_scan", "plot_continuation", "plot_sweep"]

@@ -307,7 +307,8 @@ def _block_rows() -> int:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="smaller smoke run")
-    parser.add_argument("--only", choices=["a", "b", "fp", "echo"], help="run one benchmark")
+    parser.add_argument("--only", choices=["a", "b", "fp", "echo", "sweep"],
+                        help="run one benchmark")
     args = parser.parse_args(argv)
 
     start = time.perf_counter()
@@ -336,6 +337,13 @@ def main(argv=None) -> int:
         import echo_index  # benchmarks/echo_index.py, next to this file
 
         r, good = echo_index.bench_echo_index(args.quick)
+        rows += r
+        ok &= good
+
+    if args.only in (None, "sweep"):
+        import sweep  # benchmarks/sweep.py, next to this file
+
+        r, good = sweep.bench_sweep(args.quick)
         rows += r
         ok &= good
 

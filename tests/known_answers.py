@@ -21,3 +21,16 @@ def unit_roots(c: float, b: float, *, three: bool = False) -> np.ndarray:
              for lo, hi in zip(edges[:-1], edges[1:], strict=True) if f(lo) * f(hi) < 0]
     assert not three or len(roots) == 3, "the bias is too large for three roots"
     return np.array(roots)
+
+
+BISTABLE_CASES = [
+    # (n, leak, with bias)
+    (1, 1.0, False),
+    (1, 0.4, True),
+    (2, 1.0, True),
+    (2, 0.3, False),
+    (3, 1.0, False),
+    (3, 0.6, True),
+    (4, 0.8, True),
+]
+BISTABLE_IDS = [f"n{n}-a{a}-{'bias' if b else 'nobias'}" for n, a, b in BISTABLE_CASES]

@@ -19,7 +19,7 @@ from scipy.optimize import brentq
 
 import echoscope as es
 from echoscope.analysis.attractors import attractors_from_fixed_points
-from known_answers import unit_roots
+from known_answers import BISTABLE_CASES, BISTABLE_IDS, unit_roots
 
 
 def _unit_roots(c: float, b: float) -> np.ndarray:
@@ -46,21 +46,9 @@ def _corner_index(bits) -> np.ndarray:
 
 # -- known answers: decoupled bistable units --------------------------------------------------
 
-BISTABLE_CASES = [
-    # (n, leak, with bias)
-    (1, 1.0, False),
-    (1, 0.4, True),
-    (2, 1.0, True),
-    (2, 0.3, False),
-    (3, 1.0, False),
-    (3, 0.6, True),
-    (4, 0.8, True),
-]
 
 
-@pytest.mark.parametrize("n, leak, with_bias", BISTABLE_CASES,
-                         ids=[f"n{n}-a{a}-{'bias' if b else 'nobias'}"
-                              for n, a, b in BISTABLE_CASES])
+@pytest.mark.parametrize("n, leak, with_bias", BISTABLE_CASES, ids=BISTABLE_IDS)
 def test_decoupled_bistable_units_attractors_and_basins(n, leak, with_bias):
     esn, c, b = _bistable(n, leak, with_bias, 10 * n + int(10 * leak))
     roots = np.array([_unit_roots(ci, bi) for ci, bi in zip(c, b)])  # (n, 3)

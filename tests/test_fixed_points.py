@@ -17,7 +17,7 @@ import scipy.linalg
 from scipy.optimize import brentq, minimize_scalar
 
 import echoscope as es
-from known_answers import unit_roots
+from known_answers import BISTABLE_CASES, BISTABLE_IDS, unit_roots
 
 
 def _unit_roots(c: float, b: float) -> np.ndarray:
@@ -47,21 +47,9 @@ def _check_residuals(system, fps):
 
 # -- known answers: decoupled bistable units --------------------------------------------------
 
-BISTABLE_CASES = [
-    # (n, leak, with bias)
-    (1, 1.0, False),
-    (1, 0.4, True),
-    (2, 1.0, True),
-    (2, 0.3, False),
-    (3, 1.0, False),
-    (3, 0.6, True),
-    (4, 0.8, True),
-]
 
 
-@pytest.mark.parametrize("n, leak, with_bias", BISTABLE_CASES,
-                         ids=[f"n{n}-a{a}-{'bias' if b else 'nobias'}"
-                              for n, a, b in BISTABLE_CASES])
+@pytest.mark.parametrize("n, leak, with_bias", BISTABLE_CASES, ids=BISTABLE_IDS)
 def test_decoupled_bistable_units_all_fixed_points(n, leak, with_bias):
     rng = np.random.default_rng(100 * n + int(10 * leak) + with_bias)
     c = rng.uniform(1.5, 3.0, n)

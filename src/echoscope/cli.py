@@ -528,6 +528,14 @@ def _plain(value):
         return value
 
 
+def _add_common(cmd, default_out: str, seed_help: str = "random seed (default: 0)") -> None:
+    """The options every command has: --out, --seed, --overwrite, --quiet."""
+    cmd.add_argument("--out", default=default_out, help="output folder (default: %(default)s)")
+    cmd.add_argument("--seed", type=int, default=0, help=seed_help)
+    cmd.add_argument("--overwrite", action="store_true", help="replace results already in --out")
+    cmd.add_argument("--quiet", action="store_true", help="no progress bars")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="echoscope",
@@ -543,13 +551,8 @@ def build_parser() -> argparse.ArgumentParser:
                     "and write the model, metrics.json and figures of target vs generated "
                     "output with the error episodes marked.",
     )
-    ff.add_argument("--out", default="echoscope-out/flipflop",
-                    help="output folder (default: %(default)s)")
-    ff.add_argument("--seed", type=int, default=0,
-                    help="random seed; the same seed gives the same bits (default: %(default)s)")
-    ff.add_argument("--overwrite", action="store_true",
-                    help="replace results already in --out")
-    ff.add_argument("--quiet", action="store_true", help="no progress bars")
+    _add_common(ff, "echoscope-out/flipflop",
+                "random seed; the same seed gives the same bits (default: 0)")
     ff.add_argument("--n-bits", dest="n_bits", type=int, help="number of bits (default: 3)")
     ff.add_argument("--n-state", dest="n_state", type=int,
                     help="reservoir units (default: 200)")
@@ -574,15 +577,11 @@ def build_parser() -> argparse.ArgumentParser:
         cmd = commands.add_parser(name, help=help_text, description=description)
         cmd.add_argument("model", help="a model saved by echoscope (e.g. model.npz of "
                                        "'echoscope flipflop')")
-        cmd.add_argument("--out", default=default_out, help="output folder (default: %(default)s)")
         cmd.add_argument("--input", type=float, nargs="+", metavar="U",
                          help="the constant input (default: zeros)")
         cmd.add_argument("--n-seeds", dest="n_seeds", type=int, default=1024,
                          help="number of seeds (default: %(default)s)")
-        cmd.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
-        cmd.add_argument("--overwrite", action="store_true",
-                         help="replace results already in --out")
-        cmd.add_argument("--quiet", action="store_true", help="no progress bars")
+        _add_common(cmd, default_out)
         return cmd
 
     fp = model_command(
@@ -631,11 +630,7 @@ def build_parser() -> argparse.ArgumentParser:
                       help="initial states (default: %(default)s)")
     echo.add_argument("--window", type=int, default=20,
                       help="final window compared (default: %(default)s)")
-    echo.add_argument("--out", default="echoscope-out/echo-index",
-                      help="output folder (default: %(default)s)")
-    echo.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
-    echo.add_argument("--overwrite", action="store_true", help="replace results in --out")
-    echo.add_argument("--quiet", action="store_true", help="no progress bars")
+    _add_common(echo, "echoscope-out/echo-index")
     echo.set_defaults(handler=_echo_index_command)
 
     scan = commands.add_parser(
@@ -657,11 +652,7 @@ def build_parser() -> argparse.ArgumentParser:
                       help="steps per realisation (default: %(default)s)")
     scan.add_argument("--n-samples", dest="n_samples", type=int, default=50,
                       help="initial states per grid point (default: %(default)s)")
-    scan.add_argument("--out", default="echoscope-out/scan",
-                      help="output folder (default: %(default)s)")
-    scan.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
-    scan.add_argument("--overwrite", action="store_true", help="replace results in --out")
-    scan.add_argument("--quiet", action="store_true", help="no progress bars")
+    _add_common(scan, "echoscope-out/scan")
     scan.set_defaults(handler=_scan_command)
 
     sw = commands.add_parser(
@@ -678,11 +669,7 @@ def build_parser() -> argparse.ArgumentParser:
                          "for tiny grids)")
     sw.add_argument("--store", metavar="PATH", help="zarr store for incremental, resumable "
                                                     "results")
-    sw.add_argument("--out", default="echoscope-out/sweep",
-                    help="output folder (default: %(default)s)")
-    sw.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
-    sw.add_argument("--overwrite", action="store_true", help="replace results in --out")
-    sw.add_argument("--quiet", action="store_true", help="no progress bars")
+    _add_common(sw, "echoscope-out/sweep")
     sw.set_defaults(handler=_sweep_command)
     return parser
 

@@ -62,6 +62,7 @@ from .systems import (
     FunctionMap,
     Readout,
     TrainedESN,
+    from_reservoirpy,
     random_esn,
     spectral_radius,
 )
@@ -70,6 +71,7 @@ from .training import train_ridge, train_rls
 __version__ = "0.1.0"
 
 __all__ = [
+    "from_reservoirpy",
     "SWEEP_FORMAT_VERSION",
     "Grid",
     "SweepError",

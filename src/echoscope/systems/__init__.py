@@ -4,6 +4,7 @@ from .activations import ACTIVATIONS, OUTPUT_ACTIVATIONS, Activation
 from .base import DrivenMap
 from .esn import ESN, ClosedLoopESN, Readout, TrainedESN, random_esn, spectral_radius
 from .function_map import FunctionMap
+from .reservoirpy_adapter import from_reservoirpy
 
 __all__ = [
     "ACTIVATIONS",
@@ -17,4 +18,5 @@ __all__ = [
     "random_esn",
     "spectral_radius",
     "FunctionMap",
+    "from_reservoirpy",
 ]

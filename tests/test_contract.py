@@ -83,8 +83,33 @@ def _closed_loop_sparse(rng):
     return es.TrainedESN(esn, readout).closed_loop()
 
 
+def _torch(rng, kind="RNN"):
+    """A one-layer PyTorch module (weights drawn by numpy) adapted by from_torch."""
+    import torch
+
+    n, m = int(rng.integers(1, 5)), int(rng.integers(1, 3))
+    module = getattr(torch.nn, kind)(m, n)
+    with torch.no_grad():
+        for p in module.parameters():
+            p.copy_(torch.from_numpy(rng.normal(0.0, 0.6, tuple(p.shape))))
+    return es.from_torch(module)
+
+
+def _torch_gru(rng):
+    return _torch(rng, "GRU")
+
+
+def _torch_lstm(rng):
+    return _torch(rng, "LSTM")
+
+
+def _torch_lstm_cell(rng):
+    return _torch(rng, "LSTMCell")
+
+
 FACTORIES = [_bistable, _coupled_fd, _esn, _esn_sparse, _esn_logistic, _esn_softsign,
-             _teacher_forced, _closed_loop, _closed_loop_tanh, _closed_loop_sparse]
+             _teacher_forced, _closed_loop, _closed_loop_tanh, _closed_loop_sparse,
+             _torch, _torch_gru, _torch_lstm, _torch_lstm_cell]
 IDS = [f.__name__.lstrip("_") for f in FACTORIES]
 seeds = st.integers(0, 2**32 - 1)
 

@@ -70,7 +70,18 @@ from .training import train_ridge, train_rls
 
 __version__ = "0.1.0"
 
+
+def from_torch(module, *, dtype=None, n_state=None, n_input=None):
+    """A driven map from a PyTorch RNN/GRU/LSTM (one layer, one direction) or cell: see
+    ``echoscope.systems.torch_map.from_torch``. Imports torch on first use (the ``torch``
+    extra); ``dtype`` defaults to torch.float64."""
+    from .systems.torch_map import from_torch as _from_torch
+
+    kwargs = {} if dtype is None else {"dtype": dtype}
+    return _from_torch(module, n_state=n_state, n_input=n_input, **kwargs)
+
 __all__ = [
+    "from_torch",
     "from_reservoirpy",
     "SWEEP_FORMAT_VERSION",
     "Grid",

@@ -66,7 +66,7 @@ from .systems import (
     random_esn,
     spectral_radius,
 )
-from .training import train_ridge, train_rls
+from .training import TrainedTorch, train_bptt, train_ridge, train_rls
 
 __version__ = "0.1.0"
 
@@ -81,6 +81,8 @@ def from_torch(module, *, dtype=None, n_state=None, n_input=None):
     return _from_torch(module, n_state=n_state, n_input=n_input, **kwargs)
 
 __all__ = [
+    "TrainedTorch",
+    "train_bptt",
     "from_torch",
     "from_reservoirpy",
     "SWEEP_FORMAT_VERSION",

@@ -1,0 +1,375 @@
+"""Whole networks fitted by backpropagation through time (BPTT) in PyTorch.
+
+This module imports torch only inside its functions: ``import echoscope`` never imports it.
+
+Two kinds of model are trained on the same data:
+
+- an echo state network with output feedback (the seed's model), every parameter trained: W,
+  W_in, W_fb, b, the readout (W_out, b_out) and the leak a, in closed loop; the result is a
+  :class:`~echoscope.systems.esn.TrainedESN` whose ``closed_loop()`` is the trained forward;
+- a vanilla tanh RNN or a GRU (``torch.nn.RNN`` / ``torch.nn.GRU``) with a linear readout; the
+  result is a :class:`TrainedTorch` whose ``map`` is ``from_torch`` of the trained cell.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+
+import numpy as np
+
+from .._validation import as_rng, check_array, check_choice, check_int, check_interval, param_error
+
+__all__ = ["TrainedTorch", "train_bptt"]
+
+_OWNER = "train_bptt"
+_KINDS = ("rnn", "gru")
+_LEAK_MAX = 0.999  # a leak of 1 has no finite logit; training starts from at most this
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class TrainedTorch:
+    """A trained PyTorch RNN or GRU as an echoscope driven map plus a linear readout.
+
+    ``map`` is the driven map ``x[k] = G(u[k], x[k-1])`` (a ``TorchMap`` of the trained cell);
+    the outputs are ``z[k] = W_out x[k] + b_out``.
+    """
+
+    map: object
+    w_out: np.ndarray
+    b_out: np.ndarray
+
+    def __post_init__(self):
+        owner = "TrainedTorch"
+        n = self.map.n_state
+        w_out = check_array(owner, "w_out", self.w_out, ndim=2, shape=(None, n)).copy()
+        b_out = check_array(owner, "b_out", self.b_out, shape=(w_out.shape[0],)).copy()
+        w_out.flags.writeable = False
+        b_out.flags.writeable = False
+        object.__setattr__(self, "w_out", w_out)
+        object.__setattr__(self, "b_out", b_out)
+
+    @property
+    def n_output(self) -> int:
+        return self.w_out.shape[0]
+
+    def output(self, states) -> np.ndarray:
+        """z = W_out x + b_out for states of shape (..., n_state)."""
+        x = np.asarray(states, dtype=np.float64)
+        if x.shape[-1:] != (self.map.n_state,):
+            raise ValueError(
+                f"TrainedTorch.output: 'states' must have shape "
+                f"(..., {self.map.n_state}); got {x.shape}."
+            )
+        return x @ self.w_out.T + self.b_out
+
+    def run(self, inputs, x0=None, **options):
+        """``(states, outputs)`` from x0 (zeros by default); ``options`` go to ``simulate``."""
+        from ..simulate import simulate
+
+        if x0 is None:
+            x0 = np.zeros(self.map.n_state)
+        states = simulate(self.map, inputs, x0, **options)
+        return states, self.output(states)
+
+
+# -- data -------------------------------------------------------------------------------------
+
+
+def _sequences(name, value, n_cols=None):
+    seqs = list(value) if isinstance(value, (list, tuple)) else [value]
+    if not seqs:
+        raise param_error(_OWNER, name, "an array or a non-empty list of arrays", value)
+    out = []
+    for s in seqs:
+        a = check_array(_OWNER, name, s, ndim=(1, 2))
+        out.append(a[:, None] if a.ndim == 1 else a)
+    cols = {a.shape[1] for a in out}
+    if len(cols) != 1 or (n_cols is not None and cols != {n_cols}):
+        want = f"{n_cols}" if n_cols is not None else "the same number of"
+        raise param_error(
+            _OWNER, name, f"sequences with {want} columns", tuple(a.shape for a in out)
+        )
+    return out
+
+
+def _check_data(inputs, targets):
+    us = _sequences("inputs", inputs)
+    ys = _sequences("targets", targets)
+    if len(us) != len(ys) or any(u.shape[0] != y.shape[0] for u, y in zip(us, ys)):
+        raise ValueError(
+            f"{_OWNER}: 'inputs' and 'targets' must hold sequences of the same "
+            f"lengths; got {[u.shape[0] for u in us]} and "
+            f"{[y.shape[0] for y in ys]}."
+        )
+    return us, ys
+
+
+def _windows(us, ys, seq_len, batch_size, rng):
+    """A batch of random windows: inputs (seq_len, B, n_in), targets (seq_len, B, n_out)."""
+    lengths = np.array([u.shape[0] for u in us])
+    ok = np.flatnonzero(lengths >= seq_len)
+    which = ok[rng.integers(len(ok), size=batch_size)]
+    starts = rng.integers(lengths[which] - seq_len + 1)
+    u = np.stack([us[i][s : s + seq_len] for i, s in zip(which, starts)], axis=1)
+    y = np.stack([ys[i][s : s + seq_len] for i, s in zip(which, starts)], axis=1)
+    return u, y
+
+
+# -- forwards -----------------------------------------------------------------------------------
+
+
+def _esn_forward(p, u, output_activation):
+    """Closed-loop forward from x = 0: outputs (T, B, n_out) for inputs (T, B, n_in)."""
+    import torch
+
+    a = torch.sigmoid(p["theta"])
+    g = torch.tanh if output_activation == "tanh" else (lambda r: r)
+    x = u.new_zeros(u.shape[1], p["w"].shape[0])
+    drive = u @ p["w_in"].T + p["bias"]
+    outs = []
+    for k in range(u.shape[0]):
+        z_prev = g(x @ p["w_out"].T + p["b_out"])
+        s = x @ p["w"].T + drive[k] + z_prev @ p["w_fb"].T
+        x = (1.0 - a) * x + a * torch.tanh(s)
+        outs.append(g(x @ p["w_out"].T + p["b_out"]))
+    return torch.stack(outs)
+
+
+def esn_forward_numpy(trained, inputs):
+    """The torch closed-loop forward of a ``TrainedESN`` on (T, n_in) inputs, float64 (tests)."""
+    import torch
+
+    esn, ro = trained.esn, trained.readout
+    a = float(esn.leak)
+    p = {
+        "w": torch.as_tensor(np.array(_dense(esn.reservoir))),
+        "w_in": torch.as_tensor(np.array(esn.w_in)),
+        "w_fb": torch.as_tensor(np.array(esn.w_fb)),
+        "bias": torch.as_tensor(np.array(esn.bias)),
+        "w_out": torch.as_tensor(np.array(ro.w_out)),
+        "b_out": torch.as_tensor(np.array(ro.bias)),
+        "theta": torch.tensor(np.log(a) - np.log1p(-a) if a < 1.0 else np.inf, dtype=torch.float64),
+    }
+    u = torch.as_tensor(np.array(inputs, dtype=np.float64))[:, None, :]
+    with torch.no_grad():
+        return _esn_forward(p, u, ro.activation)[:, 0].numpy()
+
+
+def _dense(w):
+    return w.toarray() if hasattr(w, "toarray") else np.asarray(w)
+
+
+# -- the trainer --------------------------------------------------------------------------------
+
+
+def train_bptt(
+    esn_or_kind,
+    inputs,
+    targets,
+    *,
+    n_state: int | None = None,
+    output_activation: str | None = None,
+    epochs: int = 300,
+    batch_size: int = 16,
+    seq_len: int | None = None,
+    lr: float = 1e-3,
+    washout: int = 0,
+    rng=None,
+    progress: Callable[[int, int], None] | None = None,
+    callback: Callable[[int, float], None] | None = None,
+):
+    """Train a whole recurrent network by backpropagation through time (Adam, MSE), in float64.
+
+    Parameters
+    ----------
+    esn_or_kind : ESN, TrainedESN, 'rnn' or 'gru'
+        An ESN with a feedback matrix ``w_fb`` (or a ``TrainedESN`` of one, whose readout is the
+        starting readout): all of W (trained dense), W_in, W_fb, b, W_out, b_out and the leak
+        ``a = sigmoid(theta)`` are trained in closed loop::
+
+            x[k] = (1 - a) x[k-1] + a tanh(W x[k-1] + W_in u[k] + W_fb z[k-1] + b)
+            z[k] = g(W_out x[k] + b_out),   z[k-1] = g(W_out x[k-1] + b_out),   x[-1] = 0
+
+        which is exactly ``TrainedESN.closed_loop()`` from a zero state. A plain ESN starts from
+        ``W_out = 0``, ``b_out = 0``; a leak of 1 starts from 0.999 (its logit is finite).
+        The ESN's activation must be tanh. ``'rnn'`` (tanh ``torch.nn.RNN``) or ``'gru'``
+        (``torch.nn.GRU``) of ``n_state`` units with a linear readout, initialised as torch
+        does (uniform in +-1/sqrt(n_state)) from ``rng``.
+    inputs, targets : array_like of shape (n_steps, n_in) / (n_steps, n_out), or lists of them
+        Training sequences (1-d arrays are one column).
+    n_state : int, optional
+        Required for 'rnn' / 'gru'; for an ESN checked against it when given.
+    output_activation : {'identity', 'tanh'}, optional
+        The ESN readout's g; by default the given TrainedESN's, else 'identity'. Only
+        'identity' for 'rnn' / 'gru'.
+    epochs : int >= 1, default 300
+        Number of Adam updates, each on one batch of random windows.
+    batch_size : int >= 1, default 16
+    seq_len : int, optional
+        Window length; by default the length of the shortest sequence. Each window starts from
+        the zero state.
+    lr : float > 0, default 1e-3
+    washout : int in [0, seq_len), default 0
+        Steps at the start of each window left out of the loss.
+    rng : None, int, SeedSequence or Generator
+        The only source of randomness (windows and torch initial weights, through a
+        ``torch.Generator`` seeded from it); torch's global generator is left as it was.
+    progress : callable(done, total), optional
+        Called after each update.
+    callback : callable(epoch, loss), optional
+        Called after each update with the batch loss before that update.
+
+    Returns
+    -------
+    TrainedESN or TrainedTorch
+    """
+    import torch
+
+    from ..systems.esn import ESN, Readout, TrainedESN
+
+    if isinstance(esn_or_kind, str):
+        kind = check_choice(_OWNER, "esn_or_kind", esn_or_kind, _KINDS)
+        esn, readout = None, None
+    elif isinstance(esn_or_kind, (ESN, TrainedESN)):
+        kind = "esn"
+        esn = esn_or_kind if isinstance(esn_or_kind, ESN) else esn_or_kind.esn
+        readout = None if isinstance(esn_or_kind, ESN) else esn_or_kind.readout
+        if esn.w_fb is None:
+            raise param_error(
+                _OWNER, "esn_or_kind", "an ESN with a feedback matrix 'w_fb'", esn_or_kind
+            )
+        if esn.activation != "tanh":
+            raise param_error(
+                _OWNER, "esn_or_kind", "an ESN with the 'tanh' activation", esn.activation
+            )
+    else:
+        raise param_error(
+            _OWNER,
+            "esn_or_kind",
+            "an ESN, a TrainedESN, 'rnn' or 'gru'",
+            esn_or_kind,
+            kind=TypeError,
+        )
+
+    us, ys = _check_data(inputs, targets)
+    n_in, n_out = us[0].shape[1], ys[0].shape[1]
+    if kind == "esn":
+        if esn.n_input != n_in:
+            raise param_error(
+                _OWNER,
+                "inputs",
+                f"sequences with {esn.n_input} columns (the ESN's inputs)",
+                us[0].shape,
+            )
+        if esn.n_output != n_out:
+            raise param_error(
+                _OWNER,
+                "targets",
+                f"sequences with {esn.n_output} columns (the ESN's feedback channels)",
+                ys[0].shape,
+            )
+        if n_state is not None and check_int(_OWNER, "n_state", n_state) != esn.n_state:
+            raise param_error(_OWNER, "n_state", f"None or the ESN's {esn.n_state}", n_state)
+    else:
+        if n_state is None:
+            raise param_error(_OWNER, "n_state", f"an integer >= 1 for {kind!r}", n_state)
+        n_state = check_int(_OWNER, "n_state", n_state, low=1)
+    if output_activation is None:
+        output_activation = readout.activation if readout is not None else "identity"
+    check_choice(
+        _OWNER,
+        "output_activation",
+        output_activation,
+        ("identity", "tanh") if kind == "esn" else ("identity",),
+    )
+    epochs = check_int(_OWNER, "epochs", epochs, low=1)
+    batch_size = check_int(_OWNER, "batch_size", batch_size, low=1)
+    longest = max(u.shape[0] for u in us)
+    if seq_len is None:
+        seq_len = min(u.shape[0] for u in us)
+    seq_len = check_int(_OWNER, "seq_len", seq_len, low=1, high=longest)
+    washout = check_int(_OWNER, "washout", washout, low=0, high=seq_len - 1)
+    lr = check_interval(_OWNER, "lr", lr, 0.0, None, closed="neither")
+    if progress is not None and not callable(progress):
+        raise param_error(_OWNER, "progress", "a callable or None", progress, kind=TypeError)
+    if callback is not None and not callable(callback):
+        raise param_error(_OWNER, "callback", "a callable or None", callback, kind=TypeError)
+    rng = as_rng(_OWNER, rng)
+    data_rng, torch_rng = rng.spawn(2)
+    gen = torch.Generator().manual_seed(int(torch_rng.integers(2**63 - 1)))
+    dt = torch.float64
+
+    if kind == "esn":
+        a0 = min(float(esn.leak), _LEAK_MAX)
+        if readout is None:
+            w_out0, b_out0 = np.zeros((n_out, esn.n_state)), np.zeros(n_out)
+        else:
+            w_out0, b_out0 = readout.w_out, readout.bias
+        init = {
+            "w": _dense(esn.reservoir),
+            "w_in": esn.w_in,
+            "w_fb": esn.w_fb,
+            "bias": esn.bias,
+            "w_out": w_out0,
+            "b_out": b_out0,
+            "theta": np.log(a0) - np.log1p(-a0),
+        }
+        params = {
+            k: torch.tensor(np.array(v, dtype=np.float64), dtype=dt, requires_grad=True)
+            for k, v in init.items()
+        }
+
+        def forward(u):
+            return _esn_forward(params, u, output_activation)
+
+        trainable = list(params.values())
+    else:
+        cls = torch.nn.RNN if kind == "rnn" else torch.nn.GRU
+        with torch.random.fork_rng(devices=[]):  # construction draws from the global generator
+            module = cls(n_in, n_state, dtype=dt)
+            linear = torch.nn.Linear(n_state, n_out, dtype=dt)
+        bound = 1.0 / np.sqrt(n_state)
+        with torch.no_grad():
+            for p in list(module.parameters()) + list(linear.parameters()):
+                p.uniform_(-bound, bound, generator=gen)
+
+        def forward(u):
+            h, _ = module(u)
+            return linear(h)
+
+        trainable = list(module.parameters()) + list(linear.parameters())
+
+    opt = torch.optim.Adam(trainable, lr=lr)
+    for epoch in range(epochs):
+        u, y = _windows(us, ys, seq_len, batch_size, data_rng)
+        u, y = torch.from_numpy(u), torch.from_numpy(y)
+        opt.zero_grad()
+        loss = torch.mean((forward(u)[washout:] - y[washout:]) ** 2)
+        loss.backward()
+        opt.step()
+        if callback is not None:
+            callback(epoch, float(loss.detach()))
+        if progress is not None:
+            progress(epoch + 1, epochs)
+
+    with torch.no_grad():
+        if kind == "esn":
+            v = {k: t.detach().numpy().copy() for k, t in params.items()}
+            leak = float(torch.sigmoid(params["theta"]))
+            new = ESN(
+                v["w"], v["w_in"], w_fb=v["w_fb"], bias=v["bias"], leak=leak, activation="tanh"
+            )
+            return TrainedESN(new, Readout(v["w_out"], v["b_out"], output_activation))
+        from ..systems.torch_map import from_torch
+
+        cell_cls = torch.nn.RNNCell if kind == "rnn" else torch.nn.GRUCell
+        with torch.random.fork_rng(devices=[]):
+            cell = cell_cls(n_in, n_state, dtype=dt)
+        for name in ("weight_ih", "weight_hh", "bias_ih", "bias_hh"):
+            getattr(cell, name).copy_(getattr(module, name + "_l0"))
+        return TrainedTorch(
+            from_torch(cell),
+            linear.weight.detach().numpy().copy(),
+            linear.bias.detach().numpy().copy(),
+        )

@@ -1,0 +1,160 @@
+"""Tests of echoscope.training.bptt: whole-network training by backpropagation through time."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+import echoscope as es
+from echoscope.simulate import simulate
+from echoscope.systems.esn import TrainedESN
+from echoscope.tasks import flipflop
+from echoscope.training.bptt import TrainedTorch, esn_forward_numpy, train_bptt
+
+
+def _data(seed, n=64, length=60):
+    seqs = [flipflop(1, length, pulse_prob=0.05, rng=[seed, i]) for i in range(n)]
+    return [s[0] for s in seqs], [s[1] for s in seqs]
+
+
+def _esn(seed, **kw):
+    return es.random_esn(
+        20, 1, 1, spectral_radius=0.9, leak=0.5, feedback_scale=0.5, rng=seed, **kw
+    )
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_esn_learns_flipflop_in_closed_loop(seed):
+    us, ys = _data(seed)
+    losses = []
+    trained = train_bptt(
+        _esn(seed),
+        us,
+        ys,
+        epochs=150,
+        batch_size=16,
+        lr=2e-2,
+        rng=seed,
+        callback=lambda epoch, loss: losses.append(loss),
+    )
+    assert isinstance(trained, TrainedESN)
+    assert len(losses) == 150
+    assert np.mean(losses[-10:]) < losses[0] / 20
+    u, y = flipflop(1, 2000, pulse_prob=0.02, rng=100 + seed)
+    _, z = trained.run(u)
+    assert es.flipflop_score(z, y, u).accuracy >= 0.95
+    assert 0.0 < trained.esn.leak < 1.0
+
+
+def test_torch_forward_equals_closed_loop_and_all_parameters_move():
+    us, ys = _data(5, n=8, length=40)
+    esn = _esn(5, bias_scale=0.1)
+    trained = train_bptt(
+        esn, us, ys, epochs=5, batch_size=4, lr=1e-2, output_activation="tanh", rng=0
+    )
+    assert trained.readout.activation == "tanh"
+    u = np.random.default_rng(1).normal(size=(50, 1))
+    states, z = trained.run(u)
+    np.testing.assert_allclose(esn_forward_numpy(trained, u), z, rtol=0, atol=1e-10)
+    new, old = trained.esn, esn
+    for name in ("w_in", "w_fb", "bias"):
+        assert not np.allclose(getattr(new, name), getattr(old, name)), name
+    assert not np.allclose(new.reservoir, old.reservoir)
+    assert new.leak != old.leak and 0.0 < new.leak < 1.0
+    assert np.abs(trained.readout.w_out).max() > 0
+
+
+def test_same_rng_same_bits_and_trained_esn_start():
+    us, ys = _data(3, n=8, length=30)
+    esn = _esn(3)
+    a = train_bptt(esn, us, ys, epochs=4, batch_size=4, lr=1e-2, seq_len=20, washout=5, rng=7)
+    b = train_bptt(esn, us, ys, epochs=4, batch_size=4, lr=1e-2, seq_len=20, washout=5, rng=7)
+    assert np.array_equal(a.esn.w, b.esn.w) and np.array_equal(a.readout.w_out, b.readout.w_out)
+    c = train_bptt(esn, us, ys, epochs=4, batch_size=4, lr=1e-2, seq_len=20, rng=8)
+    assert not np.array_equal(a.esn.w, c.esn.w)
+    # starting from a TrainedESN keeps its readout's activation
+    d = train_bptt(a, us, ys, epochs=2, batch_size=2, rng=0)
+    assert d.readout.activation == "identity"
+
+
+def test_global_torch_generator_untouched():
+    state = torch.random.get_rng_state()
+    us, ys = _data(0, n=4, length=20)
+    train_bptt("gru", us, ys, n_state=4, epochs=2, batch_size=2, rng=0)
+    assert torch.equal(state, torch.random.get_rng_state())
+
+
+@pytest.mark.parametrize("kind", ["rnn", "gru"])
+def test_torch_kinds_train_and_map_reproduces_forward(kind):
+    us, ys = _data(0, n=32, length=40)
+    losses = []
+    trained = train_bptt(
+        kind,
+        us,
+        ys,
+        n_state=12,
+        epochs=80,
+        batch_size=16,
+        lr=2e-2,
+        rng=0,
+        callback=lambda epoch, loss: losses.append(loss),
+    )
+    assert isinstance(trained, TrainedTorch)
+    assert np.mean(losses[-5:]) < losses[0] / 2
+    assert trained.map.n_state == 12 and trained.map.n_input == 1 and trained.n_output == 1
+    a = train_bptt(kind, us, ys, n_state=12, epochs=2, batch_size=4, rng=3)
+    b = train_bptt(kind, us, ys, n_state=12, epochs=2, batch_size=4, rng=3)
+    assert np.array_equal(a.w_out, b.w_out)
+    # the echoscope map equals the torch module built from the same cell weights
+    u = np.random.default_rng(2).normal(size=(30, 1))
+    states, z = trained.run(u)
+    cell = trained.map._module
+    h = torch.zeros(1, 12, dtype=torch.float64)
+    ref = []
+    with torch.no_grad():
+        for k in range(30):
+            h = cell(torch.from_numpy(u[k : k + 1]), h)
+            ref.append(h[0].numpy().copy())
+    np.testing.assert_allclose(states, np.array(ref), rtol=0, atol=1e-12)
+    np.testing.assert_allclose(z, np.array(ref) @ trained.w_out.T + trained.b_out, atol=1e-12)
+    np.testing.assert_allclose(simulate(trained.map, u, np.zeros(12)), states)
+
+
+def test_bad_inputs():
+    us, ys = _data(0, n=2, length=20)
+    esn = _esn(0)
+    with pytest.raises(ValueError, match="The 'esn_or_kind' parameter of train_bptt must be"):
+        train_bptt("lstm", us, ys, n_state=3)
+    with pytest.raises(TypeError, match="'esn_or_kind' parameter of train_bptt"):
+        train_bptt(42, us, ys)
+    with pytest.raises(ValueError, match="feedback matrix"):
+        train_bptt(es.random_esn(5, 1, rng=0), us, ys)
+    with pytest.raises(ValueError, match="'n_state' parameter of train_bptt"):
+        train_bptt("rnn", us, ys)
+    with pytest.raises(ValueError, match="'n_state' parameter of train_bptt"):
+        train_bptt(esn, us, ys, n_state=7)
+    with pytest.raises(ValueError, match="same lengths"):
+        train_bptt(esn, us, [y[:-1] for y in ys])
+    with pytest.raises(ValueError, match="'targets' parameter of train_bptt"):
+        train_bptt(esn, us, [np.hstack([y, y]) for y in ys])
+    with pytest.raises(ValueError, match="'washout' parameter of train_bptt"):
+        train_bptt(esn, us, ys, washout=20)
+    with pytest.raises(ValueError, match="'seq_len' parameter of train_bptt"):
+        train_bptt(esn, us, ys, seq_len=21)
+    with pytest.raises(ValueError, match="'lr' parameter of train_bptt"):
+        train_bptt(esn, us, ys, lr=0.0)
+    with pytest.raises(ValueError, match="'output_activation' parameter of train_bptt"):
+        train_bptt("gru", us, ys, n_state=3, output_activation="tanh")
+    with pytest.raises(TypeError, match="'epochs' parameter of train_bptt"):
+        train_bptt(esn, us, ys, epochs=1.5)
+    with pytest.raises(ValueError, match="'inputs' parameter of train_bptt"):
+        train_bptt(esn, [], [])
+
+
+def test_import_echoscope_does_not_import_torch():
+    import subprocess
+    import sys
+
+    code = "import sys, echoscope.training.bptt, echoscope; assert 'torch' not in sys.modules"
+    subprocess.run([sys.executable, "-c", code], check=True)

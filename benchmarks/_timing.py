@@ -64,3 +64,15 @@ def check_line(label: str, diff: float, tol: float, *, width: int = 52) -> bool:
     print(f"    check {label:<{width}s} max |diff| = {diff:.2e}  (tol {tol:.0e})  "
           f"{'OK' if ok else 'MISMATCH'}")
     return ok
+
+
+def print_summary(rows: list[tuple], peer: str = "peer / peak") -> None:
+    """The closing table: benchmark, echoscope, peer, ratio, goal, PASS/FAIL."""
+    head = ("benchmark", "echoscope", peer, "ratio", "goal", "result")
+    widths = (46, 13, 13, 7, 9, 6)
+    print("  " + "  ".join(h.ljust(w) for h, w in zip(head, widths, strict=True)))
+    print("  " + "  ".join("-" * w for w in widths))
+    for label, mine, other, ratio, goal, passed in rows:
+        result = "-" if passed is None else ("PASS" if passed else "FAIL")
+        cells = (label, mine.strip(), other.strip(), ratio, goal, result)
+        print("  " + "  ".join(str(c).ljust(w) for c, w in zip(cells, widths, strict=True)))

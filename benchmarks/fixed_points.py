@@ -55,7 +55,7 @@ import scipy.sparse
 from threadpoolctl import threadpool_info
 
 import echoscope as es
-from _timing import check_line, fmt_s, interleaved, show
+from _timing import check_line, fmt_s, interleaved, print_summary, show
 from echoscope.jobs import FlipFlopConfig, flipflop_job
 
 try:
@@ -478,17 +478,6 @@ def bench_fixed_points(quick: bool) -> tuple[list[tuple], bool]:
     return rows, ok
 
 
-def print_summary(rows: list[tuple]) -> None:
-    head = ("benchmark", "echoscope", "peer", "ratio", "goal", "result")
-    widths = (46, 13, 13, 7, 9, 6)
-    print("  " + "  ".join(h.ljust(w) for h, w in zip(head, widths, strict=True)))
-    print("  " + "  ".join("-" * w for w in widths))
-    for label, mine, peer, ratio, goal, passed in rows:
-        result = "-" if passed is None else ("PASS" if passed else "FAIL")
-        cells = (label, mine.strip(), peer.strip(), ratio, goal, result)
-        print("  " + "  ".join(str(c).ljust(w) for c, w in zip(cells, widths, strict=True)))
-
-
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="smaller smoke run")
@@ -499,7 +488,7 @@ def main(argv=None) -> int:
           f"{'; QUICK smoke run (goals indicative only)' if args.quick else ''}")
     rows, ok = bench_fixed_points(args.quick)
     print("\nSummary (best times; ratio = peer / echoscope; distinct points echoscope:peer)")
-    print_summary(rows)
+    print_summary(rows, "peer")
     print(f"  same-map check: {'OK' if ok else 'MISMATCH (see above)'}")
     print(f"  CPU pressure (tasks waiting for a CPU): {cpu_pressure()}")
     print(f"  total wall time {time.perf_counter() - start:.1f} s")

@@ -35,7 +35,7 @@ import scipy
 from threadpoolctl import threadpool_info, threadpool_limits
 
 import echoscope
-from _timing import check_line, fmt_s, interleaved, show  # noqa: E402
+from _timing import check_line, fmt_s, interleaved, print_summary, show  # noqa: E402
 
 try:
     import reservoirpy
@@ -348,14 +348,7 @@ def main(argv=None) -> int:
         ok &= good
 
     print("\nSummary (best times; ratio = peer / echoscope, or throughput / peak)")
-    head = ("benchmark", "echoscope", "peer / peak", "ratio", "goal", "result")
-    widths = (46, 13, 13, 7, 9, 6)
-    print("  " + "  ".join(h.ljust(w) for h, w in zip(head, widths, strict=True)))
-    print("  " + "  ".join("-" * w for w in widths))
-    for label, es, peer, ratio, goal, passed in rows:
-        result = "-" if passed is None else ("PASS" if passed else "FAIL")
-        cells = (label, es.strip(), peer.strip(), ratio, goal, result)
-        print("  " + "  ".join(str(c).ljust(w) for c, w in zip(cells, widths, strict=True)))
+    print_summary(rows)
     print(f"  same-states checks: {'all OK' if ok else 'MISMATCH (see above)'}")
     print(f"  total wall time {time.perf_counter() - start:.1f} s")
     return 0 if ok else 1

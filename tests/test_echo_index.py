@@ -532,8 +532,7 @@ def test_group_responses_two_tight_clusters_far_apart():
     first = rng.normal(0.0, 1e-9, (10, 5, 2))
     second = 1.0 + rng.normal(0.0, 1e-9, (8, 5, 2))
     window = np.concatenate([second[:3], first, second[3:]])  # interleaved
-    labels, resolved, spread, gap = group_responses(window)
-    assert resolved
+    labels, spread, gap = group_responses(window)
     # Canonical labels: by the first sample of each group.
     np.testing.assert_array_equal(labels, [0] * 3 + [1] * 10 + [0] * 5)
     assert spread < 1e-8 and gap == pytest.approx(1.0, abs=1e-7)
@@ -541,16 +540,16 @@ def test_group_responses_two_tight_clusters_far_apart():
 
 def test_group_responses_identical_samples_are_one_group():
     window = np.tile(np.array([[0.3, -0.2]]), (7, 4, 1))
-    labels, resolved, _, gap = group_responses(window)
-    assert resolved and gap == np.inf
+    labels, _, gap = group_responses(window)
+    assert gap == np.inf
     np.testing.assert_array_equal(labels, 0)
 
 
 def test_group_responses_rounding_level_pairs_are_two_groups():
     a = np.zeros((4, 3, 1))
     b = np.full((5, 3, 1), 0.5)
-    labels, resolved, _, gap = group_responses(np.concatenate([a, b]))
-    assert resolved and gap == 0.5
+    labels, _, gap = group_responses(np.concatenate([a, b]))
+    assert gap == 0.5
     np.testing.assert_array_equal(labels, [0] * 4 + [1] * 5)
 
 
@@ -560,7 +559,7 @@ def test_group_responses_clusters_near_rounding_level_are_one_group():
     rng = np.random.default_rng(1)
     window = np.concatenate([rng.normal(0.0, 1e-13, (10, 5, 2)),
                              1e-11 + rng.normal(0.0, 1e-13, (10, 5, 2))])
-    labels, _, _, gap = group_responses(window)
+    labels, _, gap = group_responses(window)
     assert np.all(labels == 0) and gap == np.inf
 
 
@@ -571,7 +570,7 @@ def test_group_responses_clusters_of_comparable_spread_and_separation_are_one_gr
     rng = np.random.default_rng(0)
     window = np.concatenate([rng.normal(0.0, 0.3, (10, 5, 2)),
                              1.0 + rng.normal(0.0, 0.3, (10, 5, 2))])
-    labels, _, _, _ = group_responses(window)
+    labels, _, _ = group_responses(window)
     assert np.all(labels == 0), labels
     even = np.array([0.0, 0.1, 0.2, 0.3, 0.5, 0.6, 0.7, 0.8])[:, None, None]
     assert np.all(group_responses(even)[0] == 0)

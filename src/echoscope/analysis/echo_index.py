@@ -40,8 +40,8 @@ class EchoIndex:
     ----------
     index : int
         The number of local point attractors found: the echo index (1 is the echo state
-        property). -1 when it is undefined: some response is chaotic, or the samples could not
-        be resolved into converged groups (see ``defined`` and ``converged``).
+        property). -1 when it is undefined: some response is chaotic (see ``defined``;
+        ``converged`` says whether the count is proved).
     fractions : ndarray of shape (index,)
         Share of the samples attracted by each response (their basins at the start).
     fraction_intervals : ndarray of shape (index, 2)
@@ -56,7 +56,7 @@ class EchoIndex:
         inside every group shrank (or were already at rounding level), every response has a
         negative maximal conditional Lyapunov exponent, and no sample is unresolved.
     defined : bool
-        The echo index is defined: no chaotic response, the grouping resolved.
+        The echo index is defined: no response is chaotic.
     chaotic : ndarray of bool, shape (index,)
         Responses with a positive maximal conditional Lyapunov exponent.
     lyapunov : ndarray of shape (index,)
@@ -136,9 +136,8 @@ def group_responses(window: np.ndarray, *, separation: float = 100.0):
     Without such a gap the samples form one group; whether it converges is for the dynamics
     to show (``echo_index`` checks that its spread shrinks).
 
-    Returns ``(labels, resolved, spread, gap)``: labels (S,), resolved (always True: kept for
-    callers that combine groupings), the largest merge height kept inside a group, and the
-    smallest height between groups (inf for one group).
+    Returns ``(labels, spread, gap)``: labels (S,), the largest merge height kept inside a
+    group, and the smallest height between groups (inf for one group).
     """
     s = window.shape[0]
     flat = window.reshape(s, -1)
@@ -162,7 +161,7 @@ def group_responses(window: np.ndarray, *, separation: float = 100.0):
             leader_of[start + free[diff <= floor]] = len(leaders)
         leaders.append(i)
     if len(leaders) == 1:
-        return np.zeros(s, dtype=int), True, floor, np.inf
+        return np.zeros(s, dtype=int), floor, np.inf
     tree = sch.linkage(flat[leaders], method="single", metric="chebyshev")
     # The rounding-level spread is evidence of a converged group only where samples coincide
     # to it; a lone sample shows no spread at all. So the floor takes part in the cut when
@@ -174,7 +173,7 @@ def group_responses(window: np.ndarray, *, separation: float = 100.0):
     cut = int(np.argmax(ratios)) if ratios.size else 0  # heights[: cut + 1] inside groups
     if not ratios.size or ratios[cut] < separation:
         # No gap stands out: one group (whether it converges is for the dynamics to show).
-        return np.zeros(s, dtype=int), True, float(heights[-1]), np.inf
+        return np.zeros(s, dtype=int), float(heights[-1]), np.inf
     threshold = np.sqrt(heights[cut]) * np.sqrt(heights[cut + 1])  # middle of the gap
     leader_labels = sch.fcluster(tree, t=threshold, criterion="distance") - 1
     # Canonical labels: by the first sample of each group.
@@ -182,7 +181,7 @@ def group_responses(window: np.ndarray, *, separation: float = 100.0):
     for lab in leader_labels[leader_of]:
         first.setdefault(int(lab), len(first))
     labels = np.array([first[int(lab)] for lab in leader_labels[leader_of]])
-    return labels, True, float(heights[cut]), float(heights[cut + 1])
+    return labels, float(heights[cut]), float(heights[cut + 1])
 
 
 def echo_index(
@@ -275,7 +274,7 @@ def echo_index(
     separation = check_interval(owner, "separation", separation, 1.0, None, closed="neither")
     confidence = check_interval(owner, "confidence", confidence, 0.0, 1.0, closed="neither")
     gen = as_rng(owner, rng)
-    source = _input_source(owner, inputs, m, n_steps)
+    source = _InputSource(owner, inputs, m, n_steps)
     length = source.length
     if extension is None:
         extension = max(window, length // 4)
@@ -425,12 +424,12 @@ def _batched(system, inputs, samples, extension, window, separation, confidence,
 def _prove(system, drive, win1, win2, window, separation) -> dict:
     """Group at both checkpoints and check the conditions; with ``drive`` (the inputs between
     the checkpoints) also the Lyapunov exponents, else the states to start them from."""
-    labels1, resolved1, _, _ = group_responses(win1, separation=separation)
-    labels2, resolved2, _, gap = group_responses(win2, separation=separation)
+    labels1, _, _ = group_responses(win1, separation=separation)
+    labels2, _, gap = group_responses(win2, separation=separation)
     flat1 = win1.reshape(win1.shape[0], -1)
     flat2 = win2.reshape(win2.shape[0], -1)
     k = int(labels2.max()) + 1
-    stable = resolved1 and resolved2 and _same_partition(labels1, labels2)
+    stable = _same_partition(labels1, labels2)
     # Per-sample convergence: the distance to the group's response did not grow.
     reps = np.array([_representative(win2, labels2 == g) for g in range(k)])
     d2 = np.abs(flat2 - flat2[reps[labels2]]).max(axis=1)
@@ -438,9 +437,9 @@ def _prove(system, drive, win1, win2, window, separation) -> dict:
     scale = max(1.0, float(np.abs(flat2).max()))
     floor = 64 * np.finfo(flat2.dtype).eps * scale
     ok = (d2 <= d1) | (d2 <= floor)
-    labels = np.where(ok & resolved2, labels2, -1)
+    labels = np.where(ok, labels2, -1)
     spread = np.array([d2[labels2 == g].max() for g in range(k)])
-    out = {"labels": labels, "stable": stable, "resolved": resolved2, "reps": reps,
+    out = {"labels": labels, "stable": stable, "reps": reps,
            "responses": win2[reps], "spread": spread, "separation": gap}
     # The maximal conditional Lyapunov exponent of each response over the extension.
     start = win1[reps, -1]
@@ -457,7 +456,7 @@ def _result(outcome, samples, n_samples, n_steps, confidence) -> EchoIndex:
     counts = np.bincount(labels[labels >= 0], minlength=k)
     lyap = outcome["lyapunov"]
     chaotic = lyap > 0
-    defined = bool(outcome["resolved"] and not chaotic.any())
+    defined = not bool(chaotic.any())
     converged = bool(defined and outcome["stable"] and np.all(lyap < 0)
                      and np.all(labels >= 0))
     return EchoIndex(
@@ -487,8 +486,8 @@ def _pullback(system, source, samples, length, extension, window, separation, co
     late = simulate(system, source(extension, length), samples, record=Window(window))
     early = simulate(system, source(0, length), samples, record=Window(window),
                      progress=_part(progress, 0, length))
-    labels_e, resolved_e, spread_in, gap = group_responses(early, separation=separation)
-    labels_l, resolved_l, _, _ = group_responses(late, separation=separation)
+    labels_e, spread_in, gap = group_responses(early, separation=separation)
+    labels_l, _, _ = group_responses(late, separation=separation)
     k = int(labels_e.max()) + 1
     reps = np.array([_representative(early, labels_e == g) for g in range(k)])
     # Pullback convergence: the late start reaches the same responses at time 0.
@@ -499,12 +498,11 @@ def _pullback(system, source, samples, length, extension, window, separation, co
     match = np.abs(flat_l[reps_l][:, None] - flat_e[reps][None]).max(axis=2)
     tol = max(gap / separation, 64 * np.finfo(float).eps) if np.isfinite(gap) else \
         max(1e-6, spread_in)
-    stable = bool(resolved_e and resolved_l and k_l == k and np.all(match.min(axis=1) <= tol))
+    stable = bool(k_l == k and np.all(match.min(axis=1) <= tol))
     d_e = np.abs(flat_e - flat_e[reps[labels_e]]).max(axis=1)
     spread = np.array([d_e[labels_e == g].max() for g in range(k)])
     lyap = np.atleast_1d(maximal_lyapunov_exponent(system, source(0, length), samples[reps]))
-    outcome = {"labels": np.where(resolved_e, labels_e, -1), "stable": stable,
-               "resolved": resolved_e, "reps": reps, "responses": early[reps],
+    outcome = {"labels": labels_e, "stable": stable, "reps": reps, "responses": early[reps],
                "spread": spread, "separation": gap, "lyapunov": lyap}
     return _result(outcome, samples, samples.shape[0], length, confidence)
 
@@ -586,7 +584,3 @@ class _InputSource:
         block = check_array(self.owner, f"inputs({start}, {stop})",
                             self.function(start, stop), shape=(stop - start, self.n_input))
         return block
-
-
-def _input_source(owner, inputs, n_input, n_steps=None) -> _InputSource:
-    return _InputSource(owner, inputs, n_input, n_steps)

@@ -11,6 +11,7 @@ import pytest
 
 import echoscope as es
 from echoscope.cli import main
+from echoscope.jobs import FlipFlopConfig
 
 
 def test_flipflop_main_job_on_defaults(tmp_path, capsys):
@@ -120,7 +121,7 @@ def test_fixed_points_and_ena_commands_on_a_saved_model(tmp_path, capsys):
 
 
 @pytest.mark.parametrize("argv", [["--help"], ["flipflop", "--help"], ["fixed-points", "--help"],
-                                  ["ena", "--help"]])
+                                  ["ena", "--help"], ["compare-training", "--help"]])
 def test_help(argv):
     done = subprocess.run([sys.executable, "-m", "echoscope.cli", *argv], capture_output=True,
                           text=True, check=True)
@@ -203,3 +204,38 @@ def test_sweep_command_resumes_from_its_store(tmp_path, capsys):
         bad = tmp_path / "bad.toml"
         bad.write_text("[system]\nn_state = 5\n")
         main(["sweep", str(bad), "--out", str(tmp_path / "b")])
+
+
+def test_compare_training_writes_table_figures_and_models(tmp_path, capsys):
+    out = tmp_path / "ct"
+    args = ["compare-training", "--out", str(out), "--quiet", "--seeds", "2", "--n-state", "20",
+            "--train-steps", "2000", "--test-steps", "800", "--bptt-epochs", "3",
+            "--amplitudes", "0.3", "1.0", "--echo-steps", "400", "--n-seeds", "32"]
+    assert main(args) == 0
+    printed = capsys.readouterr().out
+    assert "20-unit ESN" in printed and "| over 2 seeds | ridge | force | bptt |" in printed
+    doc = json.loads((out / "comparison.json").read_text())
+    assert [(r["seed"], r["method"]) for r in doc["rows"]] == [
+        (s, m) for s in (0, 1) for m in ("ridge", "force", "bptt")]
+    assert doc["config"]["task"]["n_state"] == 20 and doc["config"]["amplitudes"] == [0.3, 1.0]
+    assert (out / "comparison.md").read_text() in printed
+    header, *lines = (out / "comparison.csv").read_text().splitlines()
+    assert len(lines) == 6 and header.startswith("method,seed,accuracy,")
+    assert "episodes_by_cause:missed transition" in header.split(",")
+    for name in ("comparison.png", "fixed_points_bptt.png", "ena_force.png"):
+        assert (out / name).stat().st_size > 1000
+    for row in doc["rows"]:
+        model = out / "models" / f"{row['method']}-seed{row['seed']}.npz"
+        assert isinstance(es.load(model), es.TrainedESN)
+        assert es.read_metadata(model)["metadata"]["method"] == row["method"]
+    # The ridge network of seed 0 is the one compare_training builds with the same seed.
+    config = es.CompareConfig(
+        task=FlipFlopConfig(n_state=20, train_steps=2000, test_steps=800),
+        methods=("ridge",), amplitudes=(0.3, 1.0), echo_steps=400, n_fixed_point_seeds=32)
+    again = es.compare_training(config, n_seeds=1, rng=0).runs[0].result.trained
+    assert np.array_equal(es.load(out / "models" / "ridge-seed0.npz").readout.w_out,
+                          again.readout.w_out)
+    with pytest.raises(SystemExit, match="already holds comparison.json.*--overwrite"):
+        main(args)
+    with pytest.raises(SystemExit, match="'n_seeds' parameter of compare_training"):
+        main(args[:-2] + ["--n-seeds", "32", "--seeds", "0", "--overwrite"])

@@ -741,3 +741,24 @@ def test_echo_indices_bad_input_messages(inputs, kwargs, message):
     esn = es.ESN(np.diag([0.5, 1.75]), np.eye(2), leak=0.25)
     with pytest.raises(ValueError, match=message):
         es.echo_indices(esn, inputs, **kwargs)
+
+
+def test_group_responses_lone_sample_of_a_small_basin_is_its_own_group():
+    """Three groups of coinciding samples 1 apart and one sample alone, as far from all of them
+    as they are from one another: four responses (a small basin hit once)."""
+    centres = np.array([[0.0, 0.0], [1.0, 0.0], [0.0, 1.0], [1.0, 1.0]])
+    window = np.concatenate([np.tile(centres[g], (n, 6, 1)) for g, n in
+                             [(0, 5), (1, 4), (3, 1), (2, 6)]])
+    labels, spread, gap = group_responses(window)
+    np.testing.assert_array_equal(labels, [0] * 5 + [1] * 4 + [2] + [3] * 6)
+    assert spread == 64 * np.finfo(float).eps and gap == 1.0  # the rounding floor
+
+
+def test_group_responses_straggler_stays_with_its_group():
+    """A lone sample 1e-5 from a group (still converging) while the groups are 1 apart: it is
+    not a response of its own; the two groups are cut at their gap with it inside one."""
+    a, b = np.zeros((5, 6, 2)), np.ones((4, 6, 2))
+    straggler = np.full((1, 6, 2), 1e-5)
+    labels, spread, gap = group_responses(np.concatenate([a, straggler, b]))
+    np.testing.assert_array_equal(labels, [0] * 6 + [1] * 4)
+    assert spread == pytest.approx(1e-5) and gap == pytest.approx(1.0 - 1e-5)

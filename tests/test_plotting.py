@@ -345,3 +345,14 @@ def test_plot_sweep_map_and_curve():
     np.testing.assert_allclose(curve.axes[0].lines[0].get_ydata(), values.mean(axis=1))
     with pytest.raises(ValueError, match=r"The 'variable' parameter of plot_sweep must be one"):
         plot_sweep(ds, "w")
+
+
+def test_plot_fixed_points_connections_without_saddles():
+    """A single stable point (x -> tanh(0.5 x)) has no saddle: the connections draw nothing."""
+    esn = es.ESN(0.5 * np.eye(2), np.zeros((2, 1)))
+    fps = es.find_fixed_points(esn, n_seeds=20, rng=0)
+    connections = es.saddle_connections(esn, fps)
+    assert connections.saddles.size == 0
+    ax = plot_fixed_points(fps, connections=connections).axes[0]
+    assert not _by_gid(ax.collections, "connections")
+    assert len(_by_gid(ax.collections, "stable")[0].get_offsets()) == 1

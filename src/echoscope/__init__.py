@@ -37,6 +37,7 @@ from .analysis import (
     explain_errors,
     find_attractors,
     find_fixed_points,
+    flip_transitions,
     index_distribution,
     large_amplitude_threshold,
     lyapunov_spectrum,
@@ -48,6 +49,7 @@ from .analysis import (
     switching_scan,
     uasp_certificate,
 )
+from .comparison import CompareConfig, TrainingComparison, TrainingRun, compare_training
 from .io import FORMAT_VERSION, load, read_metadata, save
 from .metrics import ErrorEpisode, FlipFlopScore, error_episodes, flipflop_score, nrmse
 from .simulate import Every, Window, simulate
@@ -81,6 +83,11 @@ def from_torch(module, *, dtype=None, n_state=None, n_input=None):
     return _from_torch(module, n_state=n_state, n_input=n_input, **kwargs)
 
 __all__ = [
+    "CompareConfig",
+    "TrainingComparison",
+    "TrainingRun",
+    "compare_training",
+    "flip_transitions",
     "TrainedTorch",
     "train_bptt",
     "from_torch",

@@ -520,6 +520,93 @@ def _sweep_command(args) -> int:
     return 0
 
 
+def _compare_training_command(args) -> int:
+    import csv
+    import io
+
+    from . import __version__
+    from .comparison import CompareConfig, compare_training
+    from .io import save
+
+    given = {k: getattr(args, k) for k in ("n_bits", "n_state", "spectral_radius", "train_steps",
+                                          "test_steps") if getattr(args, k) is not None}
+    task = dataclasses.replace(CompareConfig().task, **given)
+    options = {"task": task, "methods": tuple(args.methods), "bptt_epochs": args.bptt_epochs,
+               "n_fixed_point_seeds": args.n_seeds}
+    if args.amplitudes:
+        options["amplitudes"] = tuple(args.amplitudes)
+    if args.echo_steps is not None:
+        options["echo_steps"] = args.echo_steps
+    config = CompareConfig(**options)
+    out = Path(args.out)
+    models = [f"models/{m}-seed{s}.npz" for s in range(args.seeds) for m in config.methods]
+    figures = [f"{kind}_{m}.png" for m in config.methods for kind in ("fixed_points", "ena")]
+    names = ["comparison.json", "comparison.csv", "comparison.md", "comparison.png"] + \
+        figures + models
+    _check_out(out, names, args.overwrite)
+    update, close = _progress_bar(args.quiet)
+    shown = None if update is None else (
+        lambda stage, d, t: update(stage, d, t) if stage == "runs" or
+        stage.startswith("bptt") else None)
+    try:
+        comparison = compare_training(config, n_seeds=args.seeds, rng=args.seed,
+                                      progress=shown)
+    finally:
+        close()
+
+    from .plotting import plot_ena, plot_fixed_points, plot_training_comparison
+
+    (out / "models").mkdir(parents=True, exist_ok=True)
+    for run in comparison.runs:
+        save(run.result.trained, out / f"models/{run.method}-seed{run.seed}.npz",
+             overwrite=args.overwrite,
+             metadata={"task": "flipflop", "method": run.method, "seed": run.seed,
+                       "comparison_seed": args.seed})
+    rows = comparison.rows()
+    doc = {"echoscope_version": __version__, "seed": args.seed, "n_seeds": args.seeds,
+           "config": dataclasses.asdict(config), "summary": comparison.summary(), "rows": rows}
+    _write_text(out / "comparison.json", json.dumps(doc, indent=2) + "\n", args.overwrite)
+    flat = []
+    for row in rows:
+        line = {}
+        for key, value in row.items():
+            if isinstance(value, dict):
+                line.update({f"{key}:{k}": v for k, v in value.items()})
+            elif isinstance(value, list):
+                line[key] = " ".join(str(v) for v in value)
+            else:
+                line[key] = value
+        flat.append(line)
+    text = io.StringIO()
+    writer = csv.DictWriter(text, fieldnames=list(flat[0]), lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(flat)
+    _write_text(out / "comparison.csv", text.getvalue(), args.overwrite)
+    table = comparison.markdown()
+    _write_text(out / "comparison.md", table, args.overwrite)
+    plot_training_comparison(comparison).savefig(out / "comparison.png", dpi=110)
+    amplitude = config.task.pulse_amplitude
+    for m in config.methods:
+        run = next(r for r in comparison.runs if r.method == m)
+        ex = run.analysis.explanation
+        states, _ = run.result.trained.run(run.result.inputs[:2000])
+        plot_fixed_points(run.analysis.fixed_points, states,
+                          connections=run.analysis.connections,
+                          title=f"{m}, seed {run.seed}: fixed points of the closed loop"
+                          ).savefig(out / f"fixed_points_{m}.png", dpi=110)
+        plot_ena(ex.network, labels=_corner_labels(ex), amplitude=amplitude,
+                 title=f"{m}, seed {run.seed}: excitable network attractor"
+                 ).savefig(out / f"ena_{m}.png", dpi=110)
+
+    print(f"{config.task.n_bits}-bit flip-flop, {config.task.n_state}-unit ESN with output "
+          f"feedback, trained by {', '.join(config.methods)} on {args.seeds} "
+          f"seed{'s' if args.seeds != 1 else ''} (median [min, max] over seeds)")
+    print(table, end="")
+    print(f"  wrote {', '.join(str(out / n) for n in names[:4] + figures)} and "
+          f"{len(models)} models in {out / 'models'}")
+    return 0
+
+
 def _plain(value):
     """A JSON-ready scalar."""
     try:
@@ -654,6 +741,43 @@ def build_parser() -> argparse.ArgumentParser:
                       help="initial states per grid point (default: %(default)s)")
     _add_common(scan, "echoscope-out/scan")
     scan.set_defaults(handler=_scan_command)
+
+    ct = commands.add_parser(
+        "compare-training",
+        help="which attractors do ridge, FORCE and BPTT build on the flip-flop?",
+        description="Train the same flip-flop echo state network with output feedback by "
+                    "ridge regression of the readout (teacher forcing), FORCE (online, closed "
+                    "loop) and full BPTT (every parameter), on several seeds; for each trained "
+                    "network find the fixed points and saddles, the excitable network "
+                    "attractor with the thresholds of the bit flips, the causes of the test "
+                    "errors and the echo index against the pulse amplitude. Write "
+                    "comparison.json/.csv/.md, comparison.png, the fixed points and ENA of the "
+                    "first seed per method, and every trained model.")
+    _add_common(ct, "echoscope-out/compare-training",
+                "random seed; the same seed gives the same bits (default: 0)")
+    ct.add_argument("--seeds", type=int, default=5,
+                    help="networks per method, each its own draw (default: %(default)s)")
+    ct.add_argument("--methods", nargs="+", default=["ridge", "force", "bptt"],
+                    choices=["ridge", "force", "bptt"], help="methods (default: all three)")
+    ct.add_argument("--n-bits", dest="n_bits", type=int, help="number of bits (default: 3)")
+    ct.add_argument("--n-state", dest="n_state", type=int,
+                    help="reservoir units (default: 100)")
+    ct.add_argument("--spectral-radius", dest="spectral_radius", type=float,
+                    help="reservoir spectral radius before training (default: 0.2)")
+    ct.add_argument("--train-steps", dest="train_steps", type=int,
+                    help="training steps of every method (default: 20000)")
+    ct.add_argument("--test-steps", dest="test_steps", type=int,
+                    help="test sequence length (default: 10000)")
+    ct.add_argument("--bptt-epochs", dest="bptt_epochs", type=int, default=600,
+                    help="Adam updates of BPTT (default: %(default)s)")
+    ct.add_argument("--amplitudes", type=float, nargs="+", metavar="A",
+                    help="pulse amplitudes of the echo-index sweep (default: 0.1, 0.2, ..., "
+                         "1.5)")
+    ct.add_argument("--echo-steps", dest="echo_steps", type=int,
+                    help="test steps driving the echo index (default: 1000)")
+    ct.add_argument("--n-seeds", dest="n_seeds", type=int, default=512,
+                    help="seeds of each fixed-point search (default: %(default)s)")
+    ct.set_defaults(handler=_compare_training_command)
 
     sw = commands.add_parser(
         "sweep", help="run an analysis over a grid of parameters, locally or on Dask",

@@ -13,7 +13,7 @@ from .analysis.ena import ExcitableNetwork
 from .analysis.errors import ErrorExplanation, explain_errors
 from .analysis.fixed_points import FixedPoints, find_fixed_points, seed_states
 from .metrics import FlipFlopScore, flipflop_score, nrmse
-from .systems.esn import TrainedESN, random_esn
+from .systems.esn import ESN, TrainedESN, random_esn
 from .tasks.flipflop import flipflop
 from .training.ridge import train_ridge
 
@@ -23,7 +23,9 @@ __all__ = [
     "FlipFlopResult",
     "analyse_flipflop",
     "ena_summary",
+    "evaluate_flipflop",
     "flipflop_job",
+    "flipflop_network",
     "sweep_point",
 ]
 
@@ -133,10 +135,7 @@ def flipflop_job(config: FlipFlopConfig | None = None, *, rng=None,
     net_rng, train_rng, noise_rng, test_rng = as_rng("flipflop_job", rng).spawn(4)
     c = config
     clock = time.perf_counter()
-    esn = random_esn(c.n_state, c.n_bits, c.n_bits, spectral_radius=c.spectral_radius,
-                     density=c.density, input_scale=c.input_scale,
-                     feedback_scale=c.feedback_scale, bias_scale=c.bias_scale, leak=c.leak,
-                     rng=net_rng)
+    esn = flipflop_network(c, net_rng)
     u, y = flipflop(c.n_bits, c.train_steps, pulse_prob=c.pulse_prob,
                     pulse_amplitude=c.pulse_amplitude, rng=train_rng)
     trained = train_ridge(
@@ -145,14 +144,32 @@ def flipflop_job(config: FlipFlopConfig | None = None, *, rng=None,
         progress=None if progress is None else (lambda d, t: progress("train", d, t)),
     )
     seconds = {"train": time.perf_counter() - clock}
-    clock = time.perf_counter()
     inputs, targets = flipflop(c.n_bits, c.test_steps, pulse_prob=c.pulse_prob,
                                pulse_amplitude=c.pulse_amplitude, rng=test_rng)
+    return evaluate_flipflop(c, trained, inputs, targets, seconds=seconds, progress=progress)
+
+
+def flipflop_network(config: FlipFlopConfig, rng=None) -> ESN:
+    """The untrained echo state network of a ``FlipFlopConfig`` (with output feedback)."""
+    c = config
+    return random_esn(c.n_state, c.n_bits, c.n_bits, spectral_radius=c.spectral_radius,
+                      density=c.density, input_scale=c.input_scale,
+                      feedback_scale=c.feedback_scale, bias_scale=c.bias_scale, leak=c.leak,
+                      rng=rng)
+
+
+def evaluate_flipflop(config: FlipFlopConfig, trained: TrainedESN, inputs, targets, *,
+                  seconds: dict | None = None, progress=None) -> FlipFlopResult:
+    """Run a trained network in closed loop on a test sequence and score it.
+
+    ``seconds`` (times of earlier stages) is extended with the time of the test.
+    """
+    clock = time.perf_counter()
     _, outputs = trained.run(
         inputs, progress=None if progress is None else (lambda d, t: progress("test", d, t)))
-    score = flipflop_score(outputs, targets, inputs, settle=c.settle)
-    seconds["test"] = time.perf_counter() - clock
-    return FlipFlopResult(c, trained, inputs, targets, outputs, score,
+    score = flipflop_score(outputs, targets, inputs, settle=config.settle)
+    seconds = {**(seconds or {}), "test": time.perf_counter() - clock}
+    return FlipFlopResult(config, trained, inputs, targets, outputs, score,
                           float(nrmse(outputs, targets)), seconds)
 
 

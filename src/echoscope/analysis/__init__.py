@@ -36,7 +36,15 @@ from .echo_index import (
     wilson_interval,
 )
 from .ena import Edge, ExcitableNetwork, Transition, excitable_network, pulse_fates
-from .errors import CAUSES, ErrorExplanation, Explanation, explain_errors
+from .errors import (
+    CAUSES,
+    FLIP_OUTCOMES,
+    ErrorExplanation,
+    Explanation,
+    Flip,
+    explain_errors,
+    flip_transitions,
+)
 from .fixed_points import FixedPoints, Newton, SlowPoints, find_fixed_points, seed_states
 from .lyapunov import LyapunovSpectrum, lyapunov_spectrum, maximal_lyapunov_exponent
 from .transitions import (
@@ -83,9 +91,12 @@ __all__ = [
     "wilson_interval",
     "Attractors",
     "CAUSES",
+    "FLIP_OUTCOMES",
     "ErrorExplanation",
     "Explanation",
+    "Flip",
     "explain_errors",
+    "flip_transitions",
     "Edge",
     "ExcitableNetwork",
     "Transition",

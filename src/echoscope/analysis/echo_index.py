@@ -9,6 +9,7 @@ from collections.abc import Callable
 
 import numpy as np
 import scipy.cluster.hierarchy as sch
+import scipy.spatial.distance
 import scipy.stats
 
 from .._validation import (
@@ -165,9 +166,12 @@ def group_responses(window: np.ndarray, *, separation: float = 100.0):
     tree = sch.linkage(flat[leaders], method="single", metric="chebyshev")
     # The rounding-level spread is evidence of a converged group only where samples coincide
     # to it; a lone sample shows no spread at all. So the floor takes part in the cut when
-    # every leader stands for several samples (or nothing else can be compared).
+    # every leader stands for several samples (or nothing else can be compared), or when the
+    # lone samples are as far from every other leader as the backed groups are from one
+    # another (a small basin hit by one sample, not a straggler still on its way to a group).
     members = np.bincount(leader_of)
-    backed = bool(np.all(members >= 2)) or tree.shape[0] < 2
+    backed = bool(np.all(members >= 2)) or tree.shape[0] < 2 or \
+        _lone_samples_apart(flat[leaders], members >= 2)
     heights = np.concatenate([[floor], tree[:, 2]]) if backed else tree[:, 2]
     ratios = heights[1:] / np.maximum(heights[:-1], floor)
     cut = int(np.argmax(ratios)) if ratios.size else 0  # heights[: cut + 1] inside groups
@@ -182,6 +186,20 @@ def group_responses(window: np.ndarray, *, separation: float = 100.0):
         first.setdefault(int(lab), len(first))
     labels = np.array([first[int(lab)] for lab in leader_labels[leader_of]])
     return labels, float(heights[cut]), float(heights[cut + 1])
+
+
+def _lone_samples_apart(leaders: np.ndarray, backed: np.ndarray) -> bool:
+    """Whether every lone leader is at least as far from all other leaders as the nearest two
+    backed leaders are from each other (requires two backed leaders, and no more lone leaders
+    than backed ones)."""
+    lone = np.flatnonzero(~backed)
+    kept = np.flatnonzero(backed)
+    if kept.size < 2 or lone.size > kept.size:
+        return False
+    between = scipy.spatial.distance.pdist(leaders[kept], "chebyshev").min()
+    to_others = scipy.spatial.distance.cdist(leaders[lone], leaders, "chebyshev")
+    to_others[np.arange(lone.size), lone] = np.inf
+    return bool(to_others.min() >= between)
 
 
 def echo_index(

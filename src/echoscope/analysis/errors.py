@@ -16,10 +16,12 @@ from ..systems.esn import TrainedESN
 from .attractors import classify_states
 from .ena import ExcitableNetwork, excitable_network, nearest_attractor, switch_thresholds
 
-__all__ = ["CAUSES", "Explanation", "ErrorExplanation", "explain_errors"]
+__all__ = ["CAUSES", "FLIP_OUTCOMES", "ErrorExplanation", "Explanation", "Flip", "explain_errors",
+           "flip_transitions"]
 
 CAUSES = ("spurious attractor", "missing attractor", "missed transition",
           "spurious transition", "wrong destination", "unexplained")
+FLIP_OUTCOMES = ("correct", "wrong destination", "no switch")
 
 
 class Explanation(NamedTuple):
@@ -360,3 +362,68 @@ def _closest(net, pulse) -> int:
     cos = net.directions @ pulse / np.maximum(np.linalg.norm(net.directions, axis=1) *
                                              np.linalg.norm(pulse), 1e-300)
     return int(np.argmax(cos))
+
+
+class Flip(NamedTuple):
+    """One transition the task asks for: from an attractor that decodes to a task state, the
+    pulse that flips one bit.
+
+    ``attractor`` is the source node of the ENA, ``state`` its task state (signs), ``bit`` the
+    bit flipped by a pulse along ENA direction ``direction`` (sign opposite to the bit);
+    ``threshold`` is that direction's excitability threshold (inf: no switch up to the ENA's
+    ``max_amplitude``), ``target`` the node reached there (-1: none, -2: no known attractor)
+    and ``outcome`` one of ``FLIP_OUTCOMES``.
+    """
+
+    attractor: int
+    state: tuple
+    bit: int
+    direction: int
+    threshold: float
+    target: int
+    outcome: str
+
+
+def flip_transitions(explanation: ErrorExplanation) -> tuple:
+    """The task's intended transitions read off the ENA: one ``Flip`` per bit and per attractor
+    that decodes to a task state (a second attractor of the same task state included).
+
+    A flip is *correct* when the lowest switching pulse along the bit's flipping direction
+    reaches an attractor that decodes to the flipped task state; its threshold is then the
+    pulse amplitude the network needs, to compare with the task's (too high: pulses are
+    missed; too low: noise switches). The ENA must probe both signs of every input channel
+    (its default).
+    """
+    if not isinstance(explanation, ErrorExplanation):
+        raise param_error("flip_transitions", "explanation", "an ErrorExplanation", explanation,
+                          kind=TypeError)
+    net, task, decoded = explanation.network, explanation.task_states, explanation.decoded
+    n_bits = task.shape[1]
+    if net.directions.shape[1] != n_bits:
+        raise ValueError(f"flip_transitions: the ENA's directions must act on the {n_bits} "
+                         f"input channels of the task; got {net.directions.shape[1]}.")
+    flips = []
+    for i in np.flatnonzero(decoded >= 0):
+        state = task[decoded[i]]
+        for bit in range(n_bits):
+            want = np.zeros(n_bits)
+            want[bit] = -state[bit]
+            hit = np.flatnonzero(np.all(net.directions == want, axis=1))
+            if hit.size == 0:
+                raise ValueError(f"flip_transitions: the ENA has no direction {want.tolist()} "
+                                 f"(flipping bit {bit} of {state.tolist()}); build it with the "
+                                 "default directions.")
+            k = int(hit[0])
+            threshold, target = float(net.thresholds[i, k]), int(net.targets[i, k])
+            flipped = state.copy()
+            flipped[bit] = -flipped[bit]
+            if not np.isfinite(threshold):
+                outcome = "no switch"
+            elif target >= 0 and decoded[target] >= 0 and \
+                    np.array_equal(task[decoded[target]], flipped):
+                outcome = "correct"
+            else:
+                outcome = "wrong destination"
+            flips.append(Flip(int(i), tuple(int(v) for v in state), bit, k, threshold, target,
+                              outcome))
+    return tuple(flips)

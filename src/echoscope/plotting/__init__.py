@@ -6,6 +6,7 @@ without pyplot (no global state, no display needed); save it with ``fig.savefig(
 """
 
 from .basins import plot_basins, plot_boundary
+from .comparison import plot_training_comparison
 from .continuation import plot_continuation
 from .echo import plot_amplitude_sweep, plot_echo_index, plot_switching_scan
 from .ena import plot_ena
@@ -16,4 +17,5 @@ from .sweep import plot_sweep
 
 __all__ = ["CAUSE_COLORS", "plot_ena", "plot_explained_errors", "plot_fixed_points",
            "plot_outputs", "plot_amplitude_sweep", "plot_basins", "plot_boundary",
-           "plot_echo_index", "plot_switching_scan", "plot_continuation", "plot_sweep"]
+           "plot_echo_index", "plot_switching_scan", "plot_continuation", "plot_sweep",
+           "plot_training_comparison"]

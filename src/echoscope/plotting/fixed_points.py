@@ -223,7 +223,8 @@ def _connections(owner, connections, fixed_points):
         raise param_error(owner, "connections", "a SaddleConnections result (with 'saddles' and "
                           "'targets') or None", connections, kind=TypeError)
     saddles = np.asarray(saddles, dtype=int).reshape(-1)
-    targets = np.asarray(targets, dtype=int).reshape(saddles.size, -1)
+    targets = np.asarray(targets, dtype=int)
+    targets = targets.reshape(saddles.size, -1) if saddles.size else np.zeros((0, 2), dtype=int)
     if saddles.size and (saddles.min() < 0 or saddles.max() >= len(fixed_points)):
         raise ValueError(f"{owner}: 'connections' must refer to rows of 'fixed_points' (0 to "
                          f"{len(fixed_points) - 1}); got saddle {int(saddles.max())}.")

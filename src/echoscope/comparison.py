@@ -1,0 +1,332 @@
+"""The seed's research question: which attractors does each training method build?
+
+The same echo state network with output feedback (one draw per seed) is trained on the n-bit
+flip-flop by three methods, and each trained network is opened the same way:
+
+- ``"ridge"``: the readout alone, by ridge regression with teacher forcing and state noise
+  (``train_ridge``, the defaults of ``flipflop_job``);
+- ``"force"``: the readout alone, online, in closed loop with its own output fed back
+  (``train_rls(teacher_forcing=False)``, FORCE learning); linear readout;
+- ``"bptt"``: every parameter (W, W_in, W_fb, b, the readout and the leak) by backpropagation
+  through time in PyTorch (``train_bptt``), from the same untrained network.
+
+Each trained network is tested in closed loop on the same test sequence, then analysed:
+fixed points of the autonomous closed loop with their stability and saddle indices, the
+excitable network attractor with the thresholds of the task's bit flips, the explanation of
+every error episode, and the echo index against the input amplitude.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+
+import numpy as np
+
+from ._validation import as_rng, check_array, check_int, check_interval, param_error
+from .analysis.errors import flip_transitions
+from .analysis.transitions import AmplitudeSweep, echo_index_vs_amplitude
+from .jobs import (
+    FlipFlopAnalysis,
+    FlipFlopConfig,
+    FlipFlopResult,
+    analyse_flipflop,
+    evaluate_flipflop,
+    flipflop_network,
+)
+from .systems.esn import spectral_radius
+from .tasks.flipflop import flipflop
+from .training.ridge import train_ridge
+from .training.rls import train_rls
+
+__all__ = ["METHODS", "CompareConfig", "TrainingComparison", "TrainingRun", "compare_training"]
+
+METHODS = ("ridge", "force", "bptt")
+
+
+@dataclasses.dataclass(frozen=True)
+class CompareConfig:
+    """Settings of the training comparison.
+
+    ``task`` holds the network, the task, the test and the ridge settings (``FlipFlopConfig``;
+    100 units by default so that BPTT stays affordable on a laptop). FORCE uses the same
+    training sequence as ridge. BPTT trains on independent trials of ``bptt_trial_steps``
+    steps, each starting from the zero state with a pulse on every bit, as many trials as make
+    up ``task.train_steps`` steps; their pulse probability is ``bptt_pulse_prob`` (more
+    switches per trial than the test's). Random windows cut from one long sequence would ask
+    for bits set before the window starts, which no network can know.
+    """
+
+    task: FlipFlopConfig = dataclasses.field(default_factory=lambda: FlipFlopConfig(n_state=100))
+    methods: tuple = METHODS
+    force_delta: float = 1.0
+    bptt_epochs: int = 600
+    bptt_batch_size: int = 32
+    bptt_trial_steps: int = 64
+    bptt_pulse_prob: float = 0.1
+    bptt_lr: float = 1e-2
+    amplitudes: tuple = tuple(np.round(np.arange(1, 16) * 0.1, 2).tolist())
+    echo_steps: int = 1000
+    echo_samples: int = 64
+    n_fixed_point_seeds: int = 512
+
+    def __post_init__(self):
+        owner = "CompareConfig"
+        if not isinstance(self.task, FlipFlopConfig):
+            raise param_error(owner, "task", "a FlipFlopConfig", self.task, kind=TypeError)
+        methods = tuple(self.methods) if isinstance(self.methods, (list, tuple)) else None
+        if not methods or any(m not in METHODS for m in methods) or \
+                len(set(methods)) != len(methods):
+            raise param_error(owner, "methods", f"distinct names among {METHODS}", self.methods)
+        object.__setattr__(self, "methods", methods)
+        check_interval(owner, "force_delta", self.force_delta, 0.0, None, closed="neither")
+        for name in ("bptt_epochs", "bptt_batch_size", "bptt_trial_steps", "echo_samples"):
+            check_int(owner, name, getattr(self, name), low=1)
+        check_int(owner, "n_fixed_point_seeds", self.n_fixed_point_seeds, low=2)
+        check_int(owner, "echo_steps", self.echo_steps, low=2, high=self.task.test_steps)
+        check_interval(owner, "bptt_pulse_prob", self.bptt_pulse_prob, 0.0, 1.0,
+                       closed="right")
+        check_interval(owner, "bptt_lr", self.bptt_lr, 0.0, None, closed="neither")
+        amplitudes = check_array(owner, "amplitudes", self.amplitudes, ndim=1)
+        if amplitudes.size == 0 or np.any(amplitudes <= 0):
+            raise param_error(owner, "amplitudes", "at least one positive amplitude",
+                              self.amplitudes)
+        object.__setattr__(self, "amplitudes", tuple(float(a) for a in amplitudes))
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class TrainingRun:
+    """One trained network (method, seed) and everything measured on it."""
+
+    method: str
+    seed: int
+    result: FlipFlopResult
+    analysis: FlipFlopAnalysis
+    flips: tuple  # of echoscope.analysis.Flip
+    sweep: AmplitudeSweep
+    seconds: dict
+
+    def row(self) -> dict:
+        """One JSON-ready row of the comparison table (None where a value is undefined: the
+        thresholds of a network without a correct flip, an echo index that never drops)."""
+        fps, ex = self.analysis.fixed_points, self.analysis.explanation
+        counts = fps.summary()
+        saddles = counts["saddles"]
+        net = ex.network
+        n_bits = self.result.config.n_bits
+        amplitude = self.result.config.pulse_amplitude
+        correct = np.array([f.threshold for f in self.flips if f.outcome == "correct"])
+        esn = self.result.trained.esn
+        index, converged = self.sweep.index, self.sweep.converged
+        full = 2 ** n_bits
+        below = [a for a, i, c in zip(self.sweep.amplitudes, index, converged) if c and i < full]
+        one = [a for k, a in enumerate(self.sweep.amplitudes)
+               if np.all((index[k:] == 1) & converged[k:])]
+        return {
+            "method": self.method,
+            "seed": self.seed,
+            "accuracy": float(self.result.score.accuracy),
+            "nrmse": float(self.result.nrmse),
+            "error_episodes": len(self.result.score.episodes),
+            "leak": float(esn.leak),
+            "spectral_radius": float(spectral_radius(esn.reservoir)),
+            "stable_points": counts["stable"],
+            "saddles_index_1": int(saddles.get(1, 0)),
+            "saddles_higher": int(sum(v for k, v in saddles.items() if k > 1)),
+            "slow_points": counts["slow"],
+            "attractors": int(net.attractors.shape[0]),
+            "non_fixed_attractors": int(np.sum(net.nodes.kinds != "fixed")),
+            "spurious_attractors": int(ex.spurious.size),
+            "missing_task_states": int(ex.missing.size),
+            "flips": len(self.flips),
+            "flips_correct": int(correct.size),
+            "flips_correct_share": correct.size / len(self.flips) if self.flips else None,
+            "flips_wrong_destination": sum(f.outcome == "wrong destination" for f in self.flips),
+            "flips_no_switch": sum(f.outcome == "no switch" for f in self.flips),
+            "threshold_min": float(correct.min()) if correct.size else None,
+            "threshold_median": float(np.median(correct)) if correct.size else None,
+            "threshold_max": float(correct.max()) if correct.size else None,
+            "thresholds_above_pulse": int(np.sum(correct > amplitude)),
+            "thresholds_below_quarter": int(np.sum(correct < 0.25 * amplitude)),
+            "episodes_by_cause": ex.counts(),
+            "echo_index": [int(i) for i in index],
+            "echo_converged": [bool(c) for c in converged],
+            "echo_below_full": float(below[0]) if below else None,
+            "echo_one_from": float(one[0]) if one else None,
+            "seconds": {k: round(v, 3) for k, v in self.seconds.items()},
+        }
+
+
+# The columns of the summary table: (row key, heading).
+SUMMARY_COLUMNS = (
+    ("accuracy", "test accuracy"),
+    ("stable_points", "stable points"),
+    ("saddles_index_1", "index-1 saddles"),
+    ("saddles_higher", "higher saddles"),
+    ("attractors", "attractors"),
+    ("non_fixed_attractors", "periodic or aperiodic attractors"),
+    ("spurious_attractors", "spurious attractors"),
+    ("missing_task_states", "missing task states"),
+    ("flips_correct_share", "flips to the right state"),
+    ("threshold_median", "median flip threshold"),
+    ("threshold_max", "largest flip threshold"),
+    ("echo_below_full", "echo index < 2^n from"),
+    ("echo_one_from", "echo index 1 from"),
+    ("spectral_radius", "rho(W)"),
+    ("leak", "leak"),
+)
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class TrainingComparison:
+    """All runs of a comparison, in the order (seed, method)."""
+
+    config: CompareConfig
+    runs: tuple
+
+    def rows(self) -> list:
+        return [run.row() for run in self.runs]
+
+    def summary(self) -> dict:
+        """Per method and column of ``SUMMARY_COLUMNS``: median, min and max over the seeds
+        (undefined values left out; None when all are)."""
+        rows = self.rows()
+        out = {}
+        for method in self.config.methods:
+            mine = [r for r in rows if r["method"] == method]
+            stats = {}
+            for key, _ in SUMMARY_COLUMNS:
+                v = np.array([np.nan if r[key] is None else r[key] for r in mine], dtype=float)
+                v = v[np.isfinite(v)]
+                stats[key] = None if v.size == 0 else {
+                    "median": float(np.median(v)), "min": float(v.min()), "max": float(v.max()),
+                    "n": int(v.size)}
+            stats["seeds"] = len(mine)
+            out[method] = stats
+        return out
+
+    def markdown(self) -> str:
+        """The summary as a Markdown table: one column per method, 'median [min, max]'."""
+        summary = self.summary()
+        methods = self.config.methods
+        n_seeds = len({run.seed for run in self.runs})
+        lines = [f"| over {n_seeds} seed{'s' if n_seeds != 1 else ''} | " +
+                 " | ".join(methods) + " |",
+                 "|---|" + "---|" * len(methods)]
+        for key, heading in SUMMARY_COLUMNS:
+            cells = []
+            for m in methods:
+                s = summary[m][key]
+                if s is None:
+                    cells.append("-")
+                    continue
+                missing = summary[m]["seeds"] - s["n"]
+                text = _fmt(s["median"], key)
+                if s["min"] != s["max"]:
+                    text += f" [{_fmt(s['min'], key)}, {_fmt(s['max'], key)}]"
+                if missing:
+                    text += f" ({missing} without)"
+                cells.append(text)
+            lines.append(f"| {heading} | " + " | ".join(cells) + " |")
+        return "\n".join(lines) + "\n"
+
+
+def _fmt(value: float, key: str) -> str:
+    if key in ("accuracy", "flips_correct_share"):
+        return f"{100 * value:.1f}%"
+    if float(value).is_integer() and key not in ("spectral_radius", "leak"):
+        return f"{int(value)}"
+    return f"{value:.3g}"
+
+
+def compare_training(config: CompareConfig | None = None, *, n_seeds: int = 3, rng=None,
+                     progress=None) -> TrainingComparison:
+    """Train the flip-flop network by each method on ``n_seeds`` seeds and open every result.
+
+    Parameters
+    ----------
+    config : CompareConfig, optional
+        The embedded defaults when omitted.
+    n_seeds : int >= 1, default 3
+        Seed i draws its own network, training data and test sequence; all methods of a seed
+        start from the same untrained network and see the same test.
+    rng : None, int, SeedSequence or Generator
+        Split into one independent stream per seed; the same seed gives the same bits.
+    progress : callable ``(stage, done, total)``, optional
+        Called after every (seed, method) with the stage 'runs', and during training with
+        the stage '<method> training'.
+
+    Returns
+    -------
+    TrainingComparison
+    """
+    config = CompareConfig() if config is None else config
+    if not isinstance(config, CompareConfig):
+        raise param_error("compare_training", "config", "a CompareConfig", config,
+                          kind=TypeError)
+    n_seeds = check_int("compare_training", "n_seeds", n_seeds, low=1)
+    if progress is not None and not callable(progress):
+        raise param_error("compare_training", "progress", "a callable or None", progress,
+                          kind=TypeError)
+    streams = as_rng("compare_training", rng).spawn(n_seeds)
+    total = n_seeds * len(config.methods)
+    runs = []
+    for seed, stream in enumerate(streams):
+        for run in _runs_of_seed(config, seed, stream, progress):
+            runs.append(run)
+            if progress is not None:
+                progress("runs", len(runs), total)
+    return TrainingComparison(config, tuple(runs))
+
+
+def _runs_of_seed(config, seed, stream, progress):
+    c = config.task
+    net_rng, train_rng, noise_rng, test_rng, bptt_rng, analysis_rng = stream.spawn(6)
+    esn = flipflop_network(c, net_rng)
+    u, y = flipflop(c.n_bits, c.train_steps, pulse_prob=c.pulse_prob,
+                    pulse_amplitude=c.pulse_amplitude, rng=train_rng)
+    test_u, test_y = flipflop(c.n_bits, c.test_steps, pulse_prob=c.pulse_prob,
+                              pulse_amplitude=c.pulse_amplitude, rng=test_rng)
+    analysis_streams = dict(zip(METHODS, analysis_rng.spawn(len(METHODS))))
+    for method in config.methods:
+        report = None if progress is None else \
+            (lambda d, t, m=method: progress(f"{m} training", d, t))
+        clock = time.perf_counter()
+        if method == "ridge":
+            trained = train_ridge(esn, u, y, washout=c.washout, regularization=c.regularization,
+                                  output_activation=c.output_activation, noise=c.noise,
+                                  rng=noise_rng, progress=report)
+        elif method == "force":
+            trained = train_rls(esn, u, y, washout=c.washout, delta=config.force_delta,
+                                teacher_forcing=False, progress=report)
+        else:
+            trained = _train_bptt(config, esn, bptt_rng, report)
+        seconds = {"train": time.perf_counter() - clock}
+        result = evaluate_flipflop(c, trained, test_u, test_y, seconds=seconds)
+        runs_rng = analysis_streams[method]
+        fp_rng, echo_rng = runs_rng.spawn(2)
+        clock = time.perf_counter()
+        analysis = analyse_flipflop(result, n_seeds=config.n_fixed_point_seeds, rng=fp_rng)
+        seconds["analysis"] = time.perf_counter() - clock
+        clock = time.perf_counter()
+        pulses = test_u[: config.echo_steps] / c.pulse_amplitude
+        sweep = echo_index_vs_amplitude(trained.closed_loop(), pulses, config.amplitudes,
+                                        n_samples=config.echo_samples, rng=echo_rng)
+        seconds["echo_index"] = time.perf_counter() - clock
+        yield TrainingRun(method, seed, result, analysis,
+                          flip_transitions(analysis.explanation), sweep, seconds)
+
+
+def _train_bptt(config, esn, rng, progress):
+    from .training.bptt import train_bptt
+
+    c = config.task
+    trial_rng, fit_rng = rng.spawn(2)
+    n_trials = max(1, c.train_steps // config.bptt_trial_steps)
+    trials = [flipflop(c.n_bits, config.bptt_trial_steps, pulse_prob=config.bptt_pulse_prob,
+                       pulse_amplitude=c.pulse_amplitude, rng=r)
+              for r in trial_rng.spawn(n_trials)]
+    return train_bptt(esn, [t[0] for t in trials], [t[1] for t in trials],
+                      output_activation=c.output_activation, epochs=config.bptt_epochs,
+                      batch_size=config.bptt_batch_size, lr=config.bptt_lr, rng=fit_rng,
+                      progress=progress)

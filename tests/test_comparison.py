@@ -48,6 +48,15 @@ def test_flips_of_decoupled_units_all_correct_at_the_closed_form_threshold():
         assert np.count_nonzero(direction) == 1 and direction[f.bit] == -f.state[f.bit]
         reached = ex.task_states[ex.decoded[f.target]]
         assert np.array_equal(reached, np.where(np.arange(3) == f.bit, -1, 1) * f.state)
+        assert f.reached == -1 and f.at_amplitude is None  # no amplitude asked
+    # Fired at a given amplitude: above C X every flip lands right, below it none moves.
+    trained = _bistable(np.eye(3))
+    above = es.flip_transitions(ex, trained, amplitude=1.05 * C * X)
+    assert {f.at_amplitude for f in above} == {"correct"}
+    assert all(f.reached == g.target for f, g in zip(above, flips))
+    below = es.flip_transitions(ex, trained, amplitude=0.95 * C * X)
+    assert {f.at_amplitude for f in below} == {"no switch"}
+    assert all(f.reached == f.attractor for f in below)
 
 
 def test_flips_beyond_the_probed_range_are_no_switch():
@@ -72,11 +81,22 @@ def test_a_pulse_that_also_drives_the_other_unit_reaches_the_wrong_state():
         assert abs(f.threshold - C * X) <= ex.network.tol
         if f.outcome == "wrong destination":
             assert np.array_equal(ex.task_states[ex.decoded[f.target]], -np.array(f.state))
+    at_pulse = es.flip_transitions(ex, _bistable(np.array([[1.0, 0.0], [1.0, 1.0]])),
+                                   amplitude=1.5)
+    assert [f.at_amplitude for f in at_pulse] == [f.outcome for f in flips]
 
 
 def test_flip_transitions_rejects_other_objects():
     with pytest.raises(TypeError, match="'explanation' parameter of flip_transitions"):
         es.flip_transitions("not an explanation")
+    trained = _bistable(np.eye(2))
+    ex = _explain(trained, 2)
+    with pytest.raises(ValueError, match="'trained' and 'amplitude' go together"):
+        es.flip_transitions(ex, trained)
+    with pytest.raises(ValueError, match="'amplitude' parameter of flip_transitions"):
+        es.flip_transitions(ex, trained, amplitude=-1.0)
+    with pytest.raises(TypeError, match="'trained' parameter of flip_transitions"):
+        es.flip_transitions(ex, trained.esn, amplitude=1.0)
 
 
 # -- compare_training ----------------------------------------------------------------------------
@@ -127,6 +147,8 @@ def test_rows_agree_with_the_results_they_summarise(small):
             np.sum(run.analysis.explanation.decoded >= 0))
         good = [f.threshold for f in run.flips if f.outcome == "correct"]
         assert row["flips_correct"] == len(good)
+        assert row["flips_right_at_pulse_share"] == (np.mean(
+            [f.at_amplitude == "correct" for f in run.flips]) if run.flips else None)
         if good:
             assert row["threshold_median"] == np.median(good)
         assert row["echo_index"] == run.sweep.index.tolist()
@@ -200,6 +222,7 @@ def test_defaults_every_method_solves_the_task_and_ridge_builds_the_cube():
     assert ridge["stable_points"] == 8 and ridge["saddles_index_1"] == 12
     assert ridge["missing_task_states"] == 0 and ridge["spurious_attractors"] == 0
     assert ridge["flips_correct"] == 24 and ridge["threshold_max"] < 1.0
+    assert ridge["flips_right_at_pulse_share"] == 1.0
     amplitudes = list(comparison.config.amplitudes)
     assert ridge["echo_index"][amplitudes.index(0.1)] == 8
     assert ridge["echo_index"][amplitudes.index(1.0)] == 1

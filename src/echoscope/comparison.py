@@ -141,6 +141,8 @@ class TrainingRun:
             "flips": len(self.flips),
             "flips_correct": int(correct.size),
             "flips_correct_share": correct.size / len(self.flips) if self.flips else None,
+            "flips_right_at_pulse_share": (sum(f.at_amplitude == "correct" for f in self.flips)
+                                           / len(self.flips)) if self.flips else None,
             "flips_wrong_destination": sum(f.outcome == "wrong destination" for f in self.flips),
             "flips_no_switch": sum(f.outcome == "no switch" for f in self.flips),
             "threshold_min": float(correct.min()) if correct.size else None,
@@ -167,7 +169,8 @@ SUMMARY_COLUMNS = (
     ("non_fixed_attractors", "periodic or aperiodic attractors"),
     ("spurious_attractors", "spurious attractors"),
     ("missing_task_states", "missing task states"),
-    ("flips_correct_share", "flips to the right state"),
+    ("flips_correct_share", "lowest switch of a flip to the right state"),
+    ("flips_right_at_pulse_share", "flips right at the task's pulse"),
     ("threshold_median", "median flip threshold"),
     ("threshold_max", "largest flip threshold"),
     ("echo_below_full", "echo index < 2^n from"),
@@ -232,7 +235,7 @@ class TrainingComparison:
 
 
 def _fmt(value: float, key: str) -> str:
-    if key in ("accuracy", "flips_correct_share"):
+    if key in ("accuracy", "flips_correct_share", "flips_right_at_pulse_share"):
         return f"{100 * value:.1f}%"
     if float(value).is_integer() and key not in ("spectral_radius", "leak"):
         return f"{int(value)}"
@@ -313,8 +316,8 @@ def _runs_of_seed(config, seed, stream, progress):
         sweep = echo_index_vs_amplitude(trained.closed_loop(), pulses, config.amplitudes,
                                         n_samples=config.echo_samples, rng=echo_rng)
         seconds["echo_index"] = time.perf_counter() - clock
-        yield TrainingRun(method, seed, result, analysis,
-                          flip_transitions(analysis.explanation), sweep, seconds)
+        flips = flip_transitions(analysis.explanation, trained, amplitude=c.pulse_amplitude)
+        yield TrainingRun(method, seed, result, analysis, flips, sweep, seconds)
 
 
 def _train_bptt(config, esn, rng, progress):

@@ -14,7 +14,13 @@ from ..metrics import ErrorEpisode, FlipFlopScore, flipflop_score
 from ..simulate import simulate
 from ..systems.esn import TrainedESN
 from .attractors import classify_states
-from .ena import ExcitableNetwork, excitable_network, nearest_attractor, switch_thresholds
+from .ena import (
+    ExcitableNetwork,
+    excitable_network,
+    nearest_attractor,
+    pulse_fates,
+    switch_thresholds,
+)
 
 __all__ = ["CAUSES", "FLIP_OUTCOMES", "ErrorExplanation", "Explanation", "Flip", "explain_errors",
            "flip_transitions"]
@@ -372,7 +378,9 @@ class Flip(NamedTuple):
     bit flipped by a pulse along ENA direction ``direction`` (sign opposite to the bit);
     ``threshold`` is that direction's excitability threshold (inf: no switch up to the ENA's
     ``max_amplitude``), ``target`` the node reached there (-1: none, -2: no known attractor)
-    and ``outcome`` one of ``FLIP_OUTCOMES``.
+    and ``outcome`` one of ``FLIP_OUTCOMES`` for that lowest switching pulse. With a task
+    amplitude, ``reached`` is the node a pulse of that amplitude leads to (the source itself
+    when it stays, -2: no known attractor) and ``at_amplitude`` its outcome; else -1 and None.
     """
 
     attractor: int
@@ -382,26 +390,46 @@ class Flip(NamedTuple):
     threshold: float
     target: int
     outcome: str
+    reached: int = -1
+    at_amplitude: str | None = None
 
 
-def flip_transitions(explanation: ErrorExplanation) -> tuple:
+def flip_transitions(explanation: ErrorExplanation, trained: TrainedESN | None = None, *,
+                     amplitude: float | None = None) -> tuple:
     """The task's intended transitions read off the ENA: one ``Flip`` per bit and per attractor
     that decodes to a task state (a second attractor of the same task state included).
 
     A flip is *correct* when the lowest switching pulse along the bit's flipping direction
     reaches an attractor that decodes to the flipped task state; its threshold is then the
     pulse amplitude the network needs, to compare with the task's (too high: pulses are
-    missed; too low: noise switches). The ENA must probe both signs of every input channel
+    missed; too low: noise switches). With ``trained`` (the network the explanation is of) and
+    the task's pulse ``amplitude``, every flip's pulse is also fired at that amplitude: a flip
+    whose lowest switch is a wrong destination may still be right at the task's amplitude
+    (a weaker pulse would go astray). The ENA must probe both signs of every input channel
     (its default).
     """
+    owner = "flip_transitions"
     if not isinstance(explanation, ErrorExplanation):
-        raise param_error("flip_transitions", "explanation", "an ErrorExplanation", explanation,
+        raise param_error(owner, "explanation", "an ErrorExplanation", explanation,
                           kind=TypeError)
+    if (trained is None) != (amplitude is None):
+        raise ValueError(f"{owner}: 'trained' and 'amplitude' go together; got "
+                         f"{'only trained' if amplitude is None else 'only amplitude'}.")
+    if trained is not None and not isinstance(trained, TrainedESN):
+        raise param_error(owner, "trained", "a TrainedESN or None", trained, kind=TypeError)
+    if amplitude is not None:
+        amplitude = check_interval(owner, "amplitude", amplitude, 0.0, None, closed="neither")
     net, task, decoded = explanation.network, explanation.task_states, explanation.decoded
     n_bits = task.shape[1]
     if net.directions.shape[1] != n_bits:
-        raise ValueError(f"flip_transitions: the ENA's directions must act on the {n_bits} "
-                         f"input channels of the task; got {net.directions.shape[1]}.")
+        raise ValueError(f"{owner}: the ENA's directions must act on the {n_bits} input "
+                         f"channels of the task; got {net.directions.shape[1]}.")
+
+    def outcome_of(node, flipped):
+        if node >= 0 and decoded[node] >= 0 and np.array_equal(task[decoded[node]], flipped):
+            return "correct"
+        return "wrong destination"
+
     flips = []
     for i in np.flatnonzero(decoded >= 0):
         state = task[decoded[i]]
@@ -410,20 +438,25 @@ def flip_transitions(explanation: ErrorExplanation) -> tuple:
             want[bit] = -state[bit]
             hit = np.flatnonzero(np.all(net.directions == want, axis=1))
             if hit.size == 0:
-                raise ValueError(f"flip_transitions: the ENA has no direction {want.tolist()} "
+                raise ValueError(f"{owner}: the ENA has no direction {want.tolist()} "
                                  f"(flipping bit {bit} of {state.tolist()}); build it with the "
                                  "default directions.")
             k = int(hit[0])
             threshold, target = float(net.thresholds[i, k]), int(net.targets[i, k])
             flipped = state.copy()
             flipped[bit] = -flipped[bit]
-            if not np.isfinite(threshold):
-                outcome = "no switch"
-            elif target >= 0 and decoded[target] >= 0 and \
-                    np.array_equal(task[decoded[target]], flipped):
-                outcome = "correct"
-            else:
-                outcome = "wrong destination"
+            outcome = "no switch" if not np.isfinite(threshold) else outcome_of(target, flipped)
             flips.append(Flip(int(i), tuple(int(v) for v in state), bit, k, threshold, target,
                               outcome))
-    return tuple(flips)
+    if amplitude is None or not flips:
+        return tuple(flips)
+    reached = pulse_fates(trained.closed_loop(), net.nodes, [f.attractor for f in flips],
+                          net.directions[[f.direction for f in flips]],
+                          np.full(len(flips), amplitude), baseline=net.baseline,
+                          pulse_steps=net.pulse_steps)
+    out = []
+    for f, r in zip(flips, reached):
+        flipped = np.where(np.arange(n_bits) == f.bit, -1, 1) * np.array(f.state)
+        at = "no switch" if r == f.attractor else outcome_of(int(r), flipped)
+        out.append(f._replace(reached=int(r), at_amplitude=at))
+    return tuple(out)

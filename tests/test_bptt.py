@@ -158,3 +158,23 @@ def test_import_echoscope_does_not_import_torch():
 
     code = "import sys, echoscope.training.bptt, echoscope; assert 'torch' not in sys.modules"
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def _delay_task(seed, n=48, length=50, delay=2):
+    """A user task, not the flip-flop: recall the input of ``delay`` steps before."""
+    rng = np.random.default_rng(seed)
+    us = [rng.uniform(-1.0, 1.0, (length, 1)) for _ in range(n)]
+    ys = [np.vstack([np.zeros((delay, 1)), 0.5 * u[:-delay]]) for u in us]
+    return us, ys
+
+
+@pytest.mark.parametrize("kind", ["esn", "gru"])
+def test_user_task_delayed_recall(kind):
+    us, ys = _delay_task(0)
+    model = _esn(4) if kind == "esn" else "gru"
+    trained = train_bptt(model, us, ys, n_state=None if kind == "esn" else 20, epochs=200,
+                         batch_size=16, lr=2e-2, washout=5, rng=1)
+    u, y = _delay_task(99, n=1, length=400)
+    _, z = trained.run(u[0])
+    error = es.nrmse(z[10:], y[0][10:])
+    assert error < 0.2, error  # a zero output has NRMSE 1

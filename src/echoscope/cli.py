@@ -623,7 +623,24 @@ def _add_common(cmd, default_out: str, seed_help: str = "random seed (default: 0
     cmd.add_argument("--quiet", action="store_true", help="no progress bars")
 
 
+def _add_task_options(cmd, defaults) -> None:
+    """The flip-flop network and task options, with the defaults of a FlipFlopConfig."""
+    cmd.add_argument("--n-bits", dest="n_bits", type=int,
+                     help=f"number of bits (default: {defaults.n_bits})")
+    cmd.add_argument("--n-state", dest="n_state", type=int,
+                     help=f"reservoir units (default: {defaults.n_state})")
+    cmd.add_argument("--spectral-radius", dest="spectral_radius", type=float,
+                     help=f"reservoir spectral radius (default: {defaults.spectral_radius})")
+    cmd.add_argument("--train-steps", dest="train_steps", type=int,
+                     help=f"training sequence length (default: {defaults.train_steps})")
+    cmd.add_argument("--test-steps", dest="test_steps", type=int,
+                     help=f"test sequence length (default: {defaults.test_steps})")
+
+
 def build_parser() -> argparse.ArgumentParser:
+    from .comparison import CompareConfig
+    from .jobs import FlipFlopConfig
+
     parser = argparse.ArgumentParser(
         prog="echoscope",
         description="Open the black box of input-driven recurrent neural networks.",
@@ -640,15 +657,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_common(ff, "echoscope-out/flipflop",
                 "random seed; the same seed gives the same bits (default: 0)")
-    ff.add_argument("--n-bits", dest="n_bits", type=int, help="number of bits (default: 3)")
-    ff.add_argument("--n-state", dest="n_state", type=int,
-                    help="reservoir units (default: 200)")
-    ff.add_argument("--spectral-radius", dest="spectral_radius", type=float,
-                    help="reservoir spectral radius (default: 0.2)")
-    ff.add_argument("--train-steps", dest="train_steps", type=int,
-                    help="training sequence length (default: 20000)")
-    ff.add_argument("--test-steps", dest="test_steps", type=int,
-                    help="test sequence length (default: 10000)")
+    _add_task_options(ff, FlipFlopConfig())
     ff.add_argument("--regularization", type=float, help="ridge penalty (default: 1e-6)")
     ff.add_argument("--noise", type=float,
                     help="state noise during teacher forcing (default: 0.01)")
@@ -759,15 +768,7 @@ def build_parser() -> argparse.ArgumentParser:
                     help="networks per method, each its own draw (default: %(default)s)")
     ct.add_argument("--methods", nargs="+", default=["ridge", "force", "bptt"],
                     choices=["ridge", "force", "bptt"], help="methods (default: all three)")
-    ct.add_argument("--n-bits", dest="n_bits", type=int, help="number of bits (default: 3)")
-    ct.add_argument("--n-state", dest="n_state", type=int,
-                    help="reservoir units (default: 100)")
-    ct.add_argument("--spectral-radius", dest="spectral_radius", type=float,
-                    help="reservoir spectral radius before training (default: 0.2)")
-    ct.add_argument("--train-steps", dest="train_steps", type=int,
-                    help="training steps of every method (default: 20000)")
-    ct.add_argument("--test-steps", dest="test_steps", type=int,
-                    help="test sequence length (default: 10000)")
+    _add_task_options(ct, CompareConfig().task)
     ct.add_argument("--bptt-epochs", dest="bptt_epochs", type=int, default=600,
                     help="Adam updates of BPTT (default: %(default)s)")
     ct.add_argument("--amplitudes", type=float, nargs="+", metavar="A",

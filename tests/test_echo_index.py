@@ -153,6 +153,18 @@ def test_switch_across_the_saddle_node_amplitude(c, leak):
     assert 10 < steps < 600 - 20
 
 
+def test_more_responses_than_samples_is_not_a_proof_of_one():
+    """Six decoupled bistable units have 64 stable points. 40 samples land on ~30 of them,
+    mostly one each: no grouping stands out, so they form one group. The samples stay apart
+    (their distances do not shrink), so this is no proof of index 1: not converged, the
+    samples unresolved. With 400 samples every corner is hit several times: 64, proved."""
+    esn = es.ESN(2.0 * np.eye(6), np.zeros((6, 1)))
+    few = es.echo_index(esn, np.zeros((400, 1)), n_samples=40, rng=0)
+    assert not few.converged and np.sum(few.labels == -1) >= 30
+    many = es.echo_index(esn, np.zeros((400, 1)), n_samples=400, rng=0)
+    assert many.index == 64 and many.converged
+
+
 # -- known answers: basin fractions -------------------------------------------------------------
 
 

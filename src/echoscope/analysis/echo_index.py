@@ -23,6 +23,8 @@ from ..simulate import Window, simulate
 from ..systems.base import DrivenMap
 from .lyapunov import maximal_lyapunov_exponent
 
+_SHRINK = 0.5  # a converging sample's distance to its response at least halves per extension
+
 __all__ = [
     "EchoIndex",
     "echo_index",
@@ -54,8 +56,9 @@ class EchoIndex:
         to its group's centre).
     converged : bool
         Every proof passed: the grouping is unchanged when the run is extended, the distances
-        inside every group shrank (or were already at rounding level), every response has a
-        negative maximal conditional Lyapunov exponent, and no sample is unresolved.
+        inside every group at least halved over the extension (or were already at rounding
+        level), every response has a negative maximal conditional Lyapunov exponent, and no
+        sample is unresolved.
     defined : bool
         The echo index is defined: no response is chaotic.
     chaotic : ndarray of bool, shape (index,)
@@ -168,10 +171,11 @@ def group_responses(window: np.ndarray, *, separation: float = 100.0):
     # to it; a lone sample shows no spread at all. So the floor takes part in the cut when
     # every leader stands for several samples (or nothing else can be compared), or when the
     # lone samples are as far from every other leader as the backed groups are from one
-    # another (a small basin hit by one sample, not a straggler still on its way to a group).
+    # another, up to the factor ``separation`` (a small basin hit by one sample, not a
+    # straggler still on its way to a group).
     members = np.bincount(leader_of)
     backed = bool(np.all(members >= 2)) or tree.shape[0] < 2 or \
-        _lone_samples_apart(flat[leaders], members >= 2)
+        _lone_samples_apart(flat[leaders], members >= 2, separation)
     heights = np.concatenate([[floor], tree[:, 2]]) if backed else tree[:, 2]
     ratios = heights[1:] / np.maximum(heights[:-1], floor)
     cut = int(np.argmax(ratios)) if ratios.size else 0  # heights[: cut + 1] inside groups
@@ -188,10 +192,11 @@ def group_responses(window: np.ndarray, *, separation: float = 100.0):
     return labels, float(heights[cut]), float(heights[cut + 1])
 
 
-def _lone_samples_apart(leaders: np.ndarray, backed: np.ndarray) -> bool:
-    """Whether every lone leader is at least as far from all other leaders as the nearest two
-    backed leaders are from each other (requires two backed leaders, and no more lone leaders
-    than backed ones)."""
+def _lone_samples_apart(leaders: np.ndarray, backed: np.ndarray, separation: float) -> bool:
+    """Whether every lone leader is farther from all other leaders than 1 / ``separation`` of
+    the distance between the nearest two backed leaders (requires two backed leaders, and no
+    more lone leaders than backed ones): a response of its own, or a straggler that the
+    grouping at the next checkpoint will tell apart."""
     lone = np.flatnonzero(~backed)
     kept = np.flatnonzero(backed)
     if kept.size < 2 or lone.size > kept.size:
@@ -199,7 +204,7 @@ def _lone_samples_apart(leaders: np.ndarray, backed: np.ndarray) -> bool:
     between = scipy.spatial.distance.pdist(leaders[kept], "chebyshev").min()
     to_others = scipy.spatial.distance.cdist(leaders[lone], leaders, "chebyshev")
     to_others[np.arange(lone.size), lone] = np.inf
-    return bool(to_others.min() >= between)
+    return bool(to_others.min() >= between / separation)
 
 
 def echo_index(
@@ -229,8 +234,9 @@ def echo_index(
 
     - the grouping is computed at two checkpoints, ``extension`` steps apart (the first at the
       end of the input minus ``extension``), and must be the same;
-    - every sample must be no farther from its group's response at the second checkpoint than
-      at the first (or already at rounding level), else it is *unresolved* (label -1);
+    - every sample's distance to its group's response must at least halve from the first
+      checkpoint to the second (or be at rounding level already), else it is *unresolved*
+      (label -1): responses that stay apart cannot pass as one group;
     - each response's maximal conditional Lyapunov exponent over the extension must be
       negative; a positive one marks it chaotic, and the echo index is then undefined.
 
@@ -448,13 +454,15 @@ def _prove(system, drive, win1, win2, window, separation) -> dict:
     flat2 = win2.reshape(win2.shape[0], -1)
     k = int(labels2.max()) + 1
     stable = _same_partition(labels1, labels2)
-    # Per-sample convergence: the distance to the group's response did not grow.
+    # Per-sample convergence: the distance to the group's response at least halved over the
+    # extension, or is at rounding level. Distances that merely did not grow would let a
+    # group of responses that stay apart (misgrouped) pass as converged.
     reps = np.array([_representative(win2, labels2 == g) for g in range(k)])
     d2 = np.abs(flat2 - flat2[reps[labels2]]).max(axis=1)
     d1 = np.abs(flat1 - flat1[reps[labels2]]).max(axis=1)
     scale = max(1.0, float(np.abs(flat2).max()))
     floor = 64 * np.finfo(flat2.dtype).eps * scale
-    ok = (d2 <= d1) | (d2 <= floor)
+    ok = (d2 <= _SHRINK * d1) | (d2 <= floor)
     labels = np.where(ok, labels2, -1)
     spread = np.array([d2[labels2 == g].max() for g in range(k)])
     out = {"labels": labels, "stable": stable, "reps": reps,

@@ -227,3 +227,23 @@ def test_defaults_every_method_solves_the_task_and_ridge_builds_the_cube():
     assert ridge["echo_index"][amplitudes.index(0.1)] == 8
     assert ridge["echo_index"][amplitudes.index(1.0)] == 1
     assert ridge["echo_converged"][amplitudes.index(0.1)]
+
+
+def test_plot_training_comparison_draws_every_run_and_flip(small, tmp_path):
+    from echoscope.plotting import plot_training_comparison
+
+    fig = plot_training_comparison(small)
+    counts, flips, echo, accuracy = fig.axes
+    dots = sum(len(line.get_xdata()) for line in counts.lines if line.get_linestyle() == "None")
+    assert dots == 4 * len(small.runs)  # stable, index-1, higher saddles, other attractors
+    drawn = sum(len(line.get_xdata()) for line in flips.lines
+                if line.get_marker() in ("o", "x") and line.get_linestyle() == "None")
+    assert drawn == sum(np.isfinite(f.threshold) for run in small.runs for f in run.flips)
+    curves = [line for line in echo.lines if line.get_linestyle() == "-"]
+    assert len(curves) == len(small.runs)
+    assert sorted(y for line in accuracy.lines for y in line.get_ydata()) == sorted(
+        100 * r["accuracy"] for r in small.rows())
+    fig.savefig(tmp_path / "c.png")
+    assert (tmp_path / "c.png").stat().st_size > 10_000
+    with pytest.raises(TypeError, match="'comparison' parameter of plot_training_comparison"):
+        plot_training_comparison(small.rows())

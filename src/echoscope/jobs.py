@@ -159,7 +159,7 @@ def flipflop_network(config: FlipFlopConfig, rng=None) -> ESN:
 
 
 def evaluate_flipflop(config: FlipFlopConfig, trained: TrainedESN, inputs, targets, *,
-                  seconds: dict | None = None, progress=None) -> FlipFlopResult:
+                      seconds: dict | None = None, progress=None) -> FlipFlopResult:
     """Run a trained network in closed loop on a test sequence and score it.
 
     ``seconds`` (times of earlier stages) is extended with the time of the test.

@@ -7,6 +7,7 @@ import itertools
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -256,10 +257,47 @@ def test_a_killed_client_loses_no_finished_point(reference, tmp_path):
     assert child.returncode == -signal.SIGKILL
     done = open_sweep(store)["done"].values.ravel()
     assert 0 < done.sum() < N
+    lock = tmp_path / "run.zarr.lock"
+    assert json.loads(lock.read_text())["pid"] == child.pid  # left by the killed process
     os.remove(log)
     resumed = sweep(functools.partial(counted, log=log), GRID, client="inprocess", store=store)
     assert calls(log) == points(np.flatnonzero(~done))
     assert_bitwise(resumed, reference)
+    assert not lock.exists()  # taken over (its process is gone) and released
+
+
+def test_a_store_is_written_by_one_sweep_at_a_time(tmp_path):
+    store, lock = tmp_path / "run.zarr", tmp_path / "run.zarr.lock"
+    seen = []
+    sweep(noisy, GRID, client="inprocess", store=store, rng=1, chunk_size=4,
+          progress=lambda done, total: seen.append(json.loads(lock.read_text())))
+    assert {(h["pid"], h["host"]) for h in seen} == {(os.getpid(), socket.gethostname())}
+    assert not lock.exists()
+    # Held by a live process of this host, by another host, or unreadable: refused, untouched.
+    other = tmp_path / "other.zarr"
+    holder = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        for content, message in [
+            ({"host": socket.gethostname(), "pid": holder.pid, "started": "noon"},
+             rf"is being written by process {holder.pid} on .* since noon"),
+            ({"host": "elsewhere.example", "pid": os.getpid(), "started": "noon"},
+             "is being written by process .* on elsewhere.example"),
+            ("not json", "is being written by an unreadable lock"),
+        ]:
+            text = content if isinstance(content, str) else json.dumps(content)
+            (tmp_path / "other.zarr.lock").write_text(text)
+            with pytest.raises(SweepError, match=message + r".*delete the lock file"):
+                sweep(noisy, GRID, client="inprocess", store=other, rng=1)
+            assert not other.exists()
+            assert (tmp_path / "other.zarr.lock").read_text() == text
+    finally:
+        holder.kill()
+        holder.wait()
+    # A lock of a process that is gone is taken over.
+    (tmp_path / "other.zarr.lock").write_text(json.dumps(
+        {"host": socket.gethostname(), "pid": holder.pid, "started": "noon"}))
+    ds = sweep(noisy, GRID, client="inprocess", store=other, rng=1)
+    assert int(ds.attrs["n_points"]) == N and not (tmp_path / "other.zarr.lock").exists()
 
 
 def test_errors_are_recorded_per_point_and_the_sweep_goes_on(reference, client):

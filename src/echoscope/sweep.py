@@ -65,7 +65,14 @@ store per task), compressed with Zstandard with its checksum, and every chunk is
 that a chunk file that is missing or damaged is seen. A chunk of points is written values and
 errors first, ``done`` last, each file by an atomic rename: a sweep killed at any moment leaves
 every point either done with its values or not done. ``open_sweep(store)`` reads a store, even
-an unfinished one, without running anything. Only one sweep may write a store at a time.
+an unfinished one, without running anything.
+
+Only one sweep writes a store at a time: a sweep with a store first creates the lock file
+``<store>.lock`` beside it (exclusively; it holds the writer's host, process id and start
+time) and removes it when it ends. A second sweep on the same store raises ``SweepError``
+naming the holder and touches nothing. A lock left by a process that died on this host is
+taken over; one from another host is never, as its process cannot be checked from here:
+delete the file once that sweep is gone.
 
 Examples
 --------
@@ -86,6 +93,7 @@ True
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import inspect
 import json
@@ -94,6 +102,8 @@ import numbers
 import os
 import re
 import shutil
+import socket
+import time
 import traceback
 from collections.abc import Callable, Mapping
 
@@ -936,7 +946,6 @@ def sweep(analysis: Callable, grid, *, client=None, store=None, rng=None,
         there; the finished chunks are in the store.
     """
     owner = "sweep"
-    from . import __version__
     from .io import _check_metadata
 
     grid = _as_grid(grid)
@@ -961,6 +970,15 @@ def sweep(analysis: Callable, grid, *, client=None, store=None, rng=None,
 
     path = None if store is None else _check_store_path(owner, store)
     where = f"{owner}: the store {os.fspath(store)!r}" if store is not None else owner
+    with _StoreLock(path, where):
+        return _sweep(analysis, grid, seed, path, where, client, chunk_size, overwrite,
+                      given_metadata, metadata, progress, float(timeout))
+
+
+def _sweep(analysis, grid, seed, path, where, client, chunk_size, overwrite, given_metadata,
+           metadata, progress, timeout):
+    from . import __version__
+
     opened = None
     if path is not None:
         _refuse_foreign(path, where)
@@ -977,7 +995,7 @@ def sweep(analysis: Callable, grid, *, client=None, store=None, rng=None,
 
     seed = np.random.SeedSequence() if seed is None else seed
     n_pending = int((~done).sum())
-    active, close = _connect(client, n_pending, float(timeout))
+    active, close = _connect(client, n_pending, timeout)
     try:
         if opened is None:
             if chunk_size is None:
@@ -1017,6 +1035,67 @@ def sweep(analysis: Callable, grid, *, client=None, store=None, rng=None,
     finally:
         close()
     return opened.dataset(grid, with_done=False)
+
+
+class _StoreLock:
+    """The lock file ``<store>.lock`` held while a sweep writes the store (nothing for None)."""
+
+    def __init__(self, path: str | None, where: str):
+        self.file = None if path is None else path + ".lock"
+        self.where = where
+
+    def __enter__(self):
+        if self.file is None:
+            return self
+        me = {"host": socket.gethostname(), "pid": os.getpid(),
+              "started": time.strftime("%Y-%m-%d %H:%M:%S %z")}
+        for _ in range(2):
+            try:
+                fd = os.open(self.file, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+            except FileExistsError:
+                holder = self._holder()
+                if holder is not None and holder.get("host") == me["host"] \
+                        and not _alive(holder.get("pid")):
+                    with contextlib.suppress(FileNotFoundError):
+                        os.remove(self.file)  # left by a process that died here
+                    continue
+                who = "an unreadable lock" if holder is None else (
+                    f"process {holder.get('pid')} on {holder.get('host')} since "
+                    f"{holder.get('started')}")
+                raise SweepError(f"{self.where} is being written by {who} (lock file "
+                                 f"{self.file!r}); wait for that sweep to end, or delete the "
+                                 "lock file if it is gone.") from None
+            with os.fdopen(fd, "w") as f:
+                json.dump(me, f)
+            return self
+        raise SweepError(f"{self.where}: could not take the lock file {self.file!r}.")
+
+    def _holder(self):
+        try:
+            with open(self.file) as f:
+                holder = json.load(f)
+        except (OSError, ValueError):
+            return None
+        return holder if isinstance(holder, dict) else None
+
+    def __exit__(self, *exc):
+        if self.file is not None:
+            with contextlib.suppress(FileNotFoundError):
+                os.remove(self.file)
+        return False
+
+
+def _alive(pid) -> bool:
+    """Whether a process with this id runs on this host (unknown ids count as alive)."""
+    if not isinstance(pid, int) or pid <= 0:
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # e.g. another user's process
+        return True
+    return True
 
 
 def _is_client(value) -> bool:

@@ -152,6 +152,21 @@ def test_bad_inputs():
         train_bptt(esn, [], [])
 
 
+def test_diverging_training_raises_a_clear_error():
+    """A loss that overflows is caught at the update where it appears; a learning rate so
+    large that the leak's logit runs to -inf (leak 0: a frozen network) is caught at the end,
+    not passed on as an invalid ESN."""
+    esn = es.random_esn(10, 1, 1, spectral_radius=0.9, rng=0)
+    with pytest.raises(es.NonFiniteStateError, match=r"loss became non-finite .* at update 0"):
+        train_bptt(esn, np.zeros((20, 1)), np.full((20, 1), 1e300), epochs=3, rng=0)
+    seqs = [flipflop(1, 40, rng=i) for i in range(8)]
+    us, ys = [s[0] for s in seqs], [s[1] for s in seqs]
+    with pytest.raises(es.NonFiniteStateError,
+                       match=r"after 30 updates the leak reached 0; .* lower 'lr'") as err:
+        train_bptt(esn, us, ys, epochs=30, lr=1e6, rng=0)
+    assert err.value.step == 30
+
+
 def test_import_echoscope_does_not_import_torch():
     import subprocess
     import sys

@@ -18,7 +18,15 @@ from collections.abc import Callable
 
 import numpy as np
 
-from .._validation import as_rng, check_array, check_choice, check_int, check_interval, param_error
+from .._validation import (
+    NonFiniteStateError,
+    as_rng,
+    check_array,
+    check_choice,
+    check_int,
+    check_interval,
+    param_error,
+)
 
 __all__ = ["TrainedTorch", "train_bptt"]
 
@@ -346,17 +354,31 @@ def train_bptt(
         u, y = torch.from_numpy(u), torch.from_numpy(y)
         opt.zero_grad()
         loss = torch.mean((forward(u)[washout:] - y[washout:]) ** 2)
+        value = float(loss.detach())
+        if not np.isfinite(value):
+            raise NonFiniteStateError(
+                f"{_OWNER}: the loss became non-finite (NaN or inf) at update {epoch}; "
+                f"training diverged: lower 'lr' (given {lr:g}).", step=epoch, sample=None)
         loss.backward()
         opt.step()
         if callback is not None:
-            callback(epoch, float(loss.detach()))
+            callback(epoch, value)
         if progress is not None:
             progress(epoch + 1, epochs)
 
     with torch.no_grad():
+        broken = [name for name, p in (params.items() if kind == "esn" else
+                                       list(module.named_parameters()) +
+                                       list(linear.named_parameters()))
+                  if not bool(torch.isfinite(p).all())]
+        leak = float(torch.sigmoid(params["theta"])) if kind == "esn" else 1.0
+        if broken or leak == 0.0:
+            what = f"the parameters {broken} are non-finite" if broken else "the leak reached 0"
+            raise NonFiniteStateError(
+                f"{_OWNER}: after {epochs} updates {what}; training diverged: lower 'lr' "
+                f"(given {lr:g}).", step=epochs, sample=None)
         if kind == "esn":
             v = {k: t.detach().numpy().copy() for k, t in params.items()}
-            leak = float(torch.sigmoid(params["theta"]))
             new = ESN(
                 v["w"], v["w_in"], w_fb=v["w_fb"], bias=v["bias"], leak=leak, activation="tanh"
             )

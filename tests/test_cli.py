@@ -239,3 +239,15 @@ def test_compare_training_writes_table_figures_and_models(tmp_path, capsys):
         main(args)
     with pytest.raises(SystemExit, match="'n_seeds' parameter of compare_training"):
         main(args[:-2] + ["--n-seeds", "32", "--seeds", "0", "--overwrite"])
+
+
+def test_flipflop_by_another_method(tmp_path, capsys):
+    out = tmp_path / "force"
+    assert main(["flipflop", "--method", "force", "--out", str(out), "--quiet", "--n-state", "40",
+                 "--train-steps", "3000", "--test-steps", "1500", "--n-seeds", "64"]) == 0
+    assert "40-unit ESN with output feedback, trained by force" in capsys.readouterr().out
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["config"]["method"] == "force"
+    assert es.load(out / "model.npz").readout.activation == "identity"
+    with pytest.raises(SystemExit):
+        main(["flipflop", "--method", "adam", "--out", str(tmp_path / "x")])

@@ -102,9 +102,8 @@ def test_flip_transitions_rejects_other_objects():
 # -- compare_training ----------------------------------------------------------------------------
 
 SMALL = es.CompareConfig(
-    task=FlipFlopConfig(n_state=30, train_steps=3000, test_steps=1500),
-    bptt_epochs=20, amplitudes=(0.2, 1.0, 2.0), echo_steps=600, echo_samples=32,
-    n_fixed_point_seeds=64)
+    task=FlipFlopConfig(n_state=30, train_steps=3000, test_steps=1500, bptt_epochs=20),
+    amplitudes=(0.2, 1.0, 2.0), echo_steps=600, echo_samples=32, n_fixed_point_seeds=64)
 
 
 @pytest.fixture(scope="module")
@@ -114,6 +113,28 @@ def small():
 
 def _key(row):
     return {k: v for k, v in row.items() if k != "seconds"}
+
+
+def test_flipflop_job_trains_by_each_method():
+    """flipflop_job trains by config.method; its ridge bits are those of the ridge-only job of
+    before (the same four streams), and each method's network works on a small task."""
+    config = FlipFlopConfig(n_state=40, train_steps=4000, test_steps=2000, bptt_epochs=150,
+                            bptt_trial_steps=50)
+    for method, floor in (("ridge", 0.95), ("force", 0.9), ("bptt", 0.9)):
+        result = es.jobs.flipflop_job(dataclasses.replace(config, method=method), rng=3)
+        assert result.config.method == method
+        assert result.score.accuracy >= floor, (method, result.score.accuracy)
+        if method == "force":
+            assert result.trained.readout.activation == "identity"
+        if method == "bptt":
+            assert result.trained.esn.leak < 1.0  # every parameter trained, the leak too
+    net_rng, train_rng, noise_rng, _ = np.random.default_rng(3).spawn(4)
+    u, y = flipflop(3, 4000, rng=train_rng)
+    esn = es.jobs.flipflop_network(config, net_rng)
+    direct = es.train_ridge(esn, u, y, washout=200, regularization=1e-6,
+                            output_activation="tanh", noise=1e-2, rng=noise_rng)
+    ridge = es.jobs.flipflop_job(config, rng=3).trained
+    assert np.array_equal(ridge.readout.w_out, direct.readout.w_out)
 
 
 def test_runs_share_network_and_test_within_a_seed(small):
@@ -184,8 +205,8 @@ def test_same_rng_same_bits_and_methods_independent_of_each_other(small):
 
 def test_progress_reports_every_run():
     seen = []
-    es.compare_training(dataclasses.replace(SMALL, methods=("ridge",), bptt_epochs=1),
-                        n_seeds=2, rng=0, progress=lambda *a: seen.append(a))
+    es.compare_training(dataclasses.replace(SMALL, methods=("ridge",)), n_seeds=2, rng=0,
+                        progress=lambda *a: seen.append(a))
     assert [a for a in seen if a[0] == "runs"] == [("runs", 1, 2), ("runs", 2, 2)]
     assert any(a[0] == "ridge training" for a in seen)
 
@@ -201,8 +222,10 @@ def test_bad_settings_name_the_parameter():
         es.CompareConfig(task=FlipFlopConfig(test_steps=500))  # echo_steps 1000
     with pytest.raises(ValueError, match="'amplitudes' parameter of CompareConfig"):
         es.CompareConfig(amplitudes=(0.5, -1.0))
-    with pytest.raises(ValueError, match="'bptt_epochs' parameter of CompareConfig"):
-        es.CompareConfig(bptt_epochs=0)
+    with pytest.raises(ValueError, match="'bptt_epochs' parameter of FlipFlopConfig"):
+        FlipFlopConfig(bptt_epochs=0)
+    with pytest.raises(ValueError, match="'method' parameter of FlipFlopConfig"):
+        FlipFlopConfig(method="adam")
     with pytest.raises(ValueError, match="'n_seeds' parameter of compare_training"):
         es.compare_training(SMALL, n_seeds=0)
     with pytest.raises(TypeError, match="'config' parameter of compare_training"):

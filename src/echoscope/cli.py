@@ -100,7 +100,7 @@ def _flipflop(args) -> int:
         _remove_stale(out, ["errors.png", "explained_errors.png"])
 
     print(f"flip-flop, {config.n_bits} bits, {config.n_state}-unit ESN with output feedback, "
-          f"seed {args.seed}")
+          f"trained by {config.method}, seed {args.seed}")
     print(f"  per-bit sign accuracy {100 * score.accuracy:.2f}% "
           f"(bits: {', '.join(f'{100 * a:.2f}%' for a in score.per_bit)}) on "
           f"{config.test_steps} test steps, outside a {config.settle}-step settling window")
@@ -529,10 +529,10 @@ def _compare_training_command(args) -> int:
     from .io import save
 
     given = {k: getattr(args, k) for k in ("n_bits", "n_state", "spectral_radius", "train_steps",
-                                          "test_steps") if getattr(args, k) is not None}
+                                          "test_steps", "bptt_epochs")
+             if getattr(args, k) is not None}
     task = dataclasses.replace(CompareConfig().task, **given)
-    options = {"task": task, "methods": tuple(args.methods), "bptt_epochs": args.bptt_epochs,
-               "n_fixed_point_seeds": args.n_seeds}
+    options = {"task": task, "methods": tuple(args.methods), "n_fixed_point_seeds": args.n_seeds}
     if args.amplitudes:
         options["amplitudes"] = tuple(args.amplitudes)
     if args.echo_steps is not None:
@@ -624,7 +624,9 @@ def _add_common(cmd, default_out: str, seed_help: str = "random seed (default: 0
 
 
 def _add_task_options(cmd, defaults) -> None:
-    """The flip-flop network and task options, with the defaults of a FlipFlopConfig."""
+    """The flip-flop network, task and BPTT options, with the defaults of a FlipFlopConfig."""
+    cmd.add_argument("--bptt-epochs", dest="bptt_epochs", type=int,
+                     help=f"Adam updates of BPTT (default: {defaults.bptt_epochs})")
     cmd.add_argument("--n-bits", dest="n_bits", type=int,
                      help=f"number of bits (default: {defaults.n_bits})")
     cmd.add_argument("--n-state", dest="n_state", type=int,
@@ -639,7 +641,7 @@ def _add_task_options(cmd, defaults) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     from .comparison import CompareConfig
-    from .jobs import FlipFlopConfig
+    from .jobs import METHODS, FlipFlopConfig
 
     parser = argparse.ArgumentParser(
         prog="echoscope",
@@ -650,14 +652,19 @@ def build_parser() -> argparse.ArgumentParser:
     ff = commands.add_parser(
         "flipflop",
         help="train and test a flip-flop echo state network with output feedback",
-        description="Train an n-bit flip-flop echo state network with output feedback (ridge "
-                    "readout with teacher forcing), test it in closed loop on a fresh sequence, "
+        description="Train an n-bit flip-flop echo state network with output feedback (by "
+                    "default a ridge readout with teacher forcing; --method force or bptt), "
+                    "test it in closed loop on a fresh sequence, "
                     "and write the model, metrics.json and figures of target vs generated "
                     "output with the error episodes marked.",
     )
     _add_common(ff, "echoscope-out/flipflop",
                 "random seed; the same seed gives the same bits (default: 0)")
     _add_task_options(ff, FlipFlopConfig())
+    ff.add_argument("--method", choices=list(METHODS),
+                    help="ridge (the readout, teacher forcing; default), force (the readout "
+                         "online in closed loop) or bptt (every parameter; use --n-state 100 "
+                         "or so)")
     ff.add_argument("--regularization", type=float, help="ridge penalty (default: 1e-6)")
     ff.add_argument("--noise", type=float,
                     help="state noise during teacher forcing (default: 0.01)")
@@ -766,11 +773,9 @@ def build_parser() -> argparse.ArgumentParser:
                 "random seed; the same seed gives the same bits (default: 0)")
     ct.add_argument("--seeds", type=int, default=5,
                     help="networks per method, each its own draw (default: %(default)s)")
-    ct.add_argument("--methods", nargs="+", default=["ridge", "force", "bptt"],
-                    choices=["ridge", "force", "bptt"], help="methods (default: all three)")
+    ct.add_argument("--methods", nargs="+", default=list(METHODS), choices=list(METHODS),
+                    help="methods (default: all three)")
     _add_task_options(ct, CompareConfig().task)
-    ct.add_argument("--bptt-epochs", dest="bptt_epochs", type=int, default=600,
-                    help="Adam updates of BPTT (default: %(default)s)")
     ct.add_argument("--amplitudes", type=float, nargs="+", metavar="A",
                     help="pulse amplitudes of the echo-index sweep (default: 0.1, 0.2, ..., "
                          "1.5)")

@@ -23,48 +23,39 @@ import time
 
 import numpy as np
 
-from ._validation import as_rng, check_array, check_int, check_interval, param_error
+from ._validation import as_rng, check_array, check_int, param_error
 from .analysis.errors import flip_transitions
 from .analysis.transitions import AmplitudeSweep, echo_index_vs_amplitude
 from .jobs import (
+    METHODS,
     FlipFlopAnalysis,
     FlipFlopConfig,
     FlipFlopResult,
     analyse_flipflop,
     evaluate_flipflop,
     flipflop_network,
+    train_flipflop,
 )
 from .systems.esn import spectral_radius
 from .tasks.flipflop import flipflop
-from .training.ridge import train_ridge
-from .training.rls import train_rls
 
 __all__ = ["METHODS", "CompareConfig", "TrainingComparison", "TrainingRun", "compare_training"]
-
-METHODS = ("ridge", "force", "bptt")
 
 
 @dataclasses.dataclass(frozen=True)
 class CompareConfig:
     """Settings of the training comparison.
 
-    ``task`` holds the network, the task, the test and the ridge settings (``FlipFlopConfig``;
-    100 units by default so that BPTT stays affordable on a laptop). FORCE uses the same
-    training sequence as ridge. BPTT trains on independent trials of ``bptt_trial_steps``
-    steps, each starting from the zero state with a pulse on every bit, as many trials as make
-    up ``task.train_steps`` steps; their pulse probability is ``bptt_pulse_prob`` (more
-    switches per trial than the test's). Random windows cut from one long sequence would ask
-    for bits set before the window starts, which no network can know.
+    ``task`` holds the network, the task, the test and the settings of each method
+    (``FlipFlopConfig``; its ``method`` is set per run; 100 units by default so that BPTT
+    stays affordable on a laptop). Ridge and FORCE train on the same sequence; BPTT on its
+    own trials (see ``FlipFlopConfig``). The echo index is measured under the first
+    ``echo_steps`` steps of the test's pulses scaled by each of ``amplitudes``, from
+    ``echo_samples`` initial states; the fixed points from ``n_fixed_point_seeds`` seeds.
     """
 
     task: FlipFlopConfig = dataclasses.field(default_factory=lambda: FlipFlopConfig(n_state=100))
     methods: tuple = METHODS
-    force_delta: float = 1.0
-    bptt_epochs: int = 600
-    bptt_batch_size: int = 32
-    bptt_trial_steps: int = 64
-    bptt_pulse_prob: float = 0.1
-    bptt_lr: float = 1e-2
     amplitudes: tuple = tuple(np.round(np.arange(1, 16) * 0.1, 2).tolist())
     echo_steps: int = 1000
     echo_samples: int = 64
@@ -79,14 +70,9 @@ class CompareConfig:
                 len(set(methods)) != len(methods):
             raise param_error(owner, "methods", f"distinct names among {METHODS}", self.methods)
         object.__setattr__(self, "methods", methods)
-        check_interval(owner, "force_delta", self.force_delta, 0.0, None, closed="neither")
-        for name in ("bptt_epochs", "bptt_batch_size", "bptt_trial_steps", "echo_samples"):
-            check_int(owner, name, getattr(self, name), low=1)
+        check_int(owner, "echo_samples", self.echo_samples, low=1)
         check_int(owner, "n_fixed_point_seeds", self.n_fixed_point_seeds, low=2)
         check_int(owner, "echo_steps", self.echo_steps, low=2, high=self.task.test_steps)
-        check_interval(owner, "bptt_pulse_prob", self.bptt_pulse_prob, 0.0, 1.0,
-                       closed="right")
-        check_interval(owner, "bptt_lr", self.bptt_lr, 0.0, None, closed="neither")
         amplitudes = check_array(owner, "amplitudes", self.amplitudes, ndim=1)
         if amplitudes.size == 0 or np.any(amplitudes <= 0):
             raise param_error(owner, "amplitudes", "at least one positive amplitude",
@@ -291,23 +277,16 @@ def _runs_of_seed(config, seed, stream, progress):
     test_u, test_y = flipflop(c.n_bits, c.test_steps, pulse_prob=c.pulse_prob,
                               pulse_amplitude=c.pulse_amplitude, rng=test_rng)
     analysis_streams = dict(zip(METHODS, analysis_rng.spawn(len(METHODS))))
+    training_streams = {"ridge": noise_rng, "force": None, "bptt": bptt_rng}
     for method in config.methods:
         report = None if progress is None else \
             (lambda d, t, m=method: progress(f"{m} training", d, t))
+        task = dataclasses.replace(c, method=method)
         clock = time.perf_counter()
-        if method == "ridge":
-            trained = train_ridge(esn, u, y, washout=c.washout, regularization=c.regularization,
-                                  output_activation=c.output_activation, noise=c.noise,
-                                  rng=noise_rng, progress=report)
-        elif method == "force":
-            trained = train_rls(esn, u, y, washout=c.washout, delta=config.force_delta,
-                                teacher_forcing=False, progress=report)
-        else:
-            trained = _train_bptt(config, esn, bptt_rng, report)
+        trained = train_flipflop(task, esn, u, y, rng=training_streams[method], progress=report)
         seconds = {"train": time.perf_counter() - clock}
-        result = evaluate_flipflop(c, trained, test_u, test_y, seconds=seconds)
-        runs_rng = analysis_streams[method]
-        fp_rng, echo_rng = runs_rng.spawn(2)
+        result = evaluate_flipflop(task, trained, test_u, test_y, seconds=seconds)
+        fp_rng, echo_rng = analysis_streams[method].spawn(2)
         clock = time.perf_counter()
         analysis = analyse_flipflop(result, n_seeds=config.n_fixed_point_seeds, rng=fp_rng)
         seconds["analysis"] = time.perf_counter() - clock
@@ -318,18 +297,3 @@ def _runs_of_seed(config, seed, stream, progress):
         seconds["echo_index"] = time.perf_counter() - clock
         flips = flip_transitions(analysis.explanation, trained, amplitude=c.pulse_amplitude)
         yield TrainingRun(method, seed, result, analysis, flips, sweep, seconds)
-
-
-def _train_bptt(config, esn, rng, progress):
-    from .training.bptt import train_bptt
-
-    c = config.task
-    trial_rng, fit_rng = rng.spawn(2)
-    n_trials = max(1, c.train_steps // config.bptt_trial_steps)
-    trials = [flipflop(c.n_bits, config.bptt_trial_steps, pulse_prob=config.bptt_pulse_prob,
-                       pulse_amplitude=c.pulse_amplitude, rng=r)
-              for r in trial_rng.spawn(n_trials)]
-    return train_bptt(esn, [t[0] for t in trials], [t[1] for t in trials],
-                      output_activation=c.output_activation, epochs=config.bptt_epochs,
-                      batch_size=config.bptt_batch_size, lr=config.bptt_lr, rng=fit_rng,
-                      progress=progress)

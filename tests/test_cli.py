@@ -251,3 +251,16 @@ def test_flipflop_by_another_method(tmp_path, capsys):
     assert es.load(out / "model.npz").readout.activation == "identity"
     with pytest.raises(SystemExit):
         main(["flipflop", "--method", "adam", "--out", str(tmp_path / "x")])
+
+
+def test_a_stage_that_starts_again_gets_a_new_bar(capsys):
+    from echoscope.cli import _progress_bar
+
+    update, close = _progress_bar(quiet=False)
+    for _ in range(2):  # e.g. the BPTT training of two seeds
+        update("bptt training", 1, 4)
+        update("bptt training", 4, 4)
+    close()
+    err = capsys.readouterr().err.replace("\r", "\n")
+    assert len({line for line in err.splitlines() if "4/4" in line}) >= 2
+    assert sum("4/4" in line and "100%" in line for line in err.splitlines()) >= 2

@@ -22,7 +22,7 @@ def _progress_bar(quiet: bool):
 
     def update(stage, done, total):
         bar = bars.get(stage)
-        if bar is None:
+        if bar is None or done < bar.n:  # a stage that starts again gets a new bar
             bar = bars[stage] = tqdm(total=total, desc=f"{stage:>5}", unit="step",
                                      leave=True, file=sys.stderr)
         bar.update(done - bar.n)

@@ -617,3 +617,19 @@ def test_bad_seed_states():
     # The same messages come through find_fixed_points.
     with pytest.raises(ValueError, match=r"'trajectory' parameter of seed_states"):
         es.find_fixed_points(_two_units(), trajectory=np.zeros((10, 3)))
+
+
+def test_newton_patience_on_a_double_root():
+    """G(x) = x - x^2: F = -x^2 has a double root at 0, where Newton halves x and so divides
+    the residual by exactly 4 per iteration. With patience 1 that is less than the tenfold
+    decrease asked for (stalled); with patience 2 it is 16-fold (the seeds converge)."""
+    system = es.FunctionMap(lambda u, x: x - x**2, lambda u, x: (1.0 - 2.0 * x)[..., None],
+                            n_state=1, n_input=0)
+    seeds = np.array([[1.0], [0.5], [-0.75]])
+    patient = es.find_fixed_points(system, seeds=seeds, solver=es.Newton(patience=2))
+    assert patient.seed_status.tolist() == ["converged"] * 3
+    assert np.all(np.abs(patient.points) < 1e-5)  # the residual x^2 <= 1e-10
+    hasty = es.find_fixed_points(system, seeds=seeds, solver=es.Newton(patience=1))
+    assert hasty.seed_status.tolist() == ["stalled"] * 3 and len(hasty) == 0
+    with pytest.raises(ValueError, match="'patience' parameter of Newton"):
+        es.Newton(patience=0)

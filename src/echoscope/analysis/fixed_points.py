@@ -37,19 +37,24 @@ class Newton:
 
     ``linear`` chooses the solve of each Newton step: 'krylov' (matrix-free GMRES on
     Jacobian products, up to ``krylov_dim`` vectors), 'direct' (LU of the Jacobian) or 'auto'
-    (Krylov, then LU for the seeds where Krylov did not converge).
+    (Krylov, then LU for the seeds where Krylov did not converge). A seed whose residual
+    norm fell by less than a factor 10 over the last ``patience`` iterations is *stalled*
+    (Newton converges quadratically near a root; such a seed creeps along a slow region, for
+    which ``SlowPoints`` is the tool), so that it stops costing iterations.
     """
 
     tol: float = 1e-10
     max_iter: int = 50
     linear: str = "auto"
     krylov_dim: int = 60
+    patience: int = 10
 
     def __post_init__(self):
         check_interval("Newton", "tol", self.tol, 0.0, None, closed="neither")
         check_int("Newton", "max_iter", self.max_iter, low=1)
         check_choice("Newton", "linear", self.linear, ("auto", "krylov", "direct"))
         check_int("Newton", "krylov_dim", self.krylov_dim, low=1)
+        check_int("Newton", "patience", self.patience, low=1)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -103,7 +108,8 @@ class FixedPoints:
     seed_labels : ndarray of int, shape (n_seeds,)
         The row of ``points`` each seed converged to; -1 for seeds that failed.
     seed_status : ndarray of str, shape (n_seeds,)
-        'converged', 'max_iter', 'diverged' or 'stalled' (no descent direction left).
+        'converged', 'max_iter', 'diverged' or 'stalled' (no descent direction left, or
+        less than a tenfold decrease of the residual over ``patience`` Newton iterations).
     tol, dedup_tol : float
         The residual tolerance and the deduplication tolerance (relative to max(1, ||x||_inf)).
     """
@@ -305,11 +311,17 @@ def _newton(system, u, seeds, opts: Newton, workers, progress):
     status = np.full(k, "running", dtype="<U9")
     f = _residual(system, u, x)
     bound = 1e6 * max(1.0, float(np.abs(seeds).max()))
+    history = np.empty((opts.max_iter, k))  # ||F||_2 of every seed at each iteration
     for it in range(opts.max_iter):
         res = np.abs(f).max(axis=1)
         bad = ~np.isfinite(res) | (np.abs(x).max(axis=1) > bound)
         status[(status == "running") & bad] = "diverged"
         status[(status == "running") & (res <= opts.tol)] = "converged"
+        with np.errstate(invalid="ignore", over="ignore"):
+            history[it] = np.linalg.norm(f, axis=1)
+            if it >= opts.patience:
+                creeping = history[it] > 0.1 * history[it - opts.patience]
+                status[(status == "running") & creeping] = "stalled"
         active = np.flatnonzero(status == "running")
         if progress is not None:
             progress(it, opts.max_iter)

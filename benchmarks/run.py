@@ -12,11 +12,14 @@ Run by ``make bench`` as ``.venv/bin/python benchmarks/run.py``.
     default (all-core) BLAS.
 (fp) fixed points of a trained flip-flop ESN against scipy.optimize.root and fixed-point-finder's
     Adam q-minimisation: see benchmarks/fixed_points.py (also runnable on its own).
+(torch) fixed points of PyTorch RNNs (from_torch) against the same Adam on the torch cell: see
+    benchmarks/torch_fixed_points.py.
 
 Both sides are first checked to compute the same states. Timings interleave the sides (the order
 rotates from one repetition to the next), warm each side up once, and report the best and the
 median of the repetitions; ratios use the best times. Options: ``--quick`` for a smaller smoke
-run, ``--only a``, ``--only b`` or ``--only fp`` for one benchmark. The exit status is 1 only
+run, ``--only a``, ``--only b``, ``--only fp``, ``--only echo``, ``--only sweep`` or ``--only torch``
+for one benchmark. The exit status is 1 only
 when a same-states check fails; goals that are missed are reported, not raised.
 """
 
@@ -307,7 +310,7 @@ def _block_rows() -> int:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="smaller smoke run")
-    parser.add_argument("--only", choices=["a", "b", "fp", "echo", "sweep"],
+    parser.add_argument("--only", choices=["a", "b", "fp", "echo", "sweep", "torch"],
                         help="run one benchmark")
     args = parser.parse_args(argv)
 
@@ -344,6 +347,13 @@ def main(argv=None) -> int:
         import sweep  # benchmarks/sweep.py, next to this file
 
         r, good = sweep.bench_sweep(args.quick)
+        rows += r
+        ok &= good
+
+    if args.only in (None, "torch"):
+        import torch_fixed_points  # benchmarks/torch_fixed_points.py, next to this file
+
+        r, good = torch_fixed_points.bench_torch(args.quick)
         rows += r
         ok &= good
 

@@ -102,8 +102,8 @@ def bench_network(tag: str, kind: str, n_state: int, epochs: int, quick: bool):
     ratio = timings["adam"].best / timings["echoscope"].best
     print(f"    ratio Adam / echoscope: {ratio:.1f}x (best), distinct points "
           f"{len(mine)} vs {len(theirs)}")
-    note = "" if run.reached else " (Adam unconverged)"
-    row = (f"({tag}) torch {kind.upper()} n={n_state} fixed points{note}",
+    note = "" if run.reached else ", Adam unconv."
+    row = (f"({tag}) torch {kind.upper()} n={n_state} fixed pts{note}",
            f"{timings['echoscope'].best:.3f} s", f"{timings['adam'].best:.3f} s",
            f"{ratio:.1f}x", "(report)", None)
     return [row]

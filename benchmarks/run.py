@@ -321,41 +321,21 @@ def main(argv=None) -> int:
           f"{'; QUICK smoke run (goals indicative only)' if args.quick else ''}")
     rows: list[tuple] = []
     ok = True
-    if args.only in (None, "a"):
-        r, good = bench_single(args.quick)
-        rows += r
-        ok &= good
-    if args.only in (None, "b"):
-        r, good = bench_ensemble(args.quick)
-        rows += r
-        ok &= good
-    if args.only in (None, "fp"):
-        import fixed_points  # benchmarks/fixed_points.py, next to this file
-
-        r, good = fixed_points.bench_fixed_points(args.quick)
-        rows += r
-        ok &= good
-
-    if args.only in (None, "echo"):
-        import echo_index  # benchmarks/echo_index.py, next to this file
-
-        r, good = echo_index.bench_echo_index(args.quick)
-        rows += r
-        ok &= good
-
-    if args.only in (None, "sweep"):
-        import sweep  # benchmarks/sweep.py, next to this file
-
-        r, good = sweep.bench_sweep(args.quick)
-        rows += r
-        ok &= good
-
-    if args.only in (None, "torch"):
-        import torch_fixed_points  # benchmarks/torch_fixed_points.py, next to this file
-
-        r, good = torch_fixed_points.bench_torch(args.quick)
-        rows += r
-        ok &= good
+    # Each benchmark: its --only key and how to run it; the others live in modules next to
+    # this file, imported only when they run.
+    benches = [
+        ("a", lambda quick: bench_single(quick)),
+        ("b", lambda quick: bench_ensemble(quick)),
+        ("fp", lambda quick: importlib.import_module("fixed_points").bench_fixed_points(quick)),
+        ("echo", lambda quick: importlib.import_module("echo_index").bench_echo_index(quick)),
+        ("sweep", lambda quick: importlib.import_module("sweep").bench_sweep(quick)),
+        ("torch", lambda quick: importlib.import_module("torch_fixed_points").bench_torch(quick)),
+    ]
+    for key, run in benches:
+        if args.only in (None, key):
+            r, good = run(args.quick)
+            rows += r
+            ok &= good
 
     print("\nSummary (best times; ratio = peer / echoscope, or throughput / peak)")
     print_summary(rows)

@@ -7,13 +7,16 @@ and explain how they compute.
 from . import metrics, tasks
 from ._validation import EchoscopeError, FileFormatError, NonFiniteStateError
 from .analysis import (
+    Adaptive,
     AmplitudeSweep,
     AttractorContinuation,
     Attractors,
     Basins,
     BoundarySolution,
+    Completeness,
     ContinuationEvent,
     ContractionCertificate,
+    Deflation,
     EchoIndex,
     ESPConditions,
     ExcitableNetwork,
@@ -138,6 +141,9 @@ __all__ = [
     "FlipFlopScore",
     "FORMAT_VERSION",
     "FixedPoints",
+    "Adaptive",
+    "Completeness",
+    "Deflation",
     "Every",
     "FileFormatError",
     "FunctionMap",

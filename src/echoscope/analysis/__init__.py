@@ -45,7 +45,16 @@ from .errors import (
     explain_errors,
     flip_transitions,
 )
-from .fixed_points import FixedPoints, Newton, SlowPoints, find_fixed_points, seed_states
+from .fixed_points import (
+    Adaptive,
+    Completeness,
+    Deflation,
+    FixedPoints,
+    Newton,
+    SlowPoints,
+    find_fixed_points,
+    seed_states,
+)
 from .lyapunov import LyapunovSpectrum, lyapunov_spectrum, maximal_lyapunov_exponent
 from .transitions import (
     AmplitudeSweep,
@@ -103,6 +112,9 @@ __all__ = [
     "excitable_network",
     "pulse_fates",
     "saddle_connections",
+    "Adaptive",
+    "Completeness",
+    "Deflation",
     "FixedPoints",
     "Newton",
     "SaddleConnections",

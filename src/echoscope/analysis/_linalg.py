@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from concurrent.futures import ThreadPoolExecutor
 
@@ -10,7 +11,6 @@ import numpy as np
 from ..simulate import _blas_single_thread
 
 _BATCH_BYTES = 128 * 2**20
-_STACK = 8  # systems per LAPACK call: fixed, so that results do not depend on the workers
 
 
 def solve_batched(build, k: int, n: int, *, workers: int | None = None) -> np.ndarray:
@@ -18,9 +18,9 @@ def solve_batched(build, k: int, n: int, *, workers: int | None = None) -> np.nd
 
     ``build(index)`` returns ``(A, b)`` for the systems ``index``, of shapes (len(index), n, n)
     and (len(index), n). Each batch is split into stacks of a fixed size, and every stack is
-    one call of LAPACK's LU solve (``numpy.linalg.solve``) on one BLAS thread, the stacks
-    spread over a thread pool: the bits do not depend on the worker count. A singular system
-    gives a row of NaN.
+    one call of LAPACK's LU solve (``numpy.linalg.solve``) on one BLAS thread, one stack per
+    worker: each system is solved on its own, so the bits do not depend on the worker count. A
+    singular system gives a row of NaN.
     """
     out = np.empty((k, n))
     per_batch = max(1, _BATCH_BYTES // max(n * n * 8, 1))
@@ -42,11 +42,11 @@ def solve_batched(build, k: int, n: int, *, workers: int | None = None) -> np.nd
         for start in range(0, k, per_batch):
             index = np.arange(start, min(start + per_batch, k))
             mats, rhs = build(index)
-            cuts = range(0, index.size, _STACK)
+            stack = -(-index.size // workers)
             with _blas_single_thread():
-                parts = list(pool.map(lambda c, a=mats, b=rhs: solve_stack(a[c:c + _STACK],
-                                                                           b[c:c + _STACK]),
-                                      cuts))
+                parts = list(pool.map(lambda c, a=mats, b=rhs, s=stack: solve_stack(a[c:c + s],
+                                                                                    b[c:c + s]),
+                                      range(0, index.size, stack)))
             out[index] = np.concatenate(parts)
     return out
 
@@ -56,8 +56,10 @@ def gmres_batched(apply, rhs: np.ndarray, *, rtol: np.ndarray, max_dim: int):
 
     ``apply(v)`` returns A_i v_i for v of shape (k, n). All systems share the Krylov iteration
     count: Arnoldi with classical Gram-Schmidt and one reorthogonalisation, Givens rotations
-    per system. Returns ``(x, converged)`` where converged[i] means
-    ||b_i - A_i x_i|| <= rtol[i] ||b_i||.
+    per system. Returns a ``KrylovModel``: the least-squares solution ``y`` in the basis, the
+    orthonormal ``basis`` V (k, m + 1, n) and the Hessenberg matrix H (k, m + 1, m) of the
+    Arnoldi relation A V[:, :m] = V H, so that ||b - A V y|| = ||beta e_1 - H y|| for any y;
+    ``converged[i]`` means ||b_i - A_i x_i|| <= rtol[i] ||b_i||.
     """
     k, n = rhs.shape
     m = min(max_dim, n)
@@ -66,6 +68,7 @@ def gmres_batched(apply, rhs: np.ndarray, *, rtol: np.ndarray, max_dim: int):
     basis = np.zeros((k, m + 1, n))
     basis[:, 0] = rhs / safe[:, None]
     hess = np.zeros((k, m + 1, m))
+    rotated = np.zeros((k, m + 1, m))
     cs = np.zeros((k, m))
     sn = np.zeros((k, m))
     g = np.zeros((k, m + 1))
@@ -83,30 +86,46 @@ def gmres_batched(apply, rhs: np.ndarray, *, rtol: np.ndarray, max_dim: int):
         norm = np.linalg.norm(w, axis=1)
         hess[:, j + 1, j] = norm
         basis[:, j + 1] = w / np.where(norm > 0, norm, 1.0)[:, None]
+        rotated[:, : j + 2, j] = hess[:, : j + 2, j]
         for i in range(j):  # earlier rotations on the new column
-            a, b = hess[:, i, j].copy(), hess[:, i + 1, j].copy()
-            hess[:, i, j] = cs[:, i] * a + sn[:, i] * b
-            hess[:, i + 1, j] = -sn[:, i] * a + cs[:, i] * b
-        a, b = hess[:, j, j], hess[:, j + 1, j]
+            a, b = rotated[:, i, j].copy(), rotated[:, i + 1, j].copy()
+            rotated[:, i, j] = cs[:, i] * a + sn[:, i] * b
+            rotated[:, i + 1, j] = -sn[:, i] * a + cs[:, i] * b
+        a, b = rotated[:, j, j], rotated[:, j + 1, j]
         r = np.hypot(a, b)
         r_safe = np.where(r > 0, r, 1.0)
         cs[:, j] = np.where(r > 0, a / r_safe, 1.0)
         sn[:, j] = np.where(r > 0, b / r_safe, 0.0)
-        hess[:, j, j] = r
-        hess[:, j + 1, j] = 0.0
+        rotated[:, j, j] = r
+        rotated[:, j + 1, j] = 0.0
         g[:, j + 1] = -sn[:, j] * g[:, j]
         g[:, j] = cs[:, j] * g[:, j]
         steps = j + 1
         done |= (np.abs(g[:, j + 1]) <= target) | (norm == 0)
         if done.all():
             break
-    tri = hess[:, :steps, :steps]
+    tri = rotated[:, :steps, :steps].copy()
     diag = np.einsum("kii->ki", tri)
     singular = np.any(diag == 0, axis=1)
-    tri = tri.copy()
     tri[singular] = np.eye(steps)
     y = np.linalg.solve(tri, g[:, :steps, None])[..., 0]
-    x = (y[:, None, :] @ basis[:, :steps])[:, 0]
+    y[singular] = np.nan
     converged = (np.abs(g[:, steps]) <= target) & ~singular
     converged |= beta == 0
-    return x, converged
+    y[beta == 0] = 0.0
+    return KrylovModel(y, basis[:, : steps + 1], hess[:, : steps + 1, :steps], beta, converged)
+
+
+@dataclasses.dataclass(frozen=True)
+class KrylovModel:
+    """The Arnoldi relation of ``gmres_batched``; ``solution()`` is the GMRES iterate V y."""
+
+    y: np.ndarray
+    basis: np.ndarray
+    hessenberg: np.ndarray
+    beta: np.ndarray
+    converged: np.ndarray
+
+    def solution(self) -> np.ndarray:
+        m = self.y.shape[1]
+        return np.einsum("km,kmn->kn", np.nan_to_num(self.y), self.basis[:, :m])

@@ -1,15 +1,20 @@
 """Fixed points, slow points and saddles of x -> G(u, x) at a constant input, with stability.
 
-Newton's method on F(x) = G(u, x) - x for all seeds at once (matrix-free GMRES on the analytic
-Jacobian products, LU where Krylov does not converge), globalised by a backtracking line
-search with a Levenberg-Marquardt fallback; or, for slow points, Levenberg-Marquardt on
-q(x) = 1/2 ||F(x)||^2. Results are deduplicated and classified by the eigenvalues of dG/dx.
+Newton's method on F(x) = G(u, x) - x for all seeds at once, globalised by a trust region
+(Powell's dogleg on the dense Jacobian, or inside the Krylov subspace of matrix-free GMRES),
+optionally deflated (Farrell, Birkisson & Funke 2015) so that seeds are pushed away from the
+points already known; or, for slow points, Levenberg-Marquardt on q(x) = 1/2 ||F(x)||^2. An
+adaptive search draws seed batches from several strategies until a species-richness estimate
+(Chao1) says that few points remain unseen. Results are deduplicated and classified by the
+eigenvalues of dG/dx.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -24,37 +29,123 @@ from .._validation import (
 )
 from ..simulate import _blas_single_thread
 from ..systems.base import DrivenMap
-from ._linalg import gmres_batched, solve_batched
+from . import _trust_region
+from ._linalg import solve_batched
 
-__all__ = ["Newton", "SlowPoints", "FixedPoints", "find_fixed_points", "seed_states"]
+__all__ = ["Newton", "SlowPoints", "Deflation", "Adaptive", "Completeness", "FixedPoints",
+           "find_fixed_points", "seed_states"]
 
-STATUSES = ("converged", "max_iter", "diverged", "stalled")
+STATUSES = _trust_region.STATUSES
+STRATEGIES = ("uniform", "trajectory", "perturb", "between", "unstable")
+_BASE = ("given", "uniform", "trajectory")  # i.i.d. draws, the sample behind the estimate
 
 
 @dataclasses.dataclass(frozen=True)
 class Newton:
-    """Find fixed points: Newton on G(u, x) - x = 0 until ||G(u, x) - x||_inf <= tol.
+    """Find fixed points: trust-region Newton on F(x) = G(u, x) - x = 0.
 
-    ``linear`` chooses the solve of each Newton step: 'krylov' (matrix-free GMRES on
-    Jacobian products, up to ``krylov_dim`` vectors), 'direct' (LU of the Jacobian) or 'auto'
-    (Krylov, then LU for the seeds where Krylov did not converge). A seed whose residual
-    norm fell by less than a factor 10 over the last ``patience`` iterations is *stalled*
-    (Newton converges quadratically near a root; such a seed creeps along a slow region, for
-    which ``SlowPoints`` is the tool), so that it stops costing iterations.
+    Every seed has its own trust radius (initially ``radius`` max(1, ||x||_2)); each iteration
+    takes Powell's dogleg step of the linear model of F inside it and accepts it when the merit
+    ||F||_2 (times the deflation factor, when deflated) falls, so that seeds far from any root
+    make progress and the last steps are Newton's. ``linear`` chooses the model: 'direct' (the
+    dense Jacobian, LU for the Newton step), 'krylov' (matrix-free GMRES on Jacobian products,
+    up to ``krylov_dim`` vectors, the dogleg inside its subspace) or 'auto' (direct up to 64
+    state dimensions, Krylov above).
+
+    A seed stops as 'converged' when ||F||_inf <= tol; 'no_decrease' when the merit fell by
+    less than the share ``min_decrease`` over the last ``window`` iterations (a local minimum
+    of ||F|| that is not a root, or a crawl too slow to pay for); 'tiny_step' when the trust
+    radius fell below ``xtol`` max(1, ||x||_2); 'diverged' when x or F is not finite or x ran
+    off to 1e6 times the seeds' scale; 'max_iter' after ``max_iter`` iterations; 'max_time'
+    when the search's time budget ran out.
     """
 
     tol: float = 1e-10
-    max_iter: int = 50
+    max_iter: int = 200
     linear: str = "auto"
     krylov_dim: int = 60
-    patience: int = 10
+    window: int = 3
+    min_decrease: float = 0.1
+    radius: float = 1.0
+    xtol: float = 1e-12
 
     def __post_init__(self):
         check_interval("Newton", "tol", self.tol, 0.0, None, closed="neither")
         check_int("Newton", "max_iter", self.max_iter, low=1)
         check_choice("Newton", "linear", self.linear, ("auto", "krylov", "direct"))
         check_int("Newton", "krylov_dim", self.krylov_dim, low=1)
-        check_int("Newton", "patience", self.patience, low=1)
+        check_int("Newton", "window", self.window, low=1)
+        check_interval("Newton", "min_decrease", self.min_decrease, 0.0, 1.0, closed="left")
+        check_interval("Newton", "radius", self.radius, 0.0, None, closed="neither")
+        check_interval("Newton", "xtol", self.xtol, 0.0, None, closed="neither")
+
+
+@dataclasses.dataclass(frozen=True)
+class Deflation:
+    """Push seeds away from known points (Farrell, Birkisson & Funke 2015).
+
+    Newton is run on eta(x) F(x) with eta(x) = prod_r (||x - r||_2^-power + shift) over the
+    points r already found: eta F has no root at r (it grows like ||x - r||^(1 - power) there)
+    and the same other roots as F. ``shift`` sets the reach: the larger it is, the more local
+    the deflation (eta -> shift^k far from every known point, a constant).
+    """
+
+    power: float = 2.0
+    shift: float = 1.0
+
+    def __post_init__(self):
+        check_interval("Deflation", "power", self.power, 1.0, None, closed="neither")
+        check_interval("Deflation", "shift", self.shift, 0.0, None)
+
+
+@dataclasses.dataclass(frozen=True)
+class Adaptive:
+    """Keep drawing seed batches until few points are estimated unseen, or a budget ends.
+
+    After the first batch (the given seeds, or ``n_seeds`` draws), each batch of ``batch``
+    seeds is half drawn as the first (uniform in the box, or from the trajectory), half from
+    the targeted ``strategies`` that apply, in equal shares:
+
+    - 'perturb': a known point plus Gaussian noise of standard deviation ``spread`` (relative
+      to max(1, ||point||_inf));
+    - 'between': a random point of the segment between two known points (t in [0.25, 0.75]),
+      near the saddles that separate attractors;
+    - 'unstable': a known saddle pushed along a random unstable direction by ``spread`` and
+      iterated by the map for 1 to 16 steps, along its unstable manifold.
+
+    The search stops when a batch found no new point and the estimated number of unseen
+    points (Chao1 on the first kind of draws; see ``Completeness``) is below ``target_unseen``
+    ('target'; so at least two batches, the second one targeted), after ``max_seeds`` seeds ('max_seeds') or ``max_time``
+    seconds ('max_time', a batch cut short keeps what it found). ``deflation``, when given,
+    deflates each batch by the points found before it.
+    """
+
+    batch: int = 512
+    target_unseen: float = 1.0
+    max_seeds: int = 20_000
+    max_time: float | None = 60.0
+    strategies: tuple = ("perturb", "between", "unstable")
+    spread: float = 0.5
+    deflation: Deflation | None = None
+
+    def __post_init__(self):
+        check_int("Adaptive", "batch", self.batch, low=1)
+        check_interval("Adaptive", "target_unseen", self.target_unseen, 0.0, None,
+                       closed="neither")
+        check_int("Adaptive", "max_seeds", self.max_seeds, low=1)
+        if self.max_time is not None:
+            check_interval("Adaptive", "max_time", self.max_time, 0.0, None, closed="neither")
+        targeted = STRATEGIES[2:]
+        if (not isinstance(self.strategies, (tuple, list))
+                or any(not isinstance(s, str) or s not in targeted for s in self.strategies)
+                or len(set(self.strategies)) != len(self.strategies)):
+            raise param_error("Adaptive", "strategies",
+                              f"a tuple of distinct names among {targeted}", self.strategies)
+        object.__setattr__(self, "strategies", tuple(self.strategies))
+        check_interval("Adaptive", "spread", self.spread, 0.0, None, closed="neither")
+        if self.deflation is not None and not isinstance(self.deflation, Deflation):
+            raise param_error("Adaptive", "deflation", "a Deflation instance or None",
+                              self.deflation, kind=TypeError)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -75,6 +166,109 @@ class SlowPoints:
         check_interval("SlowPoints", "tol", self.tol, 0.0, None, closed="neither")
         check_interval("SlowPoints", "gtol", self.gtol, 0.0, None, closed="neither")
         check_int("SlowPoints", "max_iter", self.max_iter, low=1)
+
+
+@dataclasses.dataclass(frozen=True)
+class Completeness:
+    """How complete the list of points is, estimated from how often seeds reached each point.
+
+    The sample is the seeds drawn independently from one distribution (given, uniform or
+    trajectory seeds; 'base' below), ``n_base`` of them. They reached ``n_base_points`` of the
+    points, ``f1`` of them with one seed and ``f2`` with two; Chao1 (Chao 1984, bias-corrected)
+    estimates the points this distribution reaches but the sample missed,
+    ``unseen`` = f0 = (n - 1) / n f1 (f1 - 1) / (2 (f2 + 1)), with a log-normal ``confidence``
+    interval (Chao 1987). Points that only the targeted strategies found (``n_points`` -
+    ``n_base_points``) may be among those f0 or outside the distribution's reach, so they are
+    not subtracted: ``unseen`` errs on the side of more. ``missed_share`` is the largest share
+    of base seeds that a point never reached could attract at this confidence:
+    1 - (1 - confidence)^(1 / n_base).
+
+    Chao1 assumes that the rarest points are reached about as often as those seen once; with
+    very uneven basins it is a lower bound. A point that no seed of the distribution converges
+    to (a basin of measure zero for the solver) is outside what it counts: the targeted
+    strategies are there to find those.
+    """
+
+    n_points: int
+    n_seeds: int
+    n_base: int
+    n_base_points: int
+    f1: int
+    f2: int
+    unseen: float
+    unseen_interval: tuple
+    missed_share: float
+    confidence: float
+    n_batches: int
+    stop: str
+    elapsed: float
+
+    @property
+    def estimated_total(self) -> float:
+        """Points the base distribution reaches (Chao1), and at least the points found."""
+        return max(float(self.n_points), self.n_base_points + self.unseen)
+
+    def summary(self) -> dict:
+        return {"points": self.n_points, "seeds": self.n_seeds, "base_seeds": self.n_base,
+                "base_points": self.n_base_points, "reached_once": self.f1, "reached_twice": self.f2,
+                "unseen": round(self.unseen, 2),
+                "unseen_interval": [round(v, 2) for v in self.unseen_interval],
+                "missed_share": self.missed_share, "confidence": self.confidence,
+                "batches": self.n_batches, "stop": self.stop,
+                "seconds": round(self.elapsed, 3)}
+
+    def describe(self) -> str:
+        lo, hi = self.unseen_interval
+        pct = round(100 * self.confidence)
+        return (f"{self.n_points} points from {self.n_seeds} seeds in {self.n_batches} "
+                f"batch(es), stopped by {self.stop}; estimated unseen {self.unseen:.1f} "
+                f"({pct}% interval {lo:.1f} to {hi:.1f}; {self.f1} points reached once, "
+                f"{self.f2} twice by the {self.n_base} base seeds); a missed point attracts "
+                f"at most {self.missed_share:.2%} of base seeds ({pct}% confidence).")
+
+
+def _real_basis(vecs):
+    """A real orthonormal basis of the span of complex eigenvectors (n, d): the real invariant
+    subspace is spanned by their real and imaginary parts (a conjugate pair gives the same plane
+    twice), so its top d singular vectors."""
+    d = vecs.shape[1]
+    if d == 0:
+        return np.zeros((vecs.shape[0], 0))
+    return np.linalg.svd(np.hstack([vecs.real, vecs.imag]), full_matrices=False)[0][:, :d]
+
+
+def completeness(n_reached_base, n_points, n_seeds, n_base, *, n_batches=1, stop="seeds given",
+                 elapsed=0.0, confidence=0.95) -> Completeness:
+    """The Chao1 estimate of the points the base draws have not reached (see Completeness)."""
+    counts = np.asarray(n_reached_base)
+    f1, f2 = int(np.sum(counts == 1)), int(np.sum(counts == 2))
+    observed = int(np.sum(counts > 0))
+    z = _normal_quantile(0.5 + confidence / 2)
+    if n_base == 0:
+        f0, lo, hi = 0.0, 0.0, math.inf
+    else:
+        c = (n_base - 1) / n_base
+        f0 = c * f1 * (f1 - 1) / (2 * (f2 + 1))
+        if f0 > 0:
+            var = (c * f1 * (f1 - 1) / (2 * (f2 + 1))
+                   + c * c * f1 * (2 * f1 - 1) ** 2 / (4 * (f2 + 1) ** 2)
+                   + c * c * f1 * f1 * f2 * (f1 - 1) ** 2 / (4 * (f2 + 1) ** 4))
+            spread = math.exp(z * math.sqrt(math.log1p(var / (f0 * f0))))
+            lo, hi = f0 / spread, f0 * spread
+        else:  # f1 <= 1: f0 = 0, and at most the one point reached once may be a sign
+            lo, hi = 0.0, 0.0 if f1 == 0 else float(f1)
+    missed = 1.0 if n_base == 0 else float(1.0 - (1.0 - confidence) ** (1.0 / n_base))
+    return Completeness(n_points=int(n_points), n_seeds=int(n_seeds), n_base=int(n_base),
+                        n_base_points=observed, f1=f1, f2=f2, unseen=float(f0) + 0.0,
+                        unseen_interval=(float(lo), float(hi)),
+                        missed_share=missed, confidence=confidence, n_batches=n_batches,
+                        stop=stop, elapsed=float(elapsed))
+
+
+def _normal_quantile(p: float) -> float:
+    from scipy.stats import norm
+
+    return float(norm.ppf(p))
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -108,8 +302,15 @@ class FixedPoints:
     seed_labels : ndarray of int, shape (n_seeds,)
         The row of ``points`` each seed converged to; -1 for seeds that failed.
     seed_status : ndarray of str, shape (n_seeds,)
-        'converged', 'max_iter', 'diverged' or 'stalled' (no descent direction left, or
-        less than a tenfold decrease of the residual over ``patience`` Newton iterations).
+        Why each seed stopped: 'converged', 'no_decrease', 'tiny_step', 'diverged',
+        'max_iter' or 'max_time' (see ``Newton``).
+    seed_source : ndarray of str, shape (n_seeds,)
+        Where each seed came from: 'given', 'uniform', 'trajectory', 'perturb', 'between' or
+        'unstable' (see ``Adaptive``).
+    n_reached : ndarray of int, shape (k,)
+        How many seeds converged to each point.
+    completeness : Completeness
+        The estimate of the points not found, and why the search stopped.
     tol, dedup_tol : float
         The residual tolerance and the deduplication tolerance (relative to max(1, ||x||_inf)).
     """
@@ -128,6 +329,9 @@ class FixedPoints:
     seeds: np.ndarray
     seed_labels: np.ndarray
     seed_status: np.ndarray
+    seed_source: np.ndarray
+    n_reached: np.ndarray
+    completeness: Completeness
     tol: float
     dedup_tol: float
 
@@ -144,21 +348,19 @@ class FixedPoints:
         d = int(self.n_unstable[i])
         if d == 0:
             return np.zeros((self.points.shape[1], 0))
-        vecs = self.right_vectors[i, :, :d]
-        # The real invariant subspace is spanned by the real and imaginary parts of the
-        # eigenvectors (a conjugate pair gives the same plane twice): its top d singular vectors.
-        basis = np.linalg.svd(np.hstack([vecs.real, vecs.imag]), full_matrices=False)[0]
-        return basis[:, :d]
+        return _real_basis(self.right_vectors[i, :, :d])
 
     def summary(self) -> dict:
-        """Counts by kind: stable points, saddles by index, slow points, failed seeds."""
+        """Counts by kind (stable points, saddles by index, slow points, failed seeds) and the
+        completeness estimate."""
         fixed = self.is_fixed
         counts = {"stable": int(np.sum(fixed & self.stable)),
                   "saddles": {int(i): int(np.sum(fixed & (self.n_unstable == i)))
                               for i in np.unique(self.n_unstable[fixed & ~self.stable])},
                   "slow": int(np.sum(~fixed)),
                   "failed_seeds": self.n_seeds_failed,
-                  "seeds": int(self.seeds.shape[0])}
+                  "seeds": int(self.seeds.shape[0]),
+                  "completeness": self.completeness.summary()}
         return counts
 
 
@@ -227,11 +429,12 @@ def find_fixed_points(
     u=None,
     seeds=None,
     *,
-    n_seeds: int = 256,
+    n_seeds: int = 512,
     trajectory=None,
     seed_noise: float = 0.05,
     box=(-1.0, 1.0),
     solver: Newton | SlowPoints | None = None,
+    adaptive: Adaptive | str | None = "auto",
     dedup_tol: float = 1e-6,
     n_modes: int = 8,
     rng=None,
@@ -246,13 +449,18 @@ def find_fixed_points(
     u : array_like of shape (n_input,), optional
         The constant input (zeros by default).
     seeds : array_like of shape (n_seeds, n_state), optional
-        Initial guesses. Otherwise ``n_seeds`` guesses are drawn by ``seed_states``: from
-        ``trajectory`` plus noise when given, else uniformly in ``box``.
-    n_seeds : int, default 256
+        Initial guesses of the first batch. Otherwise ``n_seeds`` guesses are drawn by
+        ``seed_states``: from ``trajectory`` plus noise when given, else uniformly in ``box``.
+    n_seeds : int, default 512
     trajectory : array_like of shape (n_steps, n_state), optional
     seed_noise : float, default 0.05
     box : (low, high), default (-1, 1)
     solver : Newton or SlowPoints, default Newton()
+    adaptive : Adaptive, None or 'auto', default 'auto'
+        Draw further seed batches until few points are estimated unseen (see ``Adaptive``);
+        None runs the first batch only; 'auto' is ``Adaptive()`` when the seeds are drawn
+        here and the solver is Newton, None otherwise (given seeds, or slow points, which
+        are not isolated enough to count).
     dedup_tol : float, default 1e-6
         Two solutions are the same point when ||x - y||_inf <= dedup_tol * max(1, ||y||_inf);
         the one with the smaller residual is kept.
@@ -261,11 +469,14 @@ def find_fixed_points(
     rng : None, int, SeedSequence or Generator
     workers : int, optional
         Threads for the dense solves (results do not depend on it).
-    progress : callable ``(iteration, max_iter)``, optional
+    progress : callable ``(done, total)``, optional
+        Seeds finished so far, and the seed budget.
 
     Returns
     -------
     FixedPoints
+        With ``completeness``: how many points are estimated unseen, and why the search
+        stopped. A budget that ends the search returns what was found.
 
     Examples
     --------
@@ -278,99 +489,260 @@ def find_fixed_points(
     >>> fps = find_fixed_points(bistable, n_seeds=200, box=(-1.5, 1.5), rng=0)
     >>> len(fps), int(fps.stable.sum()), fps.n_unstable.tolist()
     (9, 4, [0, 0, 0, 0, 1, 1, 1, 1, 2])
-    >>> bool(fps.residual.max() < 1e-12)
-    True
+    >>> bool(fps.residual.max() < 1e-12), fps.completeness.unseen
+    (True, 0.0)
     """
     owner = "find_fixed_points"
+    gen = as_rng(owner, rng)
+    first_source = "given" if seeds is not None else (
+        "uniform" if trajectory is None else "trajectory")
     u, seeds = system_input_seeds(owner, system, u, seeds, n_seeds=n_seeds,
-                                  trajectory=trajectory, noise=seed_noise, box=box, rng=rng)
+                                  trajectory=trajectory, noise=seed_noise, box=box, rng=gen)
     solver = Newton() if solver is None else solver
     if not isinstance(solver, (Newton, SlowPoints)):
         raise param_error(owner, "solver", "a Newton or SlowPoints instance", solver,
                           kind=TypeError)
+    if isinstance(adaptive, str) and adaptive == "auto":
+        drawn = first_source != "given" and isinstance(solver, Newton)
+        adaptive = Adaptive() if drawn else None
+    if adaptive is not None and not isinstance(adaptive, Adaptive):
+        raise param_error(owner, "adaptive", "an Adaptive instance, None or 'auto'", adaptive,
+                          kind=TypeError)
     dedup_tol = check_interval(owner, "dedup_tol", dedup_tol, 0.0, None, closed="neither")
     n_modes = check_int(owner, "n_modes", n_modes, low=0)
+    if progress is not None and not callable(progress):
+        raise param_error(owner, "progress", "a callable (done, total) or None", progress,
+                          kind=TypeError)
 
-    if isinstance(solver, Newton):
-        x, status = _newton(system, u, seeds, solver, workers, progress)
-    else:
-        x, status = _levenberg_marquardt(system, u, seeds, solver, workers, progress)
-    return _collect(system, u, seeds, x, status, solver, dedup_tol, n_modes, workers)
+    search = _Search(system, u, solver, dedup_tol, workers, adaptive, progress)
+    search.run_batch(seeds, np.full(seeds.shape[0], first_source))
+    if adaptive is not None:
+        draw = _Draws(system, u, adaptive, trajectory, seed_noise, box, gen)
+        while search.stop is None:
+            batch, source = draw(search, min(adaptive.batch,
+                                             adaptive.max_seeds - search.n_seeds))
+            search.run_batch(batch, source, deflate=adaptive.deflation)
+    return search.result(n_modes)
 
 
-# -- solvers -----------------------------------------------------------------------------------
+class _Search:
+    """The points found so far, every seed with its fate, and the stop rule."""
+
+    def __init__(self, system, u, solver, dedup_tol, workers, adaptive, progress):
+        self.system, self.u, self.solver = system, u, solver
+        self.dedup_tol, self.workers, self.adaptive = dedup_tol, workers, adaptive
+        self.progress = progress
+        self.started = time.monotonic()
+        self.deadline = (None if adaptive is None or adaptive.max_time is None
+                         else self.started + adaptive.max_time)
+        self.budget = None if adaptive is None else adaptive.max_seeds
+        n = system.n_state
+        self.points = np.empty((0, n))
+        self.point_res = np.empty(0)
+        self.parts: list[tuple] = []  # (seeds, x, status, source, labels) per batch
+        self.n_seeds = 0
+        self.stop = None
+        self.new_points = 0
+        self._eigen: list[tuple] = []
+
+    def run_batch(self, seeds, source, deflate=None):
+        k = seeds.shape[0]
+        total = self.budget or k
+        done = self.n_seeds
+
+        def on_iteration(finished, _):
+            if self.progress is not None:
+                self.progress(done + finished, max(total, done + k))
+
+        if isinstance(self.solver, Newton):
+            deflator = None
+            if deflate is not None and len(self.points):
+                deflator = _trust_region.Deflator(self.points, deflate.power, deflate.shift)
+            x, status, _ = _trust_region.solve(self.system, self.u, seeds, self.solver,
+                                               deflation=deflator, workers=self.workers,
+                                               deadline=self.deadline,
+                                               on_iteration=on_iteration)
+        else:
+            x, status = _levenberg_marquardt(self.system, self.u, seeds, self.solver,
+                                             self.workers, on_iteration)
+        before = len(self.points)
+        labels = self._merge(x, status)
+        self.new_points = len(self.points) - before
+        self.parts.append((seeds, x, status, source, labels))
+        self.n_seeds += k
+        self._check_stop()
+
+    def _merge(self, x, status):
+        """Label the converged seeds by point, adding the new points (smallest residual
+        first); a known point is replaced by a new solution of smaller residual."""
+        from scipy.spatial import cKDTree
+
+        f = _residual(self.system, self.u, x)
+        res = np.abs(f).max(axis=1)
+        labels = np.full(x.shape[0], -1)
+        good = np.flatnonzero(status == "converged")
+        order = good[np.lexsort((good, res[good]))]
+        # Two solutions are one point when ||x - y||_inf <= dedup_tol max(1, ||y||_inf); the
+        # trees look a little further (||y|| <= ||x|| + that radius), the rule then decides.
+        reach = self.dedup_tol * (1.0 + self.dedup_tol) * np.maximum(
+            1.0, np.abs(x).max(axis=1)) * (1.0 + 1e-12)
+
+        def same(i, j_rows, points):
+            dist = np.abs(points[j_rows] - x[i]).max(axis=1)
+            scale = np.maximum(1.0, np.abs(points[j_rows]).max(axis=1))
+            return j_rows[dist <= self.dedup_tol * scale]
+
+        fresh = []
+        if len(self.points) and order.size:
+            tree = cKDTree(self.points)
+            near = tree.query_ball_point(x[order], reach[order], p=np.inf)
+            for i, rows in zip(order, near):
+                hit = same(i, np.sort(np.asarray(rows, dtype=int)), self.points)
+                if hit.size:
+                    j = hit[0]
+                    labels[i] = j
+                    if res[i] < self.point_res[j]:
+                        self.points[j], self.point_res[j] = x[i], res[i]
+                else:
+                    fresh.append(i)
+        else:
+            fresh = list(order)
+        if fresh:
+            fresh = np.asarray(fresh)
+            tree = cKDTree(x[fresh])
+            near = tree.query_ball_point(x[fresh], reach[fresh], p=np.inf)
+            start = len(self.points)
+            kept: list[int] = []  # rows of fresh that are new points, in residual order
+            where = {}
+            for a, (i, rows) in enumerate(zip(fresh, near)):
+                earlier = [r for r in rows if r < a and r in where]
+                hit = same(i, fresh[np.sort(np.asarray(earlier, dtype=int))], x) \
+                    if earlier else np.empty(0, dtype=int)
+                if hit.size:
+                    labels[i] = labels[hit[0]]
+                    continue
+                where[a] = start + len(kept)
+                labels[i] = where[a]
+                kept.append(i)
+            self.points = np.vstack([self.points, x[kept]])
+            self.point_res = np.append(self.point_res, res[kept])
+        return labels
+
+    def unstable_mask(self):
+        """Which known points have an eigenvalue of modulus > 1 (decomposed once each)."""
+        for j in range(len(self._eigen), len(self.points)):
+            w, v = np.linalg.eig(self.system._jacobian(self.u, self.points[j]))
+            self._eigen.append((w, v))
+        return np.array([np.abs(w).max() > 1.0 for w, _ in self._eigen], dtype=bool)
+
+    def unstable_basis(self, j):
+        """A real orthonormal basis of the unstable subspace of point j."""
+        w, v = self._eigen[j]
+        return _real_basis(v[:, np.abs(w) > 1.0])
+
+    def counts(self, base_only=False):
+        reached = np.zeros(len(self.points), dtype=int)
+        for _, _, _, source, labels in self.parts:
+            keep = labels >= 0
+            if base_only:
+                keep &= np.isin(source, _BASE)
+            reached += np.bincount(labels[keep], minlength=len(self.points))
+        return reached
+
+    def completeness(self):
+        n_base = sum(int(np.sum(np.isin(p[3], _BASE))) for p in self.parts)
+        return completeness(self.counts(base_only=True), len(self.points), self.n_seeds,
+                            n_base, n_batches=len(self.parts), stop=self.stop or "running",
+                            elapsed=time.monotonic() - self.started)
+
+    def _check_stop(self):
+        if self.adaptive is None:
+            self.stop = "seeds given"
+        elif self.deadline is not None and time.monotonic() >= self.deadline:
+            self.stop = "max_time"
+        elif self.n_seeds >= self.adaptive.max_seeds:
+            self.stop = "max_seeds"
+        elif (len(self.parts) >= 2 and self.new_points == 0
+              and self.completeness().unseen < self.adaptive.target_unseen):
+            self.stop = "target"
+
+    def result(self, n_modes) -> FixedPoints:
+        seeds = np.concatenate([p[0] for p in self.parts])
+        status = np.concatenate([p[2] for p in self.parts])
+        source = np.concatenate([p[3] for p in self.parts])
+        labels = np.concatenate([p[4] for p in self.parts])
+        if self.progress is not None:
+            self.progress(self.n_seeds, self.n_seeds)
+        return _collect(self.system, self.u, self.points, self.counts(), seeds, labels, status,
+                        source, self.completeness(), self.solver.tol, self.dedup_tol, n_modes,
+                        self.workers)
+
+
+class _Draws:
+    """Seed batches for the adaptive search: half base draws, half targeted strategies."""
+
+    def __init__(self, system, u, opts: Adaptive, trajectory, noise, box, gen):
+        self.system, self.u, self.opts = system, u, opts
+        self.trajectory, self.noise, self.box, self.gen = trajectory, noise, box, gen
+        self.base = "uniform" if trajectory is None else "trajectory"
+
+    def __call__(self, search: _Search, k: int):
+        points, gen, n = search.points, self.gen, self.system.n_state
+        usable = [s for s in self.opts.strategies
+                  if (s == "perturb" and len(points) >= 1)
+                  or (s == "between" and len(points) >= 2)
+                  or (s == "unstable" and np.any(search.unstable_mask()))]
+        n_base = k if not usable else (k + 1) // 2
+        shares = np.diff(np.linspace(0, k - n_base, len(usable) + 1).round().astype(int))
+        batch = [seed_states(self.system, n_base, trajectory=self.trajectory, noise=self.noise,
+                             box=self.box, rng=gen)]
+        source = [np.full(n_base, self.base)]
+        scale = np.maximum(1.0, np.abs(points).max(axis=1)) if len(points) else None
+        spread = self.opts.spread
+        for name, m in zip(usable, shares):
+            if m == 0:
+                continue
+            if name == "perturb":
+                pick = gen.integers(0, len(points), m)
+                rows = points[pick] + spread * scale[pick, None] * gen.standard_normal((m, n))
+            elif name == "between":
+                a = gen.integers(0, len(points), m)
+                b = (a + gen.integers(1, len(points), m)) % len(points)
+                t = gen.uniform(0.25, 0.75, (m, 1))
+                rows = (1 - t) * points[a] + t * points[b]
+            else:
+                rows = self._unstable(search, m, spread)
+            batch.append(rows)
+            source.append(np.full(m, name))
+        return np.concatenate(batch), np.concatenate(source)
+
+    def _unstable(self, search, m, spread):
+        gen = self.gen
+        saddles = np.flatnonzero(search.unstable_mask())
+        pick = saddles[gen.integers(0, saddles.size, m)]
+        rows = np.empty((m, self.system.n_state))
+        for j in np.unique(pick):  # one eigen-decomposition per saddle drawn
+            at = np.flatnonzero(pick == j)
+            basis = search.unstable_basis(j)
+            mix = gen.standard_normal((at.size, basis.shape[1]))
+            mix /= np.linalg.norm(mix, axis=1, keepdims=True)
+            scale = max(1.0, float(np.abs(search.points[j]).max()))
+            rows[at] = search.points[j] + spread * scale * (mix @ basis.T)
+        steps = gen.integers(1, 17, m)
+        x = rows.copy()
+        with np.errstate(all="ignore"):
+            for s in range(1, 17):  # iterate the map: along the unstable manifold
+                moving = steps >= s
+                x[moving] = self.system._step(self.u, x[moving])
+        return np.where(np.isfinite(x), x, rows)
 
 
 def _residual(system, u, x):
     return system._step(u, x) - x
 
 
-def _newton(system, u, seeds, opts: Newton, workers, progress):
-    x = seeds.copy()
-    k, n = x.shape
-    status = np.full(k, "running", dtype="<U9")
-    f = _residual(system, u, x)
-    bound = 1e6 * max(1.0, float(np.abs(seeds).max()))
-    history = np.empty((opts.max_iter, k))  # ||F||_2 of every seed at each iteration
-    for it in range(opts.max_iter):
-        res = np.abs(f).max(axis=1)
-        bad = ~np.isfinite(res) | (np.abs(x).max(axis=1) > bound)
-        status[(status == "running") & bad] = "diverged"
-        status[(status == "running") & (res <= opts.tol)] = "converged"
-        with np.errstate(invalid="ignore", over="ignore"):
-            history[it] = np.linalg.norm(f, axis=1)
-            if it >= opts.patience:
-                creeping = history[it] > 0.1 * history[it - opts.patience]
-                status[(status == "running") & creeping] = "stalled"
-        active = np.flatnonzero(status == "running")
-        if progress is not None:
-            progress(it, opts.max_iter)
-        if active.size == 0:
-            break
-        xa, fa = x[active], f[active]
-        norm = np.linalg.norm(fa, axis=1)
-        step = _newton_step(system, u, xa, fa, norm, opts, workers)
-        x_new, f_new, ok = _line_search(system, u, xa, fa, norm, step)
-        if not ok.all():  # Levenberg-Marquardt with mu = ||F|| where Newton made no progress
-            idx = np.flatnonzero(~ok)
-            # mu = ||F|| relative to the scale of J^T J: globally convergent, fast near roots
-            lm_step = _lm_step(system, u, xa[idx], fa[idx], norm[idx], workers)
-            x2, f2, ok2 = _line_search(system, u, xa[idx], fa[idx], norm[idx], lm_step)
-            x_new[idx], f_new[idx] = x2, f2
-            stalled = idx[~ok2]
-            status[active[stalled]] = "stalled"
-        x[active], f[active] = x_new, f_new
-    else:
-        res = np.abs(f).max(axis=1)
-        status[(status == "running") & (res <= opts.tol)] = "converged"
-        status[status == "running"] = "max_iter"
-    if progress is not None:
-        progress(opts.max_iter, opts.max_iter)
-    return x, status
-
-
-def _newton_step(system, u, x, f, norm, opts: Newton, workers):
-    """Solve J_F step = -F with J_F = dG/dx - I, by GMRES and/or LU."""
-    step = np.full_like(x, np.nan)
-    todo = np.ones(x.shape[0], dtype=bool)
-    if opts.linear in ("auto", "krylov"):
-        tangent = system._tangent(u, x)
-        rtol = np.clip(norm, 1e-14, 0.1)  # inexact Newton: superlinear, then quadratic
-        step, ok = gmres_batched(lambda v: tangent(v) - v, -f, rtol=rtol,
-                                 max_dim=opts.krylov_dim)
-        todo = ~ok if opts.linear == "auto" else np.zeros_like(ok)
-    if todo.any():
-        idx = np.flatnonzero(todo)
-        step[idx] = solve_batched(lambda i: (_jacobian_f(system, u, x[idx[i]]), -f[idx[i]]),
-                                  idx.size, x.shape[1], workers=workers)
-    return step
-
-
 def _jacobian_f(system, u, x):
-    jac = system._jacobian(u, x)
-    n = x.shape[-1]
-    jac.reshape(jac.shape[:-2] + (n * n,))[..., :: n + 1] -= 1.0
-    return jac
+    return system._jacobian(u, x) - np.eye(x.shape[-1])
 
 
 def _lm_step(system, u, x, f, mu, workers):
@@ -388,28 +760,6 @@ def _lm_step(system, u, x, f, mu, workers):
     return solve_batched(build, x.shape[0], n, workers=workers)
 
 
-def _line_search(system, u, x, f, norm, step, max_halvings=12):
-    """Backtracking on ||F||_2: accept t where ||F(x + t step)|| <= (1 - 1e-4 t) ||F(x)||."""
-    x_new, f_new = x.copy(), f.copy()
-    ok = np.zeros(x.shape[0], dtype=bool)
-    t = np.ones(x.shape[0])
-    finite = np.all(np.isfinite(step), axis=1)
-    todo = np.flatnonzero(finite)
-    for _ in range(max_halvings):
-        if todo.size == 0:
-            break
-        trial = x[todo] + t[todo, None] * step[todo]
-        with np.errstate(all="ignore"):
-            f_trial = _residual(system, u, trial)
-            n_trial = np.linalg.norm(f_trial, axis=1)
-        good = np.isfinite(n_trial) & (n_trial <= (1.0 - 1e-4 * t[todo]) * norm[todo])
-        hit = todo[good]
-        x_new[hit], f_new[hit], ok[hit] = trial[good], f_trial[good], True
-        todo = todo[~good]
-        t[todo] *= 0.5
-    return x_new, f_new, ok
-
-
 def _levenberg_marquardt(system, u, seeds, opts: SlowPoints, workers, progress):
     """Minimise q = 1/2 ||F||^2 by Levenberg-Marquardt with a damping adapted per seed."""
     x = seeds.copy()
@@ -417,9 +767,9 @@ def _levenberg_marquardt(system, u, seeds, opts: SlowPoints, workers, progress):
     status = np.full(k, "running", dtype="<U9")
     mu = np.full(k, 1e-3)
     f = _residual(system, u, x)
-    for it in range(opts.max_iter):
+    for _ in range(opts.max_iter):
         if progress is not None:
-            progress(it, opts.max_iter)
+            progress(int(np.sum(status != "running")), k)
         res = np.abs(f).max(axis=1)
         status[(status == "running") & ~np.isfinite(res)] = "diverged"
         status[(status == "running") & (res <= opts.tol)] = "converged"
@@ -444,33 +794,18 @@ def _levenberg_marquardt(system, u, seeds, opts: SlowPoints, workers, progress):
         status[active[(tiny | flat | (mu[active] > 1e15))]] = "converged"
     status[status == "running"] = "max_iter"
     if progress is not None:
-        progress(opts.max_iter, opts.max_iter)
+        progress(k, k)
     return x, status
 
 
 # -- results ------------------------------------------------------------------------------------
 
 
-def _collect(system, u, seeds, x, status, solver, dedup_tol, n_modes, workers) -> FixedPoints:
-    f = _residual(system, u, x)
-    res = np.abs(f).max(axis=1)
-    good = np.flatnonzero(status == "converged")
-    order = good[np.lexsort((good, res[good]))]  # smallest residual first, ties by seed index
-    reps: list[int] = []
-    labels = np.full(seeds.shape[0], -1)
-    for i in order:
-        if reps:
-            kept = x[reps]
-            dist = np.abs(kept - x[i]).max(axis=1)
-            scale = np.maximum(1.0, np.abs(kept).max(axis=1))
-            near = np.flatnonzero(dist <= dedup_tol * scale)
-            if near.size:
-                labels[i] = near[0]
-                continue
-        labels[i] = len(reps)
-        reps.append(i)
-    points = x[reps] if reps else np.empty((0, x.shape[1]))
+def _collect(system, u, points, n_reached, seeds, labels, status, source, complete, tol,
+             dedup_tol, n_modes, workers) -> FixedPoints:
     k, n = points.shape
+    f = _residual(system, u, points)
+    res = np.abs(f).max(axis=1)
     m = min(n, n_modes)
     eigenvalues = np.empty((k, n), dtype=complex)
 
@@ -506,24 +841,24 @@ def _collect(system, u, seeds, x, status, solver, dedup_tol, n_modes, workers) -
     inverse = np.empty_like(perm)
     inverse[perm] = np.arange(k)
     labels = np.where(labels >= 0, inverse[np.maximum(labels, 0)] if k else -1, -1)
-    point_res = res[reps][perm] if k else np.zeros(0)
-    f_points = f[reps][perm] if k else np.zeros((0, n))
-    tol = solver.tol
     return FixedPoints(
         points=points[perm],
-        residual=point_res,
-        q=0.5 * np.sum(f_points * f_points, axis=1),
+        residual=res[perm],
+        q=0.5 * np.sum(f[perm] * f[perm], axis=1),
         eigenvalues=eigenvalues[perm],
         stable=(modulus[perm].max(axis=1) < 1.0) if k else np.zeros(0, dtype=bool),
         n_unstable=n_unstable[perm].astype(int),
         converged=np.ones(k, dtype=bool),
-        is_fixed=point_res <= tol,
+        is_fixed=res[perm] <= tol,
         right_vectors=right_vectors[perm],
         left_vectors=left_vectors[perm],
         u=u,
         seeds=seeds,
         seed_labels=labels,
-        seed_status=np.where(status == "running", "max_iter", status),
+        seed_status=status.astype(str),
+        seed_source=source.astype(str),
+        n_reached=n_reached[perm],
+        completeness=complete,
         tol=tol,
         dedup_tol=dedup_tol,
     )

@@ -381,7 +381,7 @@ def test_attractors_from_fixed_points_without_a_stable_one():
     attractors = attractors_from_fixed_points(fps)
     assert len(attractors) == 0
     assert attractors.points.shape == (0, 1)
-    np.testing.assert_array_equal(attractors.labels, np.full(20, -1))
+    np.testing.assert_array_equal(attractors.labels, np.full(len(fps.seeds), -1))
     assert attractors.fractions.shape == (0,)
 
 

@@ -14,6 +14,7 @@ import itertools
 import numpy as np
 import pytest
 import scipy.linalg
+import scipy.special
 from scipy.optimize import brentq, minimize_scalar
 
 import echoscope as es
@@ -329,7 +330,8 @@ def test_seed_labels_point_where_each_seed_went():
     deduplication tolerance of the point its label names."""
     esn = _multistable_esn()
     solver = es.Newton(linear="direct")
-    fps = es.find_fixed_points(esn, n_seeds=40, box=(-1.2, 1.2), rng=6, solver=solver)
+    fps = es.find_fixed_points(esn, n_seeds=40, box=(-1.2, 1.2), rng=6, solver=solver,
+                               adaptive=None)
     assert np.sum(fps.seed_labels >= 0) >= 20
     for j, seed in enumerate(fps.seeds):
         alone = es.find_fixed_points(esn, seeds=seed[None], solver=solver)
@@ -390,7 +392,7 @@ def test_progress_counts_finished_seeds():
     for adaptive in (None, es.Adaptive(batch=20)):
         calls = []
         fps = es.find_fixed_points(bistable, n_seeds=10, rng=0, adaptive=adaptive,
-                                   progress=lambda done, total: calls.append((done, total)))
+                                   progress=lambda done, total, c=calls: c.append((done, total)))
         done = [c[0] for c in calls]
         assert calls[0][0] == 0 and done == sorted(done)
         assert all(d <= t for d, t in calls)
@@ -566,6 +568,18 @@ def test_bad_u():
         es.find_fixed_points(_two_units(), u=[0.0, 1.0])
 
 
+def test_bad_adaptive():
+    with pytest.raises(TypeError, match=r"The 'adaptive' parameter of find_fixed_points must be "
+                                        r"an Adaptive instance, None or 'auto'; got 'yes'"):
+        es.find_fixed_points(_two_units(), adaptive="yes")
+    with pytest.raises(TypeError, match=r"The 'deflation' parameter of Adaptive must be a "
+                                        r"Deflation instance or None; got 2\.0"):
+        es.Adaptive(deflation=2.0)
+    with pytest.raises(TypeError, match=r"The 'progress' parameter of find_fixed_points must be "
+                                        r"a callable"):
+        es.find_fixed_points(_two_units(), progress=3)
+
+
 def test_bad_system_and_solver():
     with pytest.raises(TypeError, match=r"The 'system' parameter of find_fixed_points must be "
                                         r"a DrivenMap; got function"):
@@ -584,6 +598,31 @@ def test_bad_system_and_solver():
      r"The 'max_iter' parameter of Newton must be an integer >= 1; got 0"),
     (lambda: es.Newton(krylov_dim=0),
      r"The 'krylov_dim' parameter of Newton must be an integer >= 1; got 0"),
+    (lambda: es.Newton(window=0),
+     r"The 'window' parameter of Newton must be an integer >= 1; got 0"),
+    (lambda: es.Newton(min_decrease=1.0),
+     r"The 'min_decrease' parameter of Newton must be in \[0, 1\); got 1\.0"),
+    (lambda: es.Newton(radius=0.0), r"The 'radius' parameter of Newton must be in \(0, inf\)"),
+    (lambda: es.Newton(xtol=-1.0), r"The 'xtol' parameter of Newton must be in \(0, inf\)"),
+    (lambda: es.Deflation(power=1.0),
+     r"The 'power' parameter of Deflation must be in \(1, inf\); got 1\.0"),
+    (lambda: es.Deflation(shift=-1.0),
+     r"The 'shift' parameter of Deflation must be in \[0, inf\); got -1\.0"),
+    (lambda: es.Adaptive(batch=0), r"The 'batch' parameter of Adaptive must be an integer >= 1"),
+    (lambda: es.Adaptive(target_unseen=0.0),
+     r"The 'target_unseen' parameter of Adaptive must be in \(0, inf\); got 0\.0"),
+    (lambda: es.Adaptive(max_seeds=0),
+     r"The 'max_seeds' parameter of Adaptive must be an integer >= 1; got 0"),
+    (lambda: es.Adaptive(max_time=0.0),
+     r"The 'max_time' parameter of Adaptive must be in \(0, inf\); got 0\.0"),
+    (lambda: es.Adaptive(strategies=("perturb", "random")),
+     r"The 'strategies' parameter of Adaptive must be a tuple of distinct names among "
+     r"\('perturb', 'between', 'unstable'\); got \('perturb', 'random'\)"),
+    (lambda: es.Adaptive(strategies=("between", "between")),
+     r"'strategies' parameter of Adaptive must be a tuple of distinct names"),
+    (lambda: es.Adaptive(strategies="between"),
+     r"'strategies' parameter of Adaptive must be a tuple of distinct names"),
+    (lambda: es.Adaptive(spread=0.0), r"The 'spread' parameter of Adaptive must be in \(0, inf\)"),
     (lambda: es.SlowPoints(max_iter=0),
      r"The 'max_iter' parameter of SlowPoints must be an integer >= 1; got 0"),
     (lambda: es.SlowPoints(tol=0.0), r"The 'tol' parameter of SlowPoints must be in \(0, inf\)"),
@@ -645,3 +684,167 @@ def test_newton_window_on_a_double_root():
     hasty = es.find_fixed_points(system, seeds=seeds,
                                  solver=es.Newton(window=1, min_decrease=0.8))
     assert hasty.seed_status.tolist() == ["no_decrease"] * 3 and len(hasty) == 0
+
+
+# -- the adaptive search and its completeness estimate ------------------------------------------
+
+
+@pytest.mark.parametrize("n, budget", [(6, 60_000), (7, 60_000),
+                                       pytest.param(8, 200_000, marks=pytest.mark.slow)])
+def test_adaptive_search_finds_all_3_to_the_n_points_of_decoupled_bistable_units(n, budget):
+    """x_i -> tanh(2 x_i), n units: every point has coordinates in {-r, 0, r}, 3^n of them; the
+    saddle index is the number of zero coordinates (dG/dx = 2 > 1 there, 2 (1 - r^2) < 1 at
+    +-r)."""
+    r = _unit_roots(2.0, 0.0)[2]
+    esn = es.ESN(2.0 * np.eye(n), np.zeros((n, 1)))
+    fps = es.find_fixed_points(esn, box=(-1.5, 1.5), rng=0,
+                               adaptive=es.Adaptive(max_seeds=budget, max_time=None))
+    assert len(fps) == 3**n
+    assert np.all(fps.residual <= fps.tol)
+    np.testing.assert_allclose(np.abs(fps.points), np.where(np.abs(fps.points) > 0.5, r, 0.0),
+                               rtol=0, atol=1e-12)
+    zeros = np.sum(np.abs(fps.points) < 0.5, axis=1)
+    np.testing.assert_array_equal(fps.n_unstable, zeros)
+    assert np.bincount(zeros).tolist() == [
+        int(scipy.special.comb(n, k)) * 2 ** (n - k) for k in range(n + 1)]
+    # Every seed is data: converged seeds point at their point, the others say why.
+    converged = fps.seed_status == "converged"
+    assert np.all(fps.seed_labels[converged] >= 0) and np.all(fps.seed_labels[~converged] == -1)
+    assert set(fps.seed_status.tolist()) <= set(es.analysis.fixed_points.STATUSES)
+    np.testing.assert_array_equal(fps.n_reached, np.bincount(fps.seed_labels[converged],
+                                                             minlength=len(fps)))
+    c = fps.completeness
+    assert c.n_points == 3**n and c.n_seeds == len(fps.seeds) <= budget
+    assert c.stop in ("target", "max_seeds")
+    # The estimate is of the points the uniform draws have not reached: it covers the truth.
+    base_missed = 3**n - c.n_base_points
+    lo, hi = c.unseen_interval
+    assert lo <= base_missed <= hi, (lo, base_missed, hi)
+    assert c.estimated_total >= 3**n
+    assert set(fps.seed_source.tolist()) == {"uniform", "perturb", "between", "unstable"}
+
+
+def test_chao1_known_answer():
+    """Counts 1, 1, 1, 2, 2, 5 from 12 seeds: f1 = 3, f2 = 2, f0 = (11/12) 3 2 / (2 3)."""
+    from echoscope.analysis.fixed_points import completeness
+
+    c = completeness([1, 1, 1, 2, 2, 5, 0], n_points=7, n_seeds=20, n_base=12)
+    assert (c.f1, c.f2, c.n_base_points, c.n_points) == (3, 2, 6, 7)
+    f0 = 11 / 12 * 3 * 2 / (2 * 3)
+    assert c.unseen == pytest.approx(f0, rel=1e-14)
+    k = 11 / 12
+    var = k * 3 * 2 / 6 + k * k * 3 * 25 / 36 + k * k * 9 * 2 * 4 / (4 * 81)
+    spread = np.exp(1.959963984540054 * np.sqrt(np.log1p(var / f0**2)))
+    lo, hi = np.floor(f0 / spread), np.ceil(f0 * spread)  # whole points
+    assert c.unseen_interval == (lo, hi) and lo < f0 < hi
+    assert c.missed_share == pytest.approx(1 - 0.05 ** (1 / 12), rel=1e-14)
+    assert c.estimated_total == 7  # 6 + 0.92 < 7 found
+    # Nothing reached once: nothing to extrapolate; nothing drawn: no bound at all.
+    assert completeness([2, 3], 2, 5, 5).unseen_interval == (0.0, 0.0)
+    empty = completeness([], 0, 0, 0)
+    assert empty.missed_share == 1.0 and empty.unseen_interval[1] == np.inf
+    assert empty.summary()["unseen_interval"] == [0.0, None]
+
+
+def test_budgets_end_the_search_with_what_was_found():
+    esn = es.ESN(2.0 * np.eye(8), np.zeros((8, 1)))
+    by_seeds = es.find_fixed_points(esn, box=(-1.5, 1.5), rng=0,
+                                    adaptive=es.Adaptive(max_seeds=1500, max_time=None))
+    assert by_seeds.completeness.stop == "max_seeds" and len(by_seeds.seeds) == 1500
+    assert 100 < len(by_seeds) < 3**8 and np.all(by_seeds.residual <= by_seeds.tol)
+    assert by_seeds.completeness.unseen > 1.0
+    assert "stopped by max_seeds" in by_seeds.completeness.describe()
+
+    by_time = es.find_fixed_points(esn, n_seeds=20_000, box=(-1.5, 1.5), rng=0,
+                                   adaptive=es.Adaptive(max_time=1e-3))
+    assert by_time.completeness.stop == "max_time"
+    assert len(by_time.seeds) == 20_000 and by_time.completeness.n_batches == 1
+    assert "max_time" in set(by_time.seed_status.tolist())
+    assert np.all(by_time.residual <= by_time.tol)
+    assert np.all(by_time.seed_labels[by_time.seed_status != "converged"] == -1)
+
+
+def test_adaptive_search_is_deterministic_across_workers():
+    esn = _multistable_esn()
+    runs = [es.find_fixed_points(esn, n_seeds=64, box=(-1.2, 1.2), rng=3, workers=w,
+                                 adaptive=es.Adaptive(batch=64, max_seeds=640, max_time=None))
+            for w in (1, 2)]
+    for field in ("points", "seeds", "seed_labels", "seed_status", "seed_source", "n_reached"):
+        np.testing.assert_array_equal(getattr(runs[0], field), getattr(runs[1], field))
+    assert runs[0].completeness.n_batches >= 2
+
+
+def test_every_reported_point_meets_tol_on_a_multistable_random_network():
+    """W = 1.3 I + 0.6 G / sqrt(N): many fixed points, many seeds that end in local minima of
+    ||F|| that are not roots. None of those may be reported as a fixed point."""
+    n = 12
+    g = np.random.default_rng(0)
+    esn = es.ESN(1.3 * np.eye(n) + 0.6 * g.standard_normal((n, n)) / np.sqrt(n),
+                 np.zeros((n, 1)), bias=0.05 * g.standard_normal(n))
+    for tol, dedup_tol in ((1e-10, 1e-6), (1e-6, 1e-3)):
+        fps = es.find_fixed_points(esn, rng=1, solver=es.Newton(tol=tol), dedup_tol=dedup_tol,
+                                   adaptive=es.Adaptive(max_seeds=4096, max_time=None))
+        assert len(fps) > 20 and np.all(fps.is_fixed)
+        f = esn.step(np.zeros(1), fps.points) - fps.points
+        assert np.abs(f).max() <= tol
+        failed = fps.seed_status != "converged"
+        assert failed.any() and np.all(fps.seed_labels[failed] == -1)
+        # Distinct: no two points within the deduplication tolerance.
+        d = np.abs(fps.points[:, None] - fps.points[None]).max(axis=2) + np.eye(len(fps))
+        assert d.min() > fps.dedup_tol
+
+
+def test_deflation_pushes_a_seed_off_the_known_root():
+    """x -> tanh(2 x) has roots -r, 0, r. From 0.9, Newton goes to r; deflated by r, it
+    cannot, and ends at another root."""
+    from echoscope.analysis import _trust_region
+
+    r = _unit_roots(2.0, 0.0)[2]
+    unit = es.ESN(2.0 * np.eye(1), np.zeros((1, 1)))
+    u = np.zeros(1)
+    x, status, _ = _trust_region.solve(unit, u, np.array([[0.9]]), es.Newton())
+    assert status[0] == "converged" and abs(x[0, 0] - r) < 1e-10
+    deflator = _trust_region.Deflator(np.array([[r]]), 2.0, 1.0)
+    x, status, _ = _trust_region.solve(unit, u, np.array([[0.9]]), es.Newton(),
+                                       deflation=deflator)
+    assert status[0] == "converged"
+    assert min(abs(x[0, 0]), abs(x[0, 0] + r)) < 1e-10
+
+
+@pytest.mark.parametrize("power, shift", [(2.0, 1.0), (3.0, 0.0), (2.0, 100.0)])
+def test_deflation_gradient_against_finite_differences(power, shift):
+    from echoscope.analysis import _trust_region
+
+    rng = np.random.default_rng(2)
+    roots = rng.uniform(-1, 1, (5, 4))
+    deflator = _trust_region.Deflator(roots, power, shift)
+    x = rng.uniform(-1, 1, (6, 4))
+    log_eta, grad = deflator(x)
+    d = np.linalg.norm(x[:, None] - roots[None], axis=2)
+    np.testing.assert_allclose(log_eta, np.log(d**-power + shift).sum(axis=1), rtol=1e-12)
+    h = 1e-6
+    for j in range(4):
+        e = np.zeros(4)
+        e[j] = h
+        fd = (deflator(x + e)[0] - deflator(x - e)[0]) / (2 * h)
+        np.testing.assert_allclose(grad[:, j], fd, rtol=1e-6, atol=1e-8)
+
+
+def test_adaptive_search_with_deflation_finds_the_same_points():
+    esn = es.ESN(2.0 * np.eye(4), np.zeros((4, 1)))
+    plain = es.find_fixed_points(esn, box=(-1.5, 1.5), rng=0)
+    deflated = es.find_fixed_points(esn, box=(-1.5, 1.5), rng=0,
+                                    adaptive=es.Adaptive(deflation=es.Deflation()))
+    assert len(plain) == len(deflated) == 81
+    _assert_same_points(deflated.points, plain.points, atol=1e-9)
+
+
+def test_krylov_dogleg_matches_direct_on_a_large_network():
+    esn = es.random_esn(120, 1, spectral_radius=1.4, density=0.1, rng=5)
+    seeds = es.seed_states(esn, 64, box=(-1.0, 1.0), rng=1)
+    direct = es.find_fixed_points(esn, seeds=seeds, solver=es.Newton(linear="direct"))
+    krylov = es.find_fixed_points(esn, seeds=seeds, solver=es.Newton(linear="krylov"))
+    assert len(direct) >= 3
+    for fps in (direct, krylov):
+        assert np.all(fps.residual <= fps.tol)
+    _assert_same_points(krylov.points, direct.points, atol=1e-8)

@@ -154,8 +154,10 @@ def _save_fixed_points(path, fps, connections, overwrite) -> None:
         "eigenvalues": fps.eigenvalues, "stable": fps.stable, "n_unstable": fps.n_unstable,
         "is_fixed": fps.is_fixed, "u": fps.u, "seeds": fps.seeds,
         "seed_labels": fps.seed_labels, "seed_status": fps.seed_status,
+        "seed_source": fps.seed_source, "n_reached": fps.n_reached,
         "saddles": connections.saddles, "saddle_targets": connections.targets,
-    }, metadata={"kind": "FixedPoints", "tol": fps.tol, "dedup_tol": fps.dedup_tol},
+    }, metadata={"kind": "FixedPoints", "tol": fps.tol, "dedup_tol": fps.dedup_tol,
+                 "completeness": fps.completeness.summary()},
         overwrite=overwrite)
 
 
@@ -166,6 +168,7 @@ def _print_fixed_points(fps, needed=None) -> None:
     print(f"  fixed points: {counts['stable']} stable{want}; saddles: {saddles}; "
           f"{counts['slow']} slow points; {counts['failed_seeds']} of {counts['seeds']} seeds "
           "failed")
+    print(f"  completeness: {fps.completeness.describe()}")
 
 
 def _print_edges(net, amplitude=None, labels=None) -> None:
@@ -225,7 +228,7 @@ def _input_vector(args, system):
 
 def _fixed_points_command(args) -> int:
     from .analysis.attractors import saddle_connections
-    from .analysis.fixed_points import find_fixed_points
+    from .analysis.fixed_points import Adaptive, find_fixed_points
     from .plotting import plot_fixed_points
 
     out = Path(args.out)
@@ -235,7 +238,8 @@ def _fixed_points_command(args) -> int:
     u = _input_vector(args, system)
     update, close = _progress_bar(args.quiet)
     try:
-        fps = find_fixed_points(system, u, n_seeds=args.n_seeds, rng=args.seed,
+        search = Adaptive(max_seeds=args.max_seeds, max_time=args.max_time)
+        fps = find_fixed_points(system, u, n_seeds=args.n_seeds, rng=args.seed, adaptive=search,
                                 progress=None if update is None else
                                 (lambda d, t: update("fixed points", d, t)))
         connections = saddle_connections(system, fps)
@@ -693,6 +697,11 @@ def build_parser() -> argparse.ArgumentParser:
         "readout with feedback) at a constant input, with stability, saddle index and where "
         "the unstable manifolds of the saddles lead; write fixed_points.npz/.json/.png.",
         "echoscope-out/fixed-points")
+    fp.add_argument("--max-seeds", dest="max_seeds", type=int, default=20_000,
+                    help="seed budget of the adaptive search (default: %(default)s)")
+    fp.add_argument("--max-time", dest="max_time", type=float, default=60.0,
+                    help="time budget of the adaptive search in seconds; the points found "
+                         "by then are kept (default: %(default)s)")
     fp.set_defaults(handler=_fixed_points_command)
     ena = model_command(
         "ena", "the excitable network attractor of a saved model",

@@ -392,7 +392,8 @@ def sweep_point(config: dict, rng, **params) -> dict:
                                 rng=rng, n_modes=0)
         counts = fps.summary()
         return {"n_stable": counts["stable"], "n_saddles": sum(counts["saddles"].values()),
-                "n_slow": counts["slow"], "n_failed_seeds": counts["failed_seeds"]}
+                "n_slow": counts["slow"], "n_failed_seeds": counts["failed_seeds"],
+                "n_unseen": fps.completeness.unseen}
     if what == "lyapunov":
         x0 = rng.uniform(-1.0, 1.0, system.n_state)
         return {"maximal": float(maximal_lyapunov_exponent(

@@ -110,9 +110,14 @@ def solve(system, u, seeds, opts, *, deflation: Deflator | None = None, workers=
         per = active.size if not direct else max(1, _MEMORY_BYTES // max(8 * n * n, 1))
         for start in range(0, active.size, per):
             idx = active[start:start + per]
-            y, pred, step = _dogleg_step(system, u, x[idx], f[idx],
-                                         None if grad is None else grad[idx],
-                                         radius[idx], opts, direct, workers)
+            with np.errstate(over="ignore", invalid="ignore"):
+                y, pred, step = _dogleg_step(system, u, x[idx], f[idx],
+                                             None if grad is None else grad[idx],
+                                             radius[idx], opts, direct, workers)
+            # A model that overflowed (deflation right on a known root): no step, the radius
+            # shrinks to nothing and the seed ends as 'tiny_step'.
+            broken = ~(np.all(np.isfinite(y), axis=1) & np.isfinite(pred))
+            y[broken], step[broken], pred[broken] = 0.0, 0.0, 0.0
             trial = x[idx] + step
             with np.errstate(all="ignore"):
                 f_trial = residual(system, u, trial)

@@ -313,7 +313,8 @@ def _nodes(system, attractors, traj, baseline, n_seeds, rng, owner) -> Attractor
     picks = slow[gen.integers(0, slow.shape[0], min(n_seeds, slow.shape[0]))] \
         if slow.shape[0] else np.empty((0, traj.shape[1]))
     fps = find_fixed_points(system, baseline, n_seeds=n_seeds, trajectory=traj,
-                            solver=Newton(max_iter=40), rng=gen, n_modes=0)
+                            solver=Newton(max_iter=40), adaptive=None, rng=gen,
+                            n_modes=0)
     # Attractors the trajectory never visits are found from uniform seeds as well.
     box = seed_states(system, n_seeds, rng=gen)
     seeds = np.vstack([picks, fps.points[fps.stable], box])

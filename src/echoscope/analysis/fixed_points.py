@@ -212,7 +212,8 @@ class Completeness:
         return {"points": self.n_points, "seeds": self.n_seeds, "base_seeds": self.n_base,
                 "base_points": self.n_base_points, "reached_once": self.f1, "reached_twice": self.f2,
                 "unseen": round(self.unseen, 2),
-                "unseen_interval": [round(v, 2) for v in self.unseen_interval],
+                "unseen_interval": [round(v, 2) if math.isfinite(v) else None
+                                    for v in self.unseen_interval],
                 "missed_share": self.missed_share, "confidence": self.confidence,
                 "batches": self.n_batches, "stop": self.stop,
                 "seconds": round(self.elapsed, 3)}
@@ -258,9 +259,11 @@ def completeness(n_reached_base, n_points, n_seeds, n_base, *, n_batches=1, stop
         else:  # f1 <= 1: f0 = 0, and at most the one point reached once may be a sign
             lo, hi = 0.0, 0.0 if f1 == 0 else float(f1)
     missed = 1.0 if n_base == 0 else float(1.0 - (1.0 - confidence) ** (1.0 / n_base))
+    # A count: the interval is rounded outwards to whole points.
     return Completeness(n_points=int(n_points), n_seeds=int(n_seeds), n_base=int(n_base),
                         n_base_points=observed, f1=f1, f2=f2, unseen=float(f0) + 0.0,
-                        unseen_interval=(float(lo), float(hi)),
+                        unseen_interval=(float(math.floor(lo)),
+                                         float(math.ceil(hi)) if math.isfinite(hi) else hi),
                         missed_share=missed, confidence=confidence, n_batches=n_batches,
                         stop=stop, elapsed=float(elapsed))
 
@@ -699,14 +702,18 @@ class _Draws:
         source = [np.full(n_base, self.base)]
         scale = np.maximum(1.0, np.abs(points).max(axis=1)) if len(points) else None
         spread = self.opts.spread
+        # Parents are drawn in inverse proportion to how often seeds reached them: the rarely
+        # reached points border the regions the search has seen least.
+        weight = 1.0 / np.maximum(search.counts(), 1) if len(points) else None
+        weight = None if weight is None else weight / weight.sum()
         for name, m in zip(usable, shares):
             if m == 0:
                 continue
             if name == "perturb":
-                pick = gen.integers(0, len(points), m)
+                pick = gen.choice(len(points), m, p=weight)
                 rows = points[pick] + spread * scale[pick, None] * gen.standard_normal((m, n))
             elif name == "between":
-                a = gen.integers(0, len(points), m)
+                a = gen.choice(len(points), m, p=weight)
                 b = (a + gen.integers(1, len(points), m)) % len(points)
                 t = gen.uniform(0.25, 0.75, (m, 1))
                 rows = (1 - t) * points[a] + t * points[b]

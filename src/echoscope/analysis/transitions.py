@@ -189,7 +189,8 @@ def switching_boundary(system: DrivenMap, alphabet, *, max_steps: int = 200, n_s
     alphabet = check_array(owner, "alphabet", alphabet, ndim=2)
     max_steps = check_int(owner, "max_steps", max_steps, low=1)
     gen = as_rng(owner, rng)
-    fps = tuple(find_fixed_points(system, a, n_seeds=n_seeds, rng=gen) for a in alphabet)
+    fps = tuple(find_fixed_points(system, a, n_seeds=n_seeds, adaptive=None, rng=gen)
+                for a in alphabet)
     escapes = []
     for s, (a, fp) in enumerate(zip(alphabet, fps)):
         other = alphabet[1 - s] if alphabet.shape[0] == 2 else alphabet[(s + 1) % len(alphabet)]

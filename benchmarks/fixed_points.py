@@ -277,13 +277,13 @@ def adam_fixed_points(step: Callable, seeds: np.ndarray, max_iters: int,
 def newton_only(loop, u, seeds) -> Callable[[], object] | None:
     """echoscope's Newton iterations without deduplication and eigen-decomposition: a private
     function, for context only (None when it is not there in this form)."""
-    module = importlib.import_module("echoscope.analysis.fixed_points")
-    fn = getattr(module, "_newton", None)
+    module = importlib.import_module("echoscope.analysis._trust_region")
+    fn = getattr(module, "solve", None)
     if not callable(fn):
         return None
 
     def side():
-        return fn(loop, u, seeds, es.Newton(), None, None)
+        return fn(loop, u, seeds, es.Newton())
 
     try:
         side()  # also its warm-up

@@ -14,11 +14,13 @@ Run by ``make bench`` as ``.venv/bin/python benchmarks/run.py``.
     Adam q-minimisation: see benchmarks/fixed_points.py (also runnable on its own).
 (torch) fixed points of PyTorch RNNs (from_torch) against the same Adam on the torch cell: see
     benchmarks/torch_fixed_points.py.
+(cover) how many fixed points of multistable networks, how fast: the default adaptive search
+    against scipy.optimize.root from up to 50,000 starts: see benchmarks/fixed_point_coverage.py.
 
 Both sides are first checked to compute the same states. Timings interleave the sides (the order
 rotates from one repetition to the next), warm each side up once, and report the best and the
 median of the repetitions; ratios use the best times. Options: ``--quick`` for a smaller smoke
-run, ``--only a``, ``--only b``, ``--only fp``, ``--only echo``, ``--only sweep`` or ``--only torch``
+run, ``--only a``, ``--only b``, ``--only fp``, ``--only echo``, ``--only sweep``, ``--only torch`` or ``--only cover``
 for one benchmark. The exit status is 1 only
 when a same-states check fails; goals that are missed are reported, not raised.
 """
@@ -310,7 +312,7 @@ def _block_rows() -> int:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="smaller smoke run")
-    parser.add_argument("--only", choices=["a", "b", "fp", "echo", "sweep", "torch"],
+    parser.add_argument("--only", choices=["a", "b", "fp", "echo", "sweep", "torch", "cover"],
                         help="run one benchmark")
     args = parser.parse_args(argv)
 
@@ -330,6 +332,8 @@ def main(argv=None) -> int:
         ("echo", lambda quick: importlib.import_module("echo_index").bench_echo_index(quick)),
         ("sweep", lambda quick: importlib.import_module("sweep").bench_sweep(quick)),
         ("torch", lambda quick: importlib.import_module("torch_fixed_points").bench_torch(quick)),
+        ("cover", lambda quick: importlib.import_module("fixed_point_coverage")
+         .bench_coverage(quick)),
     ]
     for key, run in benches:
         if args.only in (None, key):

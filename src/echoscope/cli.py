@@ -697,7 +697,7 @@ def build_parser() -> argparse.ArgumentParser:
         "readout with feedback) at a constant input, with stability, saddle index and where "
         "the unstable manifolds of the saddles lead; write fixed_points.npz/.json/.png.",
         "echoscope-out/fixed-points")
-    fp.add_argument("--max-seeds", dest="max_seeds", type=int, default=20_000,
+    fp.add_argument("--max-seeds", dest="max_seeds", type=int, default=200_000,
                     help="seed budget of the adaptive search (default: %(default)s)")
     fp.add_argument("--max-time", dest="max_time", type=float, default=60.0,
                     help="time budget of the adaptive search in seconds; the points found "

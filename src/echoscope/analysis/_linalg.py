@@ -16,8 +16,8 @@ _BATCH_BYTES = 128 * 2**20
 def solve_batched(build, k: int, n: int, *, workers: int | None = None) -> np.ndarray:
     """Solve A_i x_i = b_i for k dense systems of size n, in memory-bounded batches.
 
-    ``build(index)`` returns ``(A, b)`` for the systems ``index``, of shapes (len(index), n, n)
-    and (len(index), n). Each batch is split into stacks of a fixed size, and every stack is
+    ``build(index)`` returns ``(A, b)`` for the systems ``index`` (a slice), of shapes
+    (m, n, n) and (m, n). Each batch is split into stacks of a fixed size, and every stack is
     one call of LAPACK's LU solve (``numpy.linalg.solve``) on one BLAS thread, one stack per
     worker: each system is solved on its own, so the bits do not depend on the worker count. A
     singular system gives a row of NaN.
@@ -40,13 +40,14 @@ def solve_batched(build, k: int, n: int, *, workers: int | None = None) -> np.nd
 
     with ThreadPoolExecutor(workers) as pool:
         for start in range(0, k, per_batch):
-            index = np.arange(start, min(start + per_batch, k))
+            index = slice(start, min(start + per_batch, k))
             mats, rhs = build(index)
-            stack = -(-index.size // workers)
+            size = index.stop - index.start
+            stack = -(-size // workers)
             with _blas_single_thread():
                 parts = list(pool.map(lambda c, a=mats, b=rhs, s=stack: solve_stack(a[c:c + s],
                                                                                     b[c:c + s]),
-                                      range(0, index.size, stack)))
+                                      range(0, size, stack)))
             out[index] = np.concatenate(parts)
     return out
 

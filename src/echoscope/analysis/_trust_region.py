@@ -23,7 +23,7 @@ STATUSES = (CONVERGED, MAX_ITER, DIVERGED, NO_DECREASE, TINY_STEP, OUT_OF_TIME)
 
 _ACCEPT = 1e-4  # a step is taken when the merit fell by at least this share of the prediction
 _MEMORY_BYTES = 64 * 2**20  # dense Jacobians held at once
-DIRECT_BELOW = 64  # linear='auto': LU of the dense Jacobian up to this size, Krylov above
+DIRECT_BELOW = 256  # linear="auto": LU of the dense Jacobian up to this size, Krylov above
 
 
 def residual(system, u, x):
@@ -151,9 +151,10 @@ def _dogleg_step(system, u, x, f, grad_log_eta, radius, opts, direct, workers):
     """
     k, n = x.shape
     if direct:
-        jac = system._jacobian(u, x) - np.eye(n)
+        jac = system._jacobian(u, x)
+        diag = np.arange(n)
+        jac[:, diag, diag] -= 1.0
         a, c, basis = jac, -f, None
-        y0 = solve_batched(lambda i: (jac[i], c[i]), k, n, workers=workers)
     else:
         tangent = system._tangent(u, x)
         rtol = np.clip(np.linalg.norm(f, axis=1), 1e-14, 0.1)  # inexact Newton forcing terms
@@ -162,34 +163,54 @@ def _dogleg_step(system, u, x, f, grad_log_eta, radius, opts, direct, workers):
         a, basis, y0 = model.hessenberg, model.basis[:, :m], model.y
         c = np.zeros((k, m + 1))
         c[:, 0] = model.beta
+    w = None
     if grad_log_eta is not None:
         w = grad_log_eta if basis is None else np.einsum("kmn,kn->km", basis, grad_log_eta)
         a = a - c[:, :, None] * w[:, None, :]
+    if direct:
+        # The Newton point matters only where the Cauchy point lies inside the trust region
+        # (else the dogleg step is steepest descent): the LU is skipped for the other seeds.
+        need = np.flatnonzero(_cauchy_point(a, c)[1] < radius)
+        y0 = np.full((k, n), np.nan)
+        if need.size == k:
+            y0 = solve_batched(lambda i: (jac[i], c[i]), k, n, workers=workers)
+        elif need.size:
+            y0[need] = solve_batched(lambda i: (jac[need[i]], c[need[i]]), need.size, n,
+                                     workers=workers)
+    if w is not None:
         with np.errstate(all="ignore"):
             y0 = y0 / (1.0 - np.sum(w * y0, axis=1))[:, None]
     y = _dogleg(a, c, y0, radius)
     with np.errstate(all="ignore"):
-        r = np.einsum("kpm,km->kp", a, y) - c
+        r = _matvec(a, y) - c
         cc = np.sum(c * c, axis=1)
         pred = (cc - np.sum(r * r, axis=1)) / cc
     step = y if basis is None else np.einsum("km,kmn->kn", y, basis)
     return y, pred, step
 
 
+def _matvec(a, v):
+    return (a @ v[:, :, None])[:, :, 0]
+
+
+def _cauchy_point(a, c):
+    """The steepest-descent direction g = a^T c of 1/2 ||a y - c||^2 at y = 0, the length of
+    the Cauchy point (the model's minimum along g) and the point."""
+    g = _matvec(np.swapaxes(a, 1, 2), c)
+    ag = _matvec(a, g)
+    with np.errstate(all="ignore"):
+        cauchy = np.nan_to_num((np.sum(g * g, axis=1) / np.sum(ag * ag, axis=1))[:, None] * g)
+    return g, np.linalg.norm(cauchy, axis=1), cauchy
+
+
 def _dogleg(a, c, y_newton, radius):
     """Powell's dogleg for min ||a y - c|| subject to ||y|| <= radius, per row."""
-    g = np.einsum("kpm,kp->km", a, c)  # steepest descent of 1/2 ||a y - c||^2 at y = 0
-    ag = np.einsum("kpm,km->kp", a, g)
-    gg = np.sum(g * g, axis=1)
+    g, n_cauchy, cauchy = _cauchy_point(a, c)
     with np.errstate(all="ignore"):
-        cauchy = (gg / np.sum(ag * ag, axis=1))[:, None] * g
-        g_unit = g / np.sqrt(gg)[:, None]
-    cauchy = np.nan_to_num(cauchy)
-    g_unit = np.nan_to_num(g_unit)
+        g_unit = np.nan_to_num(g / np.linalg.norm(g, axis=1)[:, None])
     newton_ok = np.all(np.isfinite(y_newton), axis=1)
     yn = np.where(newton_ok[:, None], y_newton, 0.0)
     n_newton = np.linalg.norm(yn, axis=1)
-    n_cauchy = np.linalg.norm(cauchy, axis=1)
     y = radius[:, None] * g_unit  # the Cauchy point is outside: steepest descent to the border
     inside = n_cauchy < radius
     y[inside] = cauchy[inside]

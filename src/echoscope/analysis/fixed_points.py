@@ -49,7 +49,7 @@ class Newton:
     ||F||_2 (times the deflation factor, when deflated) falls, so that seeds far from any root
     make progress and the last steps are Newton's. ``linear`` chooses the model: 'direct' (the
     dense Jacobian, LU for the Newton step), 'krylov' (matrix-free GMRES on Jacobian products,
-    up to ``krylov_dim`` vectors, the dogleg inside its subspace) or 'auto' (direct up to 64
+    up to ``krylov_dim`` vectors, the dogleg inside its subspace) or 'auto' (direct up to 256
     state dimensions, Krylov above).
 
     A seed stops as 'converged' when ||F||_inf <= tol; 'no_decrease' when the merit fell by
@@ -66,7 +66,7 @@ class Newton:
     krylov_dim: int = 60
     window: int = 3
     min_decrease: float = 0.1
-    radius: float = 1.0
+    radius: float = 0.3
     xtol: float = 1e-12
 
     def __post_init__(self):
@@ -122,7 +122,7 @@ class Adaptive:
 
     batch: int = 512
     target_unseen: float = 1.0
-    max_seeds: int = 20_000
+    max_seeds: int = 200_000
     max_time: float | None = 60.0
     strategies: tuple = ("perturb", "between", "unstable")
     spread: float = 0.5
@@ -181,7 +181,8 @@ class Completeness:
     ``n_base_points``) may be among those f0 or outside the distribution's reach, so they are
     not subtracted: ``unseen`` errs on the side of more. ``missed_share`` is the largest share
     of base seeds that a point never reached could attract at this confidence:
-    1 - (1 - confidence)^(1 / n_base).
+    1 - (1 - confidence)^(1 / n_base). ``curve`` is the discovery curve, one row per batch:
+    seeds run, points found and seconds elapsed after it.
 
     Chao1 assumes that the rarest points are reached about as often as those seen once; with
     very uneven basins it is a lower bound. A point that no seed of the distribution converges
@@ -202,6 +203,7 @@ class Completeness:
     n_batches: int
     stop: str
     elapsed: float
+    curve: np.ndarray = dataclasses.field(default_factory=lambda: np.zeros((0, 3)))
 
     @property
     def estimated_total(self) -> float:
@@ -239,7 +241,7 @@ def _real_basis(vecs):
 
 
 def completeness(n_reached_base, n_points, n_seeds, n_base, *, n_batches=1, stop="seeds given",
-                 elapsed=0.0, confidence=0.95) -> Completeness:
+                 elapsed=0.0, curve=None, confidence=0.95) -> Completeness:
     """The Chao1 estimate of the points the base draws have not reached (see Completeness)."""
     counts = np.asarray(n_reached_base)
     f1, f2 = int(np.sum(counts == 1)), int(np.sum(counts == 2))
@@ -265,7 +267,8 @@ def completeness(n_reached_base, n_points, n_seeds, n_base, *, n_batches=1, stop
                         unseen_interval=(float(math.floor(lo)),
                                          float(math.ceil(hi)) if math.isfinite(hi) else hi),
                         missed_share=missed, confidence=confidence, n_batches=n_batches,
-                        stop=stop, elapsed=float(elapsed))
+                        stop=stop, elapsed=float(elapsed),
+                        curve=np.zeros((0, 3)) if curve is None else np.asarray(curve, float))
 
 
 def _normal_quantile(p: float) -> float:
@@ -546,6 +549,7 @@ class _Search:
         self.n_seeds = 0
         self.stop = None
         self.new_points = 0
+        self.curve: list[tuple] = []
         self._eigen: list[tuple] = []
 
     def run_batch(self, seeds, source, deflate=None):
@@ -573,6 +577,7 @@ class _Search:
         self.new_points = len(self.points) - before
         self.parts.append((seeds, x, status, source, labels))
         self.n_seeds += k
+        self.curve.append((self.n_seeds, len(self.points), time.monotonic() - self.started))
         self._check_stop()
 
     def _merge(self, x, status):
@@ -656,7 +661,8 @@ class _Search:
         n_base = sum(int(np.sum(np.isin(p[3], _BASE))) for p in self.parts)
         return completeness(self.counts(base_only=True), len(self.points), self.n_seeds,
                             n_base, n_batches=len(self.parts), stop=self.stop or "running",
-                            elapsed=time.monotonic() - self.started)
+                            elapsed=time.monotonic() - self.started,
+                            curve=np.reshape(self.curve, (-1, 3)))
 
     def _check_stop(self):
         if self.adaptive is None:

@@ -133,6 +133,12 @@ def bench_family(n: int, quick: bool) -> tuple:
     print(f"       {reached} points: echoscope at {es_to:.2f} s, scipy "
           f"{'never' if bound else f'at {sp_to:.1f} s'}; echoscope's whole call {es_s:.2f} s")
     ratio = sp_to / es_to
+    # And the other way round: echoscope's time to scipy's final count.
+    if len(sp_points):
+        es_to_sp = float(curve[min(np.searchsorted(curve[:, 1], len(sp_points)),
+                                   len(curve) - 1), 2])
+        print(f"       scipy's {len(sp_points)} points: scipy {sp_s:.1f} s, echoscope "
+              f"{es_to_sp:.2f} s ({sp_s / es_to_sp:.1f}x)")
     return [
         (f"c1 N={n}: share of the union of points", f"{len(fps)}", f"{total}",
          f"{share:.2f}", ">= 0.95", share >= 0.95),

@@ -590,10 +590,12 @@ class _Search:
         labels = np.full(x.shape[0], -1)
         good = np.flatnonzero(status == "converged")
         order = good[np.lexsort((good, res[good]))]
-        # Two solutions are one point when ||x - y||_inf <= dedup_tol max(1, ||y||_inf); the
-        # trees look a little further (||y|| <= ||x|| + that radius), the rule then decides.
-        reach = self.dedup_tol * (1.0 + self.dedup_tol) * np.maximum(
-            1.0, np.abs(x).max(axis=1)) * (1.0 + 1e-12)
+        # Two solutions are one point when d = ||x - y||_inf <= tol max(1, ||y||_inf); since
+        # ||y|| <= ||x|| + d, that needs d <= tol max(1, ||x||) / (1 - tol) (anything for
+        # tol >= 1): the trees look that far, the rule then decides.
+        tol = self.dedup_tol
+        reach = (tol / (1.0 - tol) * (1.0 + 1e-9) * np.maximum(1.0, np.abs(x).max(axis=1))
+                 if tol < 1.0 else np.full(x.shape[0], np.inf))
 
         def same(i, j_rows, points):
             dist = np.abs(points[j_rows] - x[i]).max(axis=1)

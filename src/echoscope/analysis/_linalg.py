@@ -119,14 +119,10 @@ def gmres_batched(apply, rhs: np.ndarray, *, rtol: np.ndarray, max_dim: int):
 
 @dataclasses.dataclass(frozen=True)
 class KrylovModel:
-    """The Arnoldi relation of ``gmres_batched``; ``solution()`` is the GMRES iterate V y."""
+    """The Arnoldi relation of ``gmres_batched``; the GMRES iterate is V y."""
 
     y: np.ndarray
     basis: np.ndarray
     hessenberg: np.ndarray
     beta: np.ndarray
     converged: np.ndarray
-
-    def solution(self) -> np.ndarray:
-        m = self.y.shape[1]
-        return np.einsum("km,kmn->kn", np.nan_to_num(self.y), self.basis[:, :m])

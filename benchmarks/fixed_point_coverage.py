@@ -13,7 +13,10 @@ on its own as ``.venv/bin/python benchmarks/fixed_point_coverage.py [--quick]``.
        distinct point appeared.
      The reference set is the union of both sides' distinct points. Goals: echoscope finds
      >= 95% of it, and reaches that count >= 10x faster than scipy reaches the same count
-     (when scipy never reaches it, the ratio is a lower bound: scipy's whole time).
+     (when scipy never reaches it, the ratio is a lower bound: scipy's whole time). The two
+     sides are also read as two captures of one population: from their overlap, Chapman's
+     estimate (n1 + 1)(n2 + 1) / (m + 1) - 1 of how many points exist (low when some points
+     are much easier to reach than others, for both sides).
 (c2) ``random_esn(200, 2, spectral_radius=1.6, density=0.1, bias_scale=0.1, rng=4)`` from the
      same 200 uniform seeds (``seed_states(esn, 200, rng=1)``): ``find_fixed_points(esn,
      seeds=seeds)`` against scipy from each seed. Goals: at least scipy's count, >= 10x faster.
@@ -130,6 +133,12 @@ def bench_family(n: int, quick: bool) -> tuple:
     print(f"       scipy {len(sp_points)} points from {sp_runs} starts in {sp_s:.1f} s "
           f"({1e3 * sp_s / sp_runs:.2f} ms per start); union {total}; echoscope has "
           f"{share:.1%}")
+    # Two searches as two captures of one population (Chapman's form of Lincoln-Petersen):
+    # how many points there are, so how far 95% of the union is from "every point".
+    both = len(fps) + len(sp_points) - total
+    population = (len(fps) + 1) * (len(sp_points) + 1) / (both + 1) - 1
+    print(f"       both found {both}; capture-recapture estimate of all points ~ "
+          f"{population:.0f} (echoscope has {len(fps) / population:.0%} of it)")
     print(f"       {reached} points: echoscope at {es_to:.2f} s, scipy "
           f"{'never' if bound else f'at {sp_to:.1f} s'}; echoscope's whole call {es_s:.2f} s")
     ratio = sp_to / es_to

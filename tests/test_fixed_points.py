@@ -775,6 +775,33 @@ def test_adaptive_search_is_deterministic_across_workers():
     assert runs[0].completeness.n_batches >= 2
 
 
+def test_adaptive_search_does_not_stop_on_two_points_seen_once():
+    """x -> tanh(W x + b), W = 1.3 I + 0.6 G / sqrt(50): thousands of points, few uniform seeds
+    converge. Two points each reached once say little (Chao1: ~1 unseen, interval 0 to 15), so
+    the search must go on to its budget rather than stop after its second batch."""
+    n = 50
+    g = np.random.default_rng(0)
+    esn = es.ESN(1.3 * np.eye(n) + 0.6 * g.standard_normal((n, n)) / np.sqrt(n),
+                 np.zeros((n, 1)), bias=0.05 * g.standard_normal(n))
+    fps = es.find_fixed_points(esn, rng=1, adaptive=es.Adaptive(max_seeds=2048, max_time=None))
+    c = fps.completeness
+    assert c.stop == "max_seeds" and c.n_seeds == 2048
+    assert c.unseen_interval[1] > 1.0 and len(fps) > 2
+
+
+def test_targeted_seeds_are_shared_by_yield_with_a_floor():
+    from echoscope.analysis.fixed_points import _Draws
+
+    draws = _Draws(None, None, es.Adaptive(), None, 0.0, None, None)
+    draws.found = {"perturb": 0.0, "between": 99.0, "unstable": 9.0}
+    draws.spent = {"perturb": 950.0, "between": 950.0, "unstable": 950.0}
+    shares = draws._shares(["perturb", "between", "unstable"], 1000)
+    assert shares.sum() == 1000
+    # Rates 1/1000, 100/1000, 10/1000 over a floor of 10% each: 70% split as 1 : 100 : 10.
+    np.testing.assert_allclose(shares, 100 + 700 * np.array([1, 100, 10]) / 111, atol=1)
+    assert list(draws._shares(["perturb"], 7)) == [7]
+
+
 def test_every_reported_point_meets_tol_on_a_multistable_random_network():
     """W = 1.3 I + 0.6 G / sqrt(N): many fixed points, many seeds that end in local minima of
     ||F|| that are not roots. None of those may be reported as a fixed point."""

@@ -167,10 +167,11 @@ def _dogleg_step(system, u, x, f, grad_log_eta, radius, opts, direct, workers):
     if grad_log_eta is not None:
         w = grad_log_eta if basis is None else np.einsum("kmn,kn->km", basis, grad_log_eta)
         a = a - c[:, :, None] * w[:, None, :]
+    cauchy = _cauchy_point(a, c)
     if direct:
         # The Newton point matters only where the Cauchy point lies inside the trust region
         # (else the dogleg step is steepest descent): the LU is skipped for the other seeds.
-        need = np.flatnonzero(_cauchy_point(a, c)[1] < radius)
+        need = np.flatnonzero(cauchy[1] < radius)
         y0 = np.full((k, n), np.nan)
         if need.size == k:
             y0 = solve_batched(lambda i: (jac[i], c[i]), k, n, workers=workers)
@@ -180,7 +181,7 @@ def _dogleg_step(system, u, x, f, grad_log_eta, radius, opts, direct, workers):
     if w is not None:
         with np.errstate(all="ignore"):
             y0 = y0 / (1.0 - np.sum(w * y0, axis=1))[:, None]
-    y = _dogleg(a, c, y0, radius)
+    y = _dogleg(cauchy, y0, radius)
     with np.errstate(all="ignore"):
         r = _matvec(a, y) - c
         cc = np.sum(c * c, axis=1)
@@ -203,9 +204,10 @@ def _cauchy_point(a, c):
     return g, np.linalg.norm(cauchy, axis=1), cauchy
 
 
-def _dogleg(a, c, y_newton, radius):
-    """Powell's dogleg for min ||a y - c|| subject to ||y|| <= radius, per row."""
-    g, n_cauchy, cauchy = _cauchy_point(a, c)
+def _dogleg(cauchy_point, y_newton, radius):
+    """Powell's dogleg for min ||a y - c|| subject to ||y|| <= radius, per row, from the
+    model's Cauchy point (``_cauchy_point(a, c)``) and Newton point."""
+    g, n_cauchy, cauchy = cauchy_point
     with np.errstate(all="ignore"):
         g_unit = np.nan_to_num(g / np.linalg.norm(g, axis=1)[:, None])
     newton_ok = np.all(np.isfinite(y_newton), axis=1)

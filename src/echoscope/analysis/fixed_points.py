@@ -103,21 +103,25 @@ class Adaptive:
     """Keep drawing seed batches until few points are estimated unseen, or a budget ends.
 
     After the first batch (the given seeds, or ``n_seeds`` draws), each batch of ``batch``
-    seeds is half drawn as the first (uniform in the box, or from the trajectory), half from
-    the targeted ``strategies`` that apply, in equal shares:
+    seeds is a quarter drawn as the first (uniform in the box, or from the trajectory), and
+    three quarters from the targeted ``strategies`` that apply:
 
     - 'perturb': a known point plus Gaussian noise of standard deviation ``spread`` (relative
       to max(1, ||point||_inf));
-    - 'between': a random point of the segment between two known points (t in [0.25, 0.75]),
-      near the saddles that separate attractors;
+    - 'between': a random point of the segment between two known points (t in [0.25, 0.75];
+      half the pairs are near neighbours), near the saddles that separate attractors;
     - 'unstable': a known saddle pushed along a random unstable direction by ``spread`` and
       iterated by the map for 1 to 16 steps, along its unstable manifold.
 
-    The search stops when a batch found no new point and the estimated number of unseen
-    points (Chao1 on the first kind of draws; see ``Completeness``) is below ``target_unseen``
-    ('target'; so at least two batches, the second one targeted), after ``max_seeds`` seeds ('max_seeds') or ``max_time``
-    seconds ('max_time', a batch cut short keeps what it found). ``deflation``, when given,
-    deflates each batch by the points found before it.
+    The targeted seeds are shared out by each strategy's recent yield (new points per seed,
+    discounted over the batches), each usable strategy keeping at least a tenth of them. The
+    search stops when a batch found no new point and the upper end of the interval of the
+    estimated number of unseen points (Chao1 on the first kind of draws; see
+    ``Completeness``) is at most ``target_unseen`` ('target'; so at least two batches, the
+    second one targeted), after ``max_seeds`` seeds ('max_seeds') or ``max_time`` seconds
+    ('max_time', a batch cut short keeps what it found). ``deflation``, when given, deflates
+    the targeted seeds of each batch by the points found before it (the first kind of draws
+    stays undeflated: the estimate counts how often they reach each point).
     """
 
     batch: int = 512
@@ -429,6 +433,7 @@ def find_fixed_points(
             batch, source = draw(search, min(adaptive.batch,
                                              adaptive.max_seeds - search.n_seeds))
             search.run_batch(batch, source, deflate=adaptive.deflation)
+            draw.credit(search)
     return search.result(n_modes)
 
 
@@ -451,28 +456,44 @@ class _Search:
         self.stop = None
         self.new_points = 0
         self.curve: list[tuple] = []
-        self._eigen: list[tuple] = []
+        self._eigen: list[tuple] = []  # (eigenvalues, eigenvectors) of each point
+        self._basis: dict[int, np.ndarray] = {}  # unstable subspaces, made when first drawn
+        self._unstable: list[bool] = []
 
     def run_batch(self, seeds, source, deflate=None):
         k = seeds.shape[0]
         total = self.budget or k
         done = self.n_seeds
 
-        def on_iteration(finished, _):
-            if self.progress is not None:
-                self.progress(done + finished, max(total, done + k))
+        def on_iteration(offset):
+            def report(finished, _):
+                if self.progress is not None:
+                    self.progress(done + offset + finished, max(total, done + k))
+            return report
 
         if isinstance(self.solver, Newton):
-            deflator = None
+            # Deflation pushes the targeted seeds away from the known points; the base draws
+            # stay undeflated, since the estimate counts how often they reach each point.
+            deflated = np.zeros(k, dtype=bool)
             if deflate is not None and len(self.points):
-                deflator = _trust_region.Deflator(self.points, deflate.power, deflate.shift)
-            x, status, _ = _trust_region.solve(self.system, self.u, seeds, self.solver,
-                                               deflation=deflator, workers=self.workers,
-                                               deadline=self.deadline,
-                                               on_iteration=on_iteration)
+                deflated = ~np.isin(source, _BASE)
+            x = np.empty_like(seeds)
+            status = np.empty(k, dtype=object)
+            offset = 0
+            for part in (~deflated, deflated):
+                if not part.any():
+                    continue
+                deflator = (_trust_region.Deflator(self.points, deflate.power, deflate.shift)
+                            if part is deflated else None)
+                x[part], status[part], _ = _trust_region.solve(
+                    self.system, self.u, seeds[part], self.solver, deflation=deflator,
+                    workers=self.workers, deadline=self.deadline,
+                    on_iteration=on_iteration(offset))
+                offset += int(part.sum())
+            status = status.astype(str)
         else:
             x, status = _levenberg_marquardt(self.system, self.u, seeds, self.solver,
-                                             self.workers, on_iteration)
+                                             self.workers, on_iteration(0))
         before = len(self.points)
         labels = self._merge(x, status)
         self.new_points = len(self.points) - before
@@ -544,12 +565,15 @@ class _Search:
         for j in range(len(self._eigen), len(self.points)):
             w, v = np.linalg.eig(self.system._jacobian(self.u, self.points[j]))
             self._eigen.append((w, v))
-        return np.array([np.abs(w).max() > 1.0 for w, _ in self._eigen], dtype=bool)
+            self._unstable.append(bool(np.abs(w).max() > 1.0))
+        return np.array(self._unstable, dtype=bool)
 
     def unstable_basis(self, j):
-        """A real orthonormal basis of the unstable subspace of point j."""
-        w, v = self._eigen[j]
-        return _real_basis(v[:, np.abs(w) > 1.0])
+        """A real orthonormal basis of the unstable subspace of point j (made once)."""
+        if j not in self._basis:
+            w, v = self._eigen[j]
+            self._basis[j] = _real_basis(v[:, np.abs(w) > 1.0])
+        return self._basis[j]
 
     def counts(self, base_only=False):
         reached = np.zeros(len(self.points), dtype=int)
@@ -575,7 +599,7 @@ class _Search:
         elif self.n_seeds >= self.adaptive.max_seeds:
             self.stop = "max_seeds"
         elif (len(self.parts) >= 2 and self.new_points == 0
-              and self.completeness().unseen < self.adaptive.target_unseen):
+              and self.completeness().unseen_interval[1] <= self.adaptive.target_unseen):
             self.stop = "target"
 
     def result(self, n_modes) -> FixedPoints:
@@ -590,6 +614,13 @@ class _Search:
                         self.workers)
 
 
+_BASE_SHARE = 0.25  # of each adaptive batch drawn as the base (uniform or trajectory) seeds
+_DISCOUNT = 0.7  # weight of a strategy's earlier batches in its yield
+_PRIOR = 50.0  # seeds per point a strategy is credited with before it has run
+_FLOOR = 0.1  # smallest share of the targeted seeds a usable strategy keeps
+_NEIGHBOURS = 8  # near neighbours among which 'between' picks a partner
+
+
 class _Draws:
     """Seed batches for the adaptive search: half base draws, half targeted strategies."""
 
@@ -597,6 +628,26 @@ class _Draws:
         self.system, self.u, self.opts = system, u, opts
         self.trajectory, self.noise, self.box, self.gen = trajectory, noise, box, gen
         self.base = "uniform" if trajectory is None else "trajectory"
+        # New points found and seeds spent per targeted strategy, discounted batch by batch.
+        self.found = dict.fromkeys(opts.strategies, 0.0)
+        self.spent = dict.fromkeys(opts.strategies, 0.0)
+
+    def credit(self, search: _Search):
+        """Credit each targeted strategy with the new points its seeds reached last batch."""
+        _, _, _, source, labels = search.parts[-1]
+        first_new = len(search.points) - search.new_points
+        for name in self.found:
+            mine = source == name
+            self.found[name] = _DISCOUNT * self.found[name] + np.unique(
+                labels[mine & (labels >= first_new)]).size
+            self.spent[name] = _DISCOUNT * self.spent[name] + np.sum(mine)
+
+    def _shares(self, usable, m):
+        """Split m seeds over the usable strategies by their recent yield of new points per
+        seed (with a prior of one point per _PRIOR seeds), each keeping at least _FLOOR."""
+        rate = np.array([(self.found[s] + 1.0) / (self.spent[s] + _PRIOR) for s in usable])
+        share = _FLOOR + (1.0 - _FLOOR * len(usable)) * rate / rate.sum()
+        return np.diff(np.round(np.cumsum(np.r_[0.0, share]) * m).astype(int))
 
     def __call__(self, search: _Search, k: int):
         points, gen, n = search.points, self.gen, self.system.n_state
@@ -604,8 +655,8 @@ class _Draws:
                   if (s == "perturb" and len(points) >= 1)
                   or (s == "between" and len(points) >= 2)
                   or (s == "unstable" and np.any(search.unstable_mask()))]
-        n_base = k if not usable else (k + 1) // 2
-        shares = np.diff(np.linspace(0, k - n_base, len(usable) + 1).round().astype(int))
+        n_base = k if not usable else int(np.ceil(k * _BASE_SHARE))
+        shares = self._shares(usable, k - n_base) if usable else []
         batch = [seed_states(self.system, n_base, trajectory=self.trajectory, noise=self.noise,
                              box=self.box, rng=gen)]
         source = [np.full(n_base, self.base)]
@@ -624,6 +675,14 @@ class _Draws:
             elif name == "between":
                 a = gen.choice(len(points), m, p=weight)
                 b = (a + gen.integers(1, len(points), m)) % len(points)
+                # Half the pairs are near neighbours: the saddle between two nearby points.
+                near = gen.random(m) < 0.5
+                if near.any():
+                    from scipy.spatial import cKDTree
+                    kn = min(_NEIGHBOURS, len(points) - 1)
+                    _, nb = cKDTree(points).query(points[a[near]], kn + 1)
+                    nb = np.reshape(nb, (-1, kn + 1))[:, 1:]
+                    b[near] = nb[np.arange(nb.shape[0]), gen.integers(0, kn, nb.shape[0])]
                 t = gen.uniform(0.25, 0.75, (m, 1))
                 rows = (1 - t) * points[a] + t * points[b]
             else:

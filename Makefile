@@ -22,6 +22,7 @@ demo: $(VENV)/.installed-core
 
 test: $(VENV)/.installed-all
 	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/lint-imports
 	$(BIN)/python -m pytest
 
 bench: $(VENV)/.installed-all

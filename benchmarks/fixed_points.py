@@ -56,7 +56,7 @@ from threadpoolctl import threadpool_info
 
 import echoscope as es
 from _timing import check_line, fmt_s, interleaved, print_summary, show
-from echoscope.jobs import FlipFlopConfig, flipflop_job
+from echoscope.tasks.flipflop_study import FlipFlopConfig, flipflop_job
 
 try:
     import torch

@@ -14,7 +14,7 @@ import sys
 import time
 
 import echoscope as es
-from echoscope.jobs import sweep_point
+from echoscope.tasks.configured_sweep import sweep_point
 
 CONFIG = {
     "system": {"n_state": 100, "n_input": 1, "leak": 0.5, "network_seed": 3},

@@ -20,7 +20,7 @@ from scipy.optimize import brentq
 import echoscope as es
 
 LEAK = 0.25
-A = np.array([0.25, 0.05])
+A = es.ASHWIN_CENI_INPUTS[0]
 N_STEPS = 400
 
 
@@ -35,7 +35,7 @@ LAMBDA = (1.0 - LEAK) + LEAK * 1.75 * (1.0 - M2**2)  # unstable multiplier at th
 
 @pytest.fixture(scope="module")
 def esn():
-    return es.ESN(np.diag([0.5, 1.75]), np.eye(2), leak=LEAK)
+    return es.ashwin_ceni()
 
 
 @pytest.fixture(scope="module")
@@ -207,7 +207,7 @@ def test_shadowed_trajectory_stays_at_the_saddle(edge):
     assert away[stay].max() < 1e-3
     # Then the other end leaves for its attractor (``left`` may sit on the floating-point
     # fixed point of the saddle and never leave: see test_fate_of_a_state_that_never_leaves).
-    right = es.simulate(es.ESN(np.diag([0.5, 1.75]), np.eye(2), leak=LEAK),
+    right = es.simulate(es.ashwin_ceni(),
                         np.tile(A, (N_STEPS, 1)), edge.right)
     assert np.abs(right[-1] - saddle).max() > 0.5
     leaving = np.abs(right[edge.steps_shadowing:] - saddle).max(axis=1)

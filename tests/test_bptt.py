@@ -42,7 +42,7 @@ def test_esn_learns_flipflop_in_closed_loop(seed):
     assert len(losses) == 150
     assert np.mean(losses[-10:]) < losses[0] / 20
     u, y = flipflop(1, 2000, pulse_prob=0.02, rng=100 + seed)
-    _, z = trained.run(u)
+    _, z = es.run_trained(trained, u)
     assert es.flipflop_score(z, y, u).accuracy >= 0.95
     assert 0.0 < trained.esn.leak < 1.0
 
@@ -55,7 +55,7 @@ def test_torch_forward_equals_closed_loop_and_all_parameters_move():
     )
     assert trained.readout.activation == "tanh"
     u = np.random.default_rng(1).normal(size=(50, 1))
-    states, z = trained.run(u)
+    states, z = es.run_trained(trained, u)
     np.testing.assert_allclose(esn_forward_numpy(trained, u), z, rtol=0, atol=1e-10)
     new, old = trained.esn, esn
     for name in ("w_in", "w_fb", "bias"):
@@ -108,7 +108,7 @@ def test_torch_kinds_train_and_map_reproduces_forward(kind):
     assert np.array_equal(a.w_out, b.w_out)
     # the echoscope map equals the torch module built from the same cell weights
     u = np.random.default_rng(2).normal(size=(30, 1))
-    states, z = trained.run(u)
+    states, z = es.run_trained(trained, u)
     cell = trained.map._module
     h = torch.zeros(1, 12, dtype=torch.float64)
     ref = []
@@ -190,6 +190,6 @@ def test_user_task_delayed_recall(kind):
     trained = train_bptt(model, us, ys, n_state=None if kind == "esn" else 20, epochs=200,
                          batch_size=16, lr=2e-2, washout=5, rng=1)
     u, y = _delay_task(99, n=1, length=400)
-    _, z = trained.run(u[0])
+    _, z = es.run_trained(trained, u[0])
     error = es.nrmse(z[10:], y[0][10:])
     assert error < 0.2, error  # a zero output has NRMSE 1

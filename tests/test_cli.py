@@ -11,7 +11,7 @@ import pytest
 
 import echoscope as es
 from echoscope.cli import main
-from echoscope.jobs import FlipFlopConfig
+from echoscope.tasks.flipflop_study import FlipFlopConfig
 
 
 def test_flipflop_main_job_on_defaults(tmp_path, capsys):
@@ -156,8 +156,14 @@ def test_echo_index_command_on_a_trained_flipflop(tmp_path, capsys):
     main(["echo-index", model, "--out", str(tmp_path / "zero"), "--quiet", "--inputs",
           str(inputs), "--n-samples", "64"])
     assert json.loads((tmp_path / "zero" / "echo_index.json").read_text())["index"] == 8
-    with pytest.raises(SystemExit, match="--input needs 3 values; got 2"):
-        main(["echo-index", model, "--out", str(tmp_path / "c"), "--constant", "0", "0"])
+    # --input is the constant input, as in fixed-points and ena (--constant: its old name).
+    main(["echo-index", model, "--out", str(tmp_path / "held"), "--quiet", "--input", "0", "0",
+          "0", "--steps", "300", "--n-samples", "64"])
+    held = json.loads((tmp_path / "held" / "echo_index.json").read_text())
+    assert held["index"] == 8 and held["n_steps"] == 300
+    for flag in ("--input", "--constant"):
+        with pytest.raises(SystemExit, match="--input needs 3 values; got 2"):
+            main(["echo-index", model, "--out", str(tmp_path / "c"), flag, "0", "0"])
 
 
 def test_scan_command_periodic(tmp_path, capsys):
@@ -254,7 +260,7 @@ def test_flipflop_by_another_method(tmp_path, capsys):
 
 
 def test_a_stage_that_starts_again_gets_a_new_bar(capsys):
-    from echoscope.cli import _progress_bar
+    from echoscope.cli._common import _progress_bar
 
     update, close = _progress_bar(quiet=False)
     for _ in range(2):  # e.g. the BPTT training of two seeds

@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 
 import echoscope as es
-from echoscope.comparison import SUMMARY_COLUMNS
-from echoscope.jobs import FlipFlopConfig
 from echoscope.tasks import flipflop
+from echoscope.tasks.flipflop_study import FlipFlopConfig
+from echoscope.tasks.flipflop_study.comparison import SUMMARY_COLUMNS
 from known_answers import unit_roots
 
 C = 1.5  # x -> tanh(C x + u): stable points +-X, a saddle at 0
@@ -121,7 +121,7 @@ def test_flipflop_job_trains_by_each_method():
     config = FlipFlopConfig(n_state=40, train_steps=4000, test_steps=2000, bptt_epochs=150,
                             bptt_trial_steps=50)
     for method, floor in (("ridge", 0.95), ("force", 0.9), ("bptt", 0.9)):
-        result = es.jobs.flipflop_job(dataclasses.replace(config, method=method), rng=3)
+        result = es.tasks.flipflop_study.flipflop_job(dataclasses.replace(config, method=method), rng=3)
         assert result.config.method == method
         assert result.score.accuracy >= floor, (method, result.score.accuracy)
         if method == "force":
@@ -130,10 +130,10 @@ def test_flipflop_job_trains_by_each_method():
             assert result.trained.esn.leak < 1.0  # every parameter trained, the leak too
     net_rng, train_rng, noise_rng, _ = np.random.default_rng(3).spawn(4)
     u, y = flipflop(3, 4000, rng=train_rng)
-    esn = es.jobs.flipflop_network(config, net_rng)
+    esn = es.tasks.flipflop_study.flipflop_network(config, net_rng)
     direct = es.train_ridge(esn, u, y, washout=200, regularization=1e-6,
                             output_activation="tanh", noise=1e-2, rng=noise_rng)
-    ridge = es.jobs.flipflop_job(config, rng=3).trained
+    ridge = es.tasks.flipflop_study.flipflop_job(config, rng=3).trained
     assert np.array_equal(ridge.readout.w_out, direct.readout.w_out)
 
 

@@ -25,7 +25,7 @@ from echoscope.analysis.echo_index import group_responses, wilson_interval
 from echoscope.tasks import switching_inputs
 from known_answers import unit_roots
 
-ALPHABET = [[0.25, 0.05], [-0.25, -0.5]]  # Ashwin & Ceni's inputs A and B
+ALPHABET = es.ASHWIN_CENI_INPUTS  # Ashwin & Ceni's inputs A and B
 
 
 def _saddle_node_amplitude(c):
@@ -470,7 +470,7 @@ def test_progress_reaches_the_total():
 def test_pullback_agrees_with_forward_and_forgets_the_start_time(max_b):
     """The switching example of Ashwin & Ceni. In pullback the input is the past [-T, 0); the
     responses at time 0 from T = 600 and from T = 1200 (the same last 600 steps) coincide."""
-    esn = es.ESN(np.diag([0.5, 1.75]), np.eye(2), leak=0.25)
+    esn = es.ashwin_ceni()
     seq, _ = switching_inputs(ALPHABET, 1200, min_run=[5, 1], max_run=[None, max_b],
                               p_continue=[0.5, 0.5], rng=3)
     forward = es.echo_index(esn, seq[600:], n_samples=100, rng=0)
@@ -602,7 +602,7 @@ def test_group_responses_separation_parameter():
 
 
 def test_echo_indices_equal_echo_index_realisation_by_realisation():
-    esn = es.ESN(np.diag([0.5, 1.75]), np.eye(2), leak=0.25)
+    esn = es.ashwin_ceni()
     inputs = np.stack([
         np.tile(ALPHABET[0], (300, 1)),  # index 2
         np.tile(ALPHABET[1], (300, 1)),  # index 1
@@ -719,7 +719,7 @@ def test_summary_is_plain_data():
     ],
 )
 def test_echo_index_bad_input_messages(inputs, kwargs, error, message):
-    esn = es.ESN(np.diag([0.5, 1.75]), np.eye(2), leak=0.25)
+    esn = es.ashwin_ceni()
     with pytest.raises(error, match=message):
         es.echo_index(esn, inputs, **kwargs)
 
@@ -750,7 +750,7 @@ def test_echo_index_rejects_a_non_system():
     ],
 )
 def test_echo_indices_bad_input_messages(inputs, kwargs, message):
-    esn = es.ESN(np.diag([0.5, 1.75]), np.eye(2), leak=0.25)
+    esn = es.ashwin_ceni()
     with pytest.raises(ValueError, match=message):
         es.echo_indices(esn, inputs, **kwargs)
 

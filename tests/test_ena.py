@@ -19,8 +19,8 @@ from scipy.optimize import brentq
 
 import echoscope as es
 from echoscope.analysis.ena import Edge, Transition, nearest_attractor, pulse_fates
-from echoscope.jobs import FlipFlopConfig, flipflop_job
 from echoscope.tasks import flipflop
+from echoscope.tasks.flipflop_study import FlipFlopConfig, flipflop_job
 from known_answers import unit_roots
 
 
@@ -354,7 +354,7 @@ def flipflop_ena():
     result = flipflop_job(FlipFlopConfig(), rng=0)
     trained = result.trained
     inputs, targets = flipflop(3, 2000, rng=123)
-    states, _ = trained.run(inputs)
+    states, _ = es.run_trained(trained, inputs)
     net = es.excitable_network(trained.closed_loop(), trajectory=states, inputs=inputs, rng=0)
     return trained, inputs, targets, states, net
 

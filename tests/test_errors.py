@@ -1,4 +1,4 @@
-"""Tests of echoscope.analysis.errors: error episodes of a flip-flop test run explained by the
+"""Tests of echoscope.tasks.flipflop_study.errors: error episodes of a flip-flop test run explained by the
 excitable network attractor.
 
 Known answers: a well-trained network has one attractor per corner and nothing to explain; a
@@ -18,9 +18,14 @@ import pytest
 
 import echoscope as es
 from echoscope.analysis.ena import nearest_attractor, pulse_fates
-from echoscope.analysis.errors import CAUSES, ErrorExplanation, Explanation, explain_errors
-from echoscope.jobs import FlipFlopConfig, flipflop_job
 from echoscope.tasks import flipflop
+from echoscope.tasks.flipflop_study import FlipFlopConfig, flipflop_job
+from echoscope.tasks.flipflop_study.errors import (
+    CAUSES,
+    ErrorExplanation,
+    Explanation,
+    explain_errors,
+)
 
 CORNERS = np.array(list(itertools.product([-1.0, 1.0], repeat=3)))
 
@@ -96,7 +101,7 @@ def test_well_trained_flipflop_has_nothing_to_explain():
     assert ex.spurious.tolist() == [] and ex.missing.tolist() == []
     assert ex.score.accuracy >= 0.99
     assert len(ex.explanations) == len(ex.score.episodes) <= 3
-    states, outputs = trained.run(inputs)
+    states, outputs = es.run_trained(trained, inputs)
     np.testing.assert_array_equal(ex.states, states)
     np.testing.assert_array_equal(ex.outputs, outputs)
     summary = ex.summary()

@@ -14,7 +14,7 @@ from echoscope.systems.activations import ACTIVATIONS
 
 def test_diagonal_network_is_decoupled_units():
     """The switching-input example of Ashwin & Ceni: W = diag(0.5, 1.75), W_in = I, a = 0.25."""
-    esn = es.ESN(np.diag([0.5, 1.75]), np.eye(2), leak=0.25)
+    esn = es.ashwin_ceni()
     u = np.array([0.25, 0.05])
     x = np.array([0.3, -0.7])
     expected = 0.75 * x + 0.25 * np.tanh(np.array([0.5, 1.75]) * x + u)
@@ -117,7 +117,7 @@ def test_closed_loop_without_feedback_is_the_reservoir():
     esn = es.random_esn(10, 1, rng=0)
     trained = es.TrainedESN(esn, es.Readout(np.ones((2, 10))))
     assert trained.closed_loop() is esn
-    states, outputs = trained.run(np.zeros((5, 1)))
+    states, outputs = es.run_trained(trained, np.zeros((5, 1)))
     assert states.shape == (5, 10) and outputs.shape == (5, 2)
     np.testing.assert_allclose(outputs, states @ np.ones((10, 2)), atol=1e-14)
 

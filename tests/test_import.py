@@ -5,7 +5,7 @@ import sys
 
 
 def test_import_does_not_load_matplotlib():
-    code = ("import sys, echoscope, echoscope.jobs, echoscope.cli; "
+    code = ("import sys, echoscope, echoscope.tasks.flipflop_study, echoscope.cli; "
             "print('matplotlib' in sys.modules, 'tqdm' in sys.modules)")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           check=True)

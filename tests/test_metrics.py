@@ -1,4 +1,4 @@
-"""Tests of echoscope.metrics: nrmse, the flip-flop score and error episodes."""
+"""Tests of the scores: nrmse (echoscope.training.metrics), the flip-flop score and error episodes (echoscope.tasks.flipflop_study.score): nrmse, the flip-flop score and error episodes."""
 
 from __future__ import annotations
 
@@ -10,14 +10,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from echoscope.metrics import (
+from echoscope.tasks import flipflop, pulse_onsets
+from echoscope.tasks.flipflop_study.score import (
     ErrorEpisode,
     FlipFlopScore,
     error_episodes,
     flipflop_score,
-    nrmse,
 )
-from echoscope.tasks import flipflop, pulse_onsets
+from echoscope.training.metrics import nrmse
 
 # -- nrmse -----------------------------------------------------------------------------------------
 

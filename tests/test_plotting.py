@@ -11,9 +11,6 @@ from matplotlib.figure import Figure
 from matplotlib.patches import FancyArrowPatch, Polygon, Rectangle
 
 import echoscope as es
-from echoscope.analysis.errors import CAUSES
-from echoscope.jobs import FlipFlopConfig, flipflop_job
-from echoscope.metrics import ErrorEpisode
 from echoscope.plotting import (
     CAUSE_COLORS,
     plot_ena,
@@ -21,6 +18,9 @@ from echoscope.plotting import (
     plot_fixed_points,
     plot_outputs,
 )
+from echoscope.tasks.flipflop_study import FlipFlopConfig, flipflop_job
+from echoscope.tasks.flipflop_study.errors import CAUSES
+from echoscope.tasks.flipflop_study.score import ErrorEpisode
 
 
 def _spans(ax):
@@ -144,7 +144,7 @@ def test_plot_fixed_points_projects_on_the_trajectory_plane(bistable):
 
 def test_plot_fixed_points_on_a_trained_network_into_an_axes(failing):
     run, _ = failing
-    states, _ = run.trained.run(run.inputs[:2000])
+    states, _ = es.run_trained(run.trained, run.inputs[:2000])
     fps = es.find_fixed_points(run.trained.closed_loop(), n_seeds=300, rng=0)
     fig = Figure()
     ax = fig.add_subplot(1, 2, 2)

@@ -21,7 +21,7 @@ from echoscope.plotting import (
 )
 from echoscope.plotting.echo import INDEX_COLORS, UNRESOLVED_COLOR, escape_line, response_color
 
-ALPHABET = [[0.25, 0.05], [-0.25, -0.5]]
+ALPHABET = es.ASHWIN_CENI_INPUTS
 
 
 @pytest.fixture(scope="module")
@@ -29,7 +29,7 @@ def run():
     """Ashwin & Ceni's 2-D example: W = diag(0.5, 1.75), W_in = I, leak 0.25, driven by a
     switching input: two responses, the basin boundary near x[1] = 0, and B runs of 27 steps
     carry A's upper attractor across A's saddle."""
-    esn = es.ESN(np.diag([0.5, 1.75]), np.eye(2), leak=0.25)
+    esn = es.ashwin_ceni()
     u, _ = es.tasks.switching_inputs(ALPHABET, 400, min_run=[5, 1], max_run=[None, 8],
                                      p_continue=[0.5, 0.5], rng=0)
     echo = es.echo_index(esn, u, n_samples=60, rng=0)

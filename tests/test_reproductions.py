@@ -16,7 +16,7 @@ def test_fixed_point_finder_three_bit_flipflop_example():
     trained = es.train_bptt("rnn", [u for u, _ in trials], [y for _, y in trials], n_state=16,
                             epochs=1500, batch_size=32, lr=1e-2, rng=1)
     u, y = es.tasks.flipflop(3, 2000, pulse_prob=0.05, rng=9)
-    states, z = trained.run(u)
+    states, z = es.run_trained(trained, u)
     assert es.flipflop_score(z, y, u).accuracy > 0.99
 
     fps = es.find_fixed_points(trained.map, np.zeros(3), n_seeds=1024, trajectory=states,

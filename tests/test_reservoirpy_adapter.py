@@ -8,7 +8,7 @@ import scipy.sparse as sp
 from reservoirpy import ESN as RpyESN
 from reservoirpy.nodes import NVAR, Input, Output, Reservoir, Ridge
 
-from echoscope import ESN, TrainedESN, simulate
+from echoscope import ESN, TrainedESN, run_trained, simulate
 from echoscope.systems.reservoirpy_adapter import from_reservoirpy
 
 TOL = 1e-12
@@ -91,7 +91,7 @@ def test_ridge_model_fitted_by_reservoirpy_matches_states_and_outputs():
     test = rng.standard_normal((100, 2))
     res.state = {"out": x0.copy()}
     outputs = model.run(test)
-    states, z = trained.run(test, x0)
+    states, z = run_trained(trained, test, x0)
     np.testing.assert_allclose(z, outputs, rtol=0, atol=TOL)
     np.testing.assert_allclose(states[-1], res.state["out"], rtol=0, atol=TOL)
     np.testing.assert_allclose(states, run_from(res, test, x0), rtol=0, atol=TOL)
@@ -130,7 +130,7 @@ def test_feedback_model_matches_in_closed_loop_from_a_given_state():
     (edge,) = model.feedback_buffers
     model.feedback_buffers[edge][:] = trained.readout(x0)
     outputs = model.run(test)
-    states, z = trained.run(test, x0)
+    states, z = run_trained(trained, test, x0)
     np.testing.assert_allclose(states, outputs["states"], rtol=0, atol=TOL)
     np.testing.assert_allclose(z, outputs["readout"], rtol=0, atol=TOL)
 
@@ -148,7 +148,7 @@ def test_feedback_first_step_of_a_fresh_reservoirpy_model_feeds_back_zeros():
     x1 = trained.esn.teacher_forced().step(np.concatenate([test[0], np.zeros(2)]), x0)
     np.testing.assert_allclose(outputs["states"][0], x1, rtol=0, atol=TOL)
     assert np.abs(trained.closed_loop().step(test[0], x0) - x1).max() > 1e-6  # b_out != 0
-    states, _ = trained.run(test[1:], x1)
+    states, _ = run_trained(trained, test[1:], x1)
     np.testing.assert_allclose(states, outputs["states"][1:], rtol=0, atol=TOL)
 
 
@@ -165,7 +165,7 @@ def test_reservoirpy_esn_class_and_input_node_are_read():
     outputs = model.run(u[:50])  # initialises the reservoir from x0 = 0
     trained = from_reservoirpy(model)
     assert isinstance(trained, TrainedESN)
-    _, z = trained.run(u[:50])
+    _, z = run_trained(trained, u[:50])
     np.testing.assert_allclose(z, outputs, rtol=0, atol=TOL)
     # Before the model has run, the reservoir's weights are initialisers.
     with pytest.raises(ValueError, match="not initialised"):

@@ -174,12 +174,11 @@ def test_non_finite_state_names_step_and_sample():
     ("call", "error", "message"),
     [
         (lambda s: es.simulate(s, np.zeros((5, 3)), np.zeros(4)), ValueError,
-         r"simulate: 'inputs' must have shape \(n_steps, 2\) or \(n_samples, n_steps, 2\); "
-         r"got \(5, 3\)"),
+         r"simulate: 'inputs' must have shape \(\.\.\., n_steps, 2\); got \(5, 3\)"),
         (lambda s: es.simulate(s, np.zeros((5, 2)), np.zeros(3)), ValueError,
-         r"simulate: 'x0' must have shape \(4,\) or \(n_samples, 4\); got \(3,\)"),
+         r"simulate: 'x0' must have shape \(\.\.\., 4\); got \(3,\)"),
         (lambda s: es.simulate(s, np.zeros((3, 5, 2)), np.zeros((2, 4))), ValueError,
-         r"must have the same number of samples; got 3 and 2"),
+         r"the leading \(sample\) axes of 'inputs' \(3,\) and 'x0' \(2,\) must broadcast"),
         (lambda s: es.simulate(s, np.full((5, 2), np.nan), np.zeros(4)), ValueError,
          r"'inputs' parameter of simulate must hold finite numbers; got NaN or inf at index "
          r"\(0, 0\)"),
@@ -220,3 +219,33 @@ def test_sparse_single_trajectory_fast_path(dtype):
         x = esn.step(u[k], x)
     assert states.dtype == dtype
     np.testing.assert_allclose(states[-1], x, atol=1e-12 if dtype == np.float64 else 1e-5)
+
+
+def test_sample_axes_of_inputs_and_states_broadcast_without_copies():
+    """inputs (R, 1, T, m) against x0 (S, n): R x S runs, the same bits as the inputs repeated
+    and the states tiled by hand."""
+    esn = es.random_esn(6, 2, spectral_radius=0.9, rng=0)
+    gen = np.random.default_rng(1)
+    u = gen.uniform(-1, 1, (3, 1, 40, 2))
+    x0 = gen.uniform(-1, 1, (4, 6))
+    seen = []
+    out = es.simulate(esn, u, x0, record=es.Window(5), callback=lambda t, b: seen.append(b.shape))
+    assert out.shape == (3, 4, 5, 6)
+    assert seen and all(shape[:2] == (3, 4) for shape in seen)
+    by_hand = es.simulate(esn, np.repeat(u[:, 0], 4, axis=0), np.tile(x0, (3, 1)),
+                          record=es.Window(5))
+    np.testing.assert_array_equal(out.reshape(12, 5, 6), by_hand)
+    # A shared sequence and one initial state per (row, column): no sample axis on the inputs.
+    grid = es.simulate(esn, u[0, 0], x0.reshape(2, 2, 6), record="final")
+    np.testing.assert_array_equal(grid.reshape(4, 6), es.simulate(esn, u[0, 0], x0,
+                                                                  record="final"))
+
+
+def test_non_finite_state_names_the_sample_by_its_index_in_the_batch():
+    system = es.FunctionMap(lambda u, x: x * x + u, n_state=1, n_input=1)
+    x0 = np.zeros((2, 3, 1))
+    x0[1, 2, 0] = 1e200
+    with np.errstate(over="ignore"), \
+            pytest.raises(es.NonFiniteStateError, match=r"in sample \(1, 2\)") as info:
+        es.simulate(system, np.zeros((3, 1)), x0)
+    assert info.value.sample == (1, 2)

@@ -7,6 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from echoscope import ASHWIN_CENI_INPUTS
 from echoscope.tasks import flipflop, pulse_onsets, switching_inputs
 
 # -- reference implementations (slow loops, written from the definitions) -----------------------
@@ -48,7 +49,7 @@ def runs_of(symbols):
     return symbols[starts], ends - starts
 
 
-PAPER_ALPHABET = [[0.25, 0.05], [-0.25, -0.5]]  # A and B of Ashwin & Ceni (2023)
+PAPER_ALPHABET = ASHWIN_CENI_INPUTS  # A and B of Ashwin & Ceni (2023)
 
 
 # -- flipflop: known answers ---------------------------------------------------------------------

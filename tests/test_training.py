@@ -108,7 +108,7 @@ def test_force_learns_a_delay_line_in_closed_loop():
     esn = es.random_esn(100, 1, 1, spectral_radius=0.9, rng=0)
     trained = train_rls(esn, u, np.roll(u, 1, axis=0), washout=100, teacher_forcing=False)
     test = rng.uniform(-1, 1, (1000, 1))
-    _, z = trained.run(test)
+    _, z = es.run_trained(trained, test)
     assert np.sqrt(np.mean((z[100:, 0] - test[99:-1, 0]) ** 2)) < 0.1
 
 

@@ -21,7 +21,7 @@ from scipy.optimize import brentq
 import echoscope as es
 
 LEAK = 0.25
-ALPHABET = np.array([[0.25, 0.05], [-0.25, -0.5]])
+ALPHABET = es.ASHWIN_CENI_INPUTS
 
 
 def _root(f, lo, hi):
@@ -54,7 +54,7 @@ ESCAPE = _escape_time()
 
 @pytest.fixture(scope="module")
 def esn():
-    return es.ESN(np.diag([0.5, 1.75]), np.eye(2), leak=LEAK)
+    return es.ashwin_ceni()
 
 
 # -- echo index against the amplitude ----------------------------------------------------------

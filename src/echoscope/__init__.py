@@ -2,175 +2,41 @@
 
 Build and train echo state networks (with leak and output feedback), drive them with inputs,
 and explain how they compute.
+
+The public names come from the layers, bottom up: ``systems`` (what is analysed),
+``simulate`` and ``inputs`` (driving a map), ``training``, ``analysis`` (fixed points,
+attractors, excitable networks, echo index, Lyapunov exponents, basins, continuation; ESN-only
+certificates), ``sweep``, ``io``, and the tasks (``tasks.flipflop_study``). ``plotting`` and
+``cli`` are imported on demand.
 """
 
-from . import metrics, tasks
+from . import analysis, inputs, io, systems, tasks, training
+from . import simulate as _simulate
+from . import sweep as _sweep
 from ._validation import EchoscopeError, FileFormatError, NonFiniteStateError
-from .analysis import (
-    Adaptive,
-    AmplitudeSweep,
-    AttractorContinuation,
-    Attractors,
-    Basins,
-    BoundarySolution,
-    Completeness,
-    ContinuationEvent,
-    ContractionCertificate,
-    Deflation,
-    EchoIndex,
-    ESPConditions,
-    ExcitableNetwork,
-    FixedPoints,
-    LargeAmplitude,
-    LyapunovSpectrum,
-    Newton,
-    SlowPoints,
-    SwitchingScan,
-    UASPCertificate,
-    basins_2d,
-    boundary_solution,
-    classify_states,
-    continue_attractors,
-    contraction_certificate,
-    echo_index,
-    echo_index_vs_amplitude,
-    echo_indices,
-    esp_conditions,
-    excitable_network,
-    explain_errors,
-    find_attractors,
-    find_fixed_points,
-    flip_transitions,
-    index_distribution,
-    large_amplitude_threshold,
-    lyapunov_spectrum,
-    maximal_lyapunov_exponent,
-    saddle_connections,
-    seed_states,
-    separatrix_divergence,
-    switching_boundary,
-    switching_scan,
-    uasp_certificate,
-)
-from .comparison import CompareConfig, TrainingComparison, TrainingRun, compare_training
-from .io import FORMAT_VERSION, load, read_metadata, save
-from .metrics import ErrorEpisode, FlipFlopScore, error_episodes, flipflop_score, nrmse
-from .simulate import Every, Window, simulate
-from .sweep import SWEEP_FORMAT_VERSION, Grid, SweepError, open_sweep, sweep
-from .systems import (
-    ACTIVATIONS,
-    ESN,
-    OUTPUT_ACTIVATIONS,
-    Activation,
-    ClosedLoopESN,
-    DrivenMap,
-    FunctionMap,
-    Readout,
-    TrainedESN,
-    from_reservoirpy,
-    random_esn,
-    spectral_radius,
-)
-from .training import TrainedTorch, train_bptt, train_ridge, train_rls
-
-__version__ = "0.1.0"
-
-
-def from_torch(module, *, dtype=None, n_state=None, n_input=None):
-    """A driven map from a PyTorch RNN/GRU/LSTM (one layer, one direction) or cell: see
-    ``echoscope.systems.torch_map.from_torch``. Imports torch on first use (the ``torch``
-    extra); ``dtype`` defaults to torch.float64."""
-    from .systems.torch_map import from_torch as _from_torch
-
-    kwargs = {} if dtype is None else {"dtype": dtype}
-    return _from_torch(module, n_state=n_state, n_input=n_input, **kwargs)
+from ._version import __version__
+from .analysis import *  # noqa: F403
+from .inputs import *  # noqa: F403
+from .io import *  # noqa: F403
+from .simulate import *  # noqa: F403
+from .sweep import *  # noqa: F403
+from .systems import *  # noqa: F403
+from .tasks import flipflop_study
+from .tasks.flipflop_study import *  # noqa: F403
+from .training import *  # noqa: F403
 
 __all__ = [
-    "CompareConfig",
-    "TrainingComparison",
-    "TrainingRun",
-    "compare_training",
-    "flip_transitions",
-    "TrainedTorch",
-    "train_bptt",
-    "from_torch",
-    "from_reservoirpy",
-    "SWEEP_FORMAT_VERSION",
-    "Grid",
-    "SweepError",
-    "open_sweep",
-    "sweep",
-    "AttractorContinuation",
-    "ContinuationEvent",
-    "continue_attractors",
-    "ContractionCertificate",
-    "ESPConditions",
-    "LargeAmplitude",
-    "UASPCertificate",
-    "contraction_certificate",
-    "esp_conditions",
-    "large_amplitude_threshold",
-    "uasp_certificate",
-    "AmplitudeSweep",
-    "Basins",
-    "BoundarySolution",
-    "EchoIndex",
-    "LyapunovSpectrum",
-    "SwitchingScan",
-    "basins_2d",
-    "boundary_solution",
-    "echo_index",
-    "echo_index_vs_amplitude",
-    "echo_indices",
-    "index_distribution",
-    "lyapunov_spectrum",
-    "maximal_lyapunov_exponent",
-    "separatrix_divergence",
-    "switching_boundary",
-    "switching_scan",
-    "ACTIVATIONS",
-    "Attractors",
-    "OUTPUT_ACTIVATIONS",
-    "Activation",
-    "ClosedLoopESN",
-    "DrivenMap",
-    "ESN",
+    "__version__",
     "EchoscopeError",
-    "ErrorEpisode",
-    "ExcitableNetwork",
-    "FlipFlopScore",
-    "FORMAT_VERSION",
-    "FixedPoints",
-    "Adaptive",
-    "Completeness",
-    "Deflation",
-    "Every",
     "FileFormatError",
-    "FunctionMap",
-    "Newton",
     "NonFiniteStateError",
-    "Readout",
-    "SlowPoints",
-    "TrainedESN",
-    "Window",
-    "classify_states",
-    "error_episodes",
-    "excitable_network",
-    "explain_errors",
-    "find_attractors",
-    "find_fixed_points",
-    "flipflop_score",
-    "load",
-    "metrics",
-    "nrmse",
-    "random_esn",
-    "read_metadata",
-    "save",
-    "saddle_connections",
-    "seed_states",
-    "simulate",
-    "spectral_radius",
+    *systems.__all__,
+    *_simulate.__all__,
+    *inputs.__all__,
+    *training.__all__,
+    *analysis.__all__,
+    *_sweep.__all__,
+    *io.__all__,
+    *flipflop_study.__all__,
     "tasks",
-    "train_ridge",
-    "train_rls",
 ]

@@ -9,6 +9,7 @@ every message has the same shape::
 
 from __future__ import annotations
 
+import json
 import numbers
 
 import numpy as np
@@ -195,3 +196,20 @@ def as_rng(owner: str, value) -> np.random.Generator:
         raise param_error(
             owner, "rng", "None, an int, a SeedSequence or a Generator", value, kind=TypeError
         ) from None
+
+
+def check_metadata(owner: str, metadata) -> dict:
+    """A copy of user metadata for a file header: a dict that JSON keeps as it is."""
+    if metadata is None:
+        return {}
+    if not isinstance(metadata, dict):
+        raise param_error(owner, "metadata", "a dict or None", metadata, kind=TypeError)
+    expectation = ("a JSON-serialisable dict (str keys; str, finite numbers, bool, None, lists "
+                   "and dicts)")
+    try:
+        copy = json.loads(json.dumps(metadata, allow_nan=False))
+    except (TypeError, ValueError) as exc:
+        raise param_error(owner, "metadata", expectation, metadata) from exc
+    if copy != metadata:  # tuples, non-str keys: JSON would change them
+        raise param_error(owner, "metadata", expectation, metadata)
+    return copy

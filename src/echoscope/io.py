@@ -67,11 +67,13 @@ import zlib
 import numpy as np
 import scipy.sparse as sp
 
-from ._validation import FileFormatError, param_error
+from ._result import Result, json_ready
+from ._validation import FileFormatError, check_metadata, param_error
 from .systems.activations import ACTIVATIONS, OUTPUT_ACTIVATIONS, Activation
 from .systems.esn import ESN, Readout, TrainedESN, _frozen, _remember_radius, spectral_radius
 
-__all__ = ["FORMAT_VERSION", "save", "load", "read_metadata", "save_results", "load_results"]
+__all__ = ["FORMAT_VERSION", "save", "load", "read_metadata", "save_result", "save_results",
+           "load_results"]
 
 FORMAT_VERSION = 1
 """The newest file format version this echoscope writes and reads."""
@@ -112,7 +114,7 @@ def save(obj, path, *, overwrite: bool = False, metadata: dict | None = None) ->
     path = _check_path(owner, path)
     if not isinstance(overwrite, bool):
         raise param_error(owner, "overwrite", "a bool", overwrite, kind=TypeError)
-    metadata = _check_metadata(owner, metadata)
+    metadata = check_metadata(owner, metadata)
     if not isinstance(obj, (ESN, Readout, TrainedESN)):
         raise param_error(owner, "obj", "an ESN, a Readout or a TrainedESN", obj, kind=TypeError)
     folder = os.path.dirname(os.path.abspath(path))
@@ -124,7 +126,7 @@ def save(obj, path, *, overwrite: bool = False, metadata: dict | None = None) ->
     if os.path.lexists(path) and not overwrite:
         raise _exists_error(path)
 
-    from . import __version__
+    from ._version import __version__
 
     header = {
         "format": _FORMAT,
@@ -178,7 +180,7 @@ def save_results(path, arrays: dict, *, metadata: dict | None = None,
     """
     owner = "save_results"
     path = _check_path(owner, path)
-    metadata = _check_metadata(owner, metadata)
+    metadata = check_metadata(owner, metadata)
     if not isinstance(arrays, dict) or not all(isinstance(k, str) for k in arrays):
         raise param_error(owner, "arrays", "a dict of named arrays", arrays, kind=TypeError)
     clean = {}
@@ -194,11 +196,38 @@ def save_results(path, arrays: dict, *, metadata: dict | None = None,
                           kind=FileNotFoundError)
     if os.path.lexists(path) and not overwrite:
         raise _exists_error(path)
-    from . import __version__
+    from ._version import __version__
 
     header = {"format": _FORMAT, "format_version": FORMAT_VERSION, "kind": "Results",
               "echoscope_version": __version__, "metadata": metadata}
     _write(path, folder, header, clean, overwrite)
+
+
+def save_result(result, path, *, metadata: dict | None = None, overwrite: bool = False) -> None:
+    """Save any echoscope result: its ``arrays()`` as entries, its ``summary()`` in the header.
+
+    The file is a ``save_results`` file whose metadata holds ``"result"`` (the type's name),
+    ``"summary"`` and the user's ``metadata`` (under ``"metadata"``); ``load_results`` reads
+    it back.
+
+    Examples
+    --------
+    >>> import os, tempfile, numpy as np
+    >>> from echoscope import ESN, find_fixed_points, load_results, save_result
+    >>> fps = find_fixed_points(ESN(2.0 * np.eye(1), np.zeros((1, 1))), rng=0)
+    >>> path = os.path.join(tempfile.mkdtemp(), "fps.echoscope")
+    >>> save_result(fps, path)
+    >>> arrays, meta = load_results(path)
+    >>> meta["result"], meta["summary"]["stable"], arrays["points"].shape
+    ('FixedPoints', 2, (3, 1))
+    """
+    owner = "save_result"
+    if not isinstance(result, Result):
+        raise param_error(owner, "result", "an echoscope result (with summary() and arrays())",
+                          result, kind=TypeError)
+    header = {"result": type(result).__name__, "summary": json_ready(result.summary()),
+              "metadata": check_metadata(owner, metadata)}
+    save_results(path, result.arrays(), metadata=header, overwrite=overwrite)
 
 
 def load_results(path) -> tuple[dict, dict]:
@@ -258,22 +287,6 @@ def _activation_name(value, table: dict, name: str) -> str:
             "not custom Activation objects", value,
         )
     return value
-
-
-def _check_metadata(owner: str, metadata) -> dict:
-    if metadata is None:
-        return {}
-    if not isinstance(metadata, dict):
-        raise param_error(owner, "metadata", "a dict or None", metadata, kind=TypeError)
-    expectation = ("a JSON-serialisable dict (str keys; str, finite numbers, bool, None, lists "
-                   "and dicts)")
-    try:
-        copy = json.loads(json.dumps(metadata, allow_nan=False))
-    except (TypeError, ValueError) as exc:
-        raise param_error(owner, "metadata", expectation, metadata) from exc
-    if copy != metadata:  # tuples, non-str keys: JSON would change them
-        raise param_error(owner, "metadata", expectation, metadata)
-    return copy
 
 
 def _digest(arr: np.ndarray) -> str:

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
+import math
 import os
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
+from ._threads import _blas_single_thread
 from ._validation import (
     NonFiniteStateError,
     as_rng,
@@ -24,6 +25,7 @@ __all__ = ["simulate", "Every", "Window"]
 
 _CHUNK_BYTES = 64 * 2**20  # bound on the per-chunk buffers (drive, noise, recorded states)
 _BLOCK_ELEMENTS = 2**17  # a block of samples holds at least this many state entries
+_MAX_NDIM = 8  # sample axes of inputs and initial states, at most
 
 
 @dataclasses.dataclass(frozen=True)
@@ -44,22 +46,6 @@ class Window:
 
     def __post_init__(self):
         check_int("Window", "length", self.length, low=1)
-
-
-_controller = None
-
-
-@contextlib.contextmanager
-def _blas_single_thread():
-    """Run BLAS on one thread: results then do not depend on the machine's core count, and the
-    simulator's own threads (one per block of samples) do not compete with BLAS threads."""
-    global _controller
-    if _controller is None:
-        from threadpoolctl import ThreadpoolController
-
-        _controller = ThreadpoolController()
-    with _controller.limit(limits=1, user_api="blas"):
-        yield
 
 
 def _block_rows(n_state: int) -> int:
@@ -89,9 +75,11 @@ def simulate(
     Parameters
     ----------
     system : DrivenMap
-    inputs : array_like of shape (n_steps, n_input) or (n_samples, n_steps, n_input)
-        One input sequence shared by every sample, or one per sample.
-    x0 : array_like of shape (n_state,) or (n_samples, n_state)
+    inputs : array_like of shape (..., n_steps, n_input)
+        The input sequence; leading (sample) axes, if any, broadcast against those of ``x0``
+        (one sequence shared by every sample, one per sample, or one per row of a grid of
+        samples), and are never copied per sample.
+    x0 : array_like of shape (..., n_state)
     record : 'all', 'final', Every(k) or Window(m), default 'all'
         What to keep: every state, shape (..., n_steps, n_state); the final state only,
         (..., n_state); every k-th state, (..., n_steps // k, n_state); or the last m states,
@@ -114,13 +102,14 @@ def simulate(
     Returns
     -------
     ndarray
-        The recorded states; the leading sample axis is present when ``inputs`` or ``x0`` has
-        one.
+        The recorded states, with the broadcast sample axes of ``inputs`` and ``x0`` first
+        (none when neither has any).
 
     Raises
     ------
     NonFiniteStateError
-        When a state becomes NaN or infinite; the message names the step and the sample.
+        When a state becomes NaN or infinite; the message names the step and the sample (its
+        index, a tuple when there are several sample axes).
 
     Notes
     -----
@@ -147,31 +136,34 @@ def simulate(
     if dtype not in (np.float64, np.float32):
         raise param_error(owner, "dtype", "float64 or float32", str(dtype))
     n, m = system.n_state, system.n_input
-    u = check_array(owner, "inputs", inputs, ndim=(2, 3), dtype=dtype)
+    u = check_array(owner, "inputs", inputs, ndim=tuple(range(2, _MAX_NDIM + 2)), dtype=dtype)
     if u.shape[-1] != m:
         raise ValueError(
-            f"simulate: 'inputs' must have shape (n_steps, {m}) or (n_samples, n_steps, {m}); "
-            f"got {u.shape}."
+            f"simulate: 'inputs' must have shape (..., n_steps, {m}); got {u.shape}."
         )
-    x0 = check_array(owner, "x0", x0, ndim=(1, 2), dtype=dtype)
+    x0 = check_array(owner, "x0", x0, ndim=tuple(range(1, _MAX_NDIM + 1)), dtype=dtype)
     if x0.shape[-1] != n:
-        raise ValueError(
-            f"simulate: 'x0' must have shape ({n},) or (n_samples, {n}); got {x0.shape}."
-        )
+        raise ValueError(f"simulate: 'x0' must have shape (..., {n}); got {x0.shape}.")
     n_steps = u.shape[-2]
     if n_steps == 0:
         raise ValueError(f"simulate: 'inputs' must hold at least one step; got {u.shape}.")
-    shared = u.ndim == 2
-    batched = u.ndim == 3 or x0.ndim == 2
-    if u.ndim == 3 and x0.ndim == 2 and u.shape[0] != x0.shape[0]:
+    try:
+        batch_shape = np.broadcast_shapes(u.shape[:-2], x0.shape[:-1])
+    except ValueError:
         raise ValueError(
-            f"simulate: 'inputs' and 'x0' must have the same number of samples; got "
-            f"{u.shape[0]} and {x0.shape[0]}."
-        )
-    n_samples = u.shape[0] if u.ndim == 3 else (x0.shape[0] if x0.ndim == 2 else 1)
-    state = np.array(np.broadcast_to(x0, (n_samples, n))).astype(dtype, copy=False)
-    if not state.flags.writeable or state.base is not None:
-        state = state.copy()
+            f"simulate: the leading (sample) axes of 'inputs' {u.shape[:-2]} and 'x0' "
+            f"{x0.shape[:-1]} must broadcast against each other."
+        ) from None
+    shared = u.ndim == 2
+    batched = len(batch_shape) > 0
+    n_samples = math.prod(batch_shape)
+    state = np.array(np.broadcast_to(x0, batch_shape + (n,)).reshape(n_samples, n),
+                     dtype=dtype)
+    if not shared:
+        # Sample i reads input sequence source[i]: broadcasting, never copies of the inputs.
+        source = np.broadcast_to(np.arange(math.prod(u.shape[:-2])).reshape(u.shape[:-2]),
+                                 batch_shape).reshape(-1)
+        u = u.reshape(-1, n_steps, m)
 
     if isinstance(record, str):
         record = {"all": "all", "final": "final"}.get(record, record)
@@ -220,7 +212,7 @@ def simulate(
     def run_block(index, t0, t1, buf, drive, xi):
         blk = blocks[index]
         x = state[blk]
-        d = drive if shared else np.moveaxis(stepper.drive(u[blk, t0:t1]), 1, 0)
+        d = drive if shared else np.moveaxis(stepper.drive(u[source[blk], t0:t1]), 1, 0)
         ws = spaces[index]
         advance = stepper.advance
         for k in range(t1 - t0):
@@ -262,6 +254,8 @@ def simulate(
                                   [xi] * n_blocks))
             if errors:
                 step, sample = min(errors)
+                if len(batch_shape) > 1:
+                    sample = tuple(int(i) for i in np.unravel_index(sample, batch_shape))
                 where = f"in sample {sample}" if batched else "in the trajectory"
                 raise NonFiniteStateError(
                     f"simulate: the state became non-finite (NaN or inf) at step {step} "
@@ -271,13 +265,13 @@ def simulate(
                 )
             _keep(record, out, buf, t0, t1, n_steps)
             if callback is not None:
-                callback(t0, buf if batched else buf[0])
+                callback(t0, buf.reshape(batch_shape + buf.shape[1:]))
             if progress is not None:
                 progress(t1, n_steps)
     finally:
         if pool is not None:
             pool.shutdown()
-    return out if batched else out[0]
+    return out.reshape(batch_shape + out.shape[1:])
 
 
 def _keep(record, out, buf, t0, t1, n_steps):

@@ -1,4 +1,7 @@
-"""How systems are analysed: one module per concept, pure functions returning plain results."""
+"""How systems are analysed: one module per concept, pure functions returning plain results.
+
+Everything here works for any ``DrivenMap`` except ``certificates`` (leaky sigmoid networks,
+``ESN`` and ``ClosedLoopESN``, only)."""
 
 from .attractors import (
     Attractors,
@@ -36,15 +39,6 @@ from .echo_index import (
     wilson_interval,
 )
 from .ena import Edge, ExcitableNetwork, Transition, excitable_network, pulse_fates
-from .errors import (
-    CAUSES,
-    FLIP_OUTCOMES,
-    ErrorExplanation,
-    Explanation,
-    Flip,
-    explain_errors,
-    flip_transitions,
-)
 from .fixed_points import (
     Adaptive,
     Completeness,
@@ -99,13 +93,6 @@ __all__ = [
     "switching_scan",
     "wilson_interval",
     "Attractors",
-    "CAUSES",
-    "FLIP_OUTCOMES",
-    "ErrorExplanation",
-    "Explanation",
-    "Flip",
-    "explain_errors",
-    "flip_transitions",
     "Edge",
     "ExcitableNetwork",
     "Transition",

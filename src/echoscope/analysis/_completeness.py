@@ -7,11 +7,13 @@ import math
 
 import numpy as np
 
+from .._result import Result
+
 __all__ = ["Completeness", "completeness"]
 
 
 @dataclasses.dataclass(frozen=True)
-class Completeness:
+class Completeness(Result):
     """How complete the list of points is, estimated from how often seeds reached each point.
 
     The sample is the seeds drawn independently from one distribution (given, uniform or

@@ -8,7 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
-from ..simulate import _blas_single_thread
+from .._threads import _blas_single_thread
 
 _BATCH_BYTES = 128 * 2**20
 

@@ -7,6 +7,7 @@ import dataclasses
 
 import numpy as np
 
+from .._result import Result
 from .._validation import check_array, check_int, check_interval, param_error
 from ..simulate import Window, simulate
 from ..systems.base import DrivenMap
@@ -25,7 +26,7 @@ KINDS = ("fixed", "periodic", "aperiodic")
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
-class Attractors:
+class Attractors(Result):
     """Attractors of the map x -> G(u, x) at a constant input.
 
     Attributes
@@ -302,7 +303,7 @@ def _match(tail: np.ndarray, attractors: Attractors, tol: float) -> np.ndarray:
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
-class SaddleConnections:
+class SaddleConnections(Result):
     """Where the two branches of the unstable manifold of each index-1 saddle go.
 
     Attributes

@@ -8,6 +8,7 @@ import dataclasses
 
 import numpy as np
 
+from .._result import Result
 from .._validation import as_rng, check_array, check_int, check_interval, param_error
 from ..simulate import Window, simulate
 from ..systems.base import DrivenMap
@@ -18,7 +19,7 @@ __all__ = ["Basins", "basins_2d", "BoundarySolution", "boundary_solution", "fate
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
-class Basins:
+class Basins(Result):
     """Which response each initial state of a 2-D grid converges to, at time 0.
 
     Attributes
@@ -68,8 +69,8 @@ def basins_2d(system: DrivenMap, inputs, *, center=None, axes=None, extent=1.0,
     Examples
     --------
     >>> import numpy as np
-    >>> from echoscope import ESN, basins_2d
-    >>> esn = ESN(np.diag([0.5, 1.75]), np.eye(2), leak=0.25)
+    >>> from echoscope import ashwin_ceni, basins_2d
+    >>> esn = ashwin_ceni()
     >>> b = basins_2d(esn, np.tile([0.25, 0.05], (400, 1)), resolution=21)
     >>> b.labels.shape, b.echo.index
     ((21, 21), 2)
@@ -122,7 +123,7 @@ def fate(system: DrivenMap, inputs, states, echo: EchoIndex) -> np.ndarray:
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
-class BoundarySolution:
+class BoundarySolution(Result):
     """Two initial states on a segment, adjacent in double precision, with different fates:
     between them runs the basin boundary, and their trajectories shadow the nonautonomous
     saddle on it before they separate.
@@ -165,8 +166,8 @@ def boundary_solution(system: DrivenMap, inputs, a, b, echo: EchoIndex, *,
     Examples
     --------
     >>> import numpy as np
-    >>> from echoscope import ESN, echo_index, boundary_solution
-    >>> esn = ESN(np.diag([0.5, 1.75]), np.eye(2), leak=0.25)
+    >>> from echoscope import ashwin_ceni, boundary_solution, echo_index
+    >>> esn = ashwin_ceni()
     >>> u = np.tile([0.25, 0.05], (400, 1))
     >>> echo = echo_index(esn, u, n_samples=100, rng=0)
     >>> edge = boundary_solution(esn, u, [0.5, -1.0], [0.5, 1.0], echo)

@@ -11,6 +11,7 @@ from typing import NamedTuple
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
+from .._result import Result
 from .._validation import (
     as_rng,
     check_array,
@@ -50,7 +51,7 @@ class ContinuationEvent(NamedTuple):
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
-class AttractorContinuation:
+class AttractorContinuation(Result):
     """Attractors of x -> G_p(u, x) along a parameter p, with ids that persist across values.
 
     Per value (axis 0 of the arrays, item i of the tuples) the attractors are listed in the

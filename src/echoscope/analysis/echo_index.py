@@ -12,6 +12,7 @@ import scipy.cluster.hierarchy as sch
 import scipy.spatial.distance
 import scipy.stats
 
+from .._result import Result
 from .._validation import (
     as_rng,
     check_array,
@@ -36,7 +37,7 @@ __all__ = [
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
-class EchoIndex:
+class EchoIndex(Result):
     """The echo index of a driven map under one input realisation.
 
     Attributes
@@ -281,8 +282,8 @@ def echo_index(
     Under constant input A = (0.25, 0.05) the second unit is bistable: echo index 2.
 
     >>> import numpy as np
-    >>> from echoscope import ESN, echo_index
-    >>> esn = ESN(np.diag([0.5, 1.75]), np.eye(2), leak=0.25)
+    >>> from echoscope import ashwin_ceni, echo_index
+    >>> esn = ashwin_ceni()
     >>> result = echo_index(esn, np.tile([0.25, 0.05], (400, 1)), n_samples=200, rng=0)
     >>> result.index, result.converged
     (2, True)
@@ -383,8 +384,8 @@ def index_distribution(results) -> dict:
     Examples
     --------
     >>> import numpy as np
-    >>> from echoscope import ESN, echo_indices, index_distribution
-    >>> esn = ESN(np.diag([0.5, 1.75]), np.eye(2), leak=0.25)
+    >>> from echoscope import ashwin_ceni, echo_indices, index_distribution
+    >>> esn = ashwin_ceni()
     >>> weak = np.random.default_rng(0).uniform(-0.05, 0.05, (5, 300, 2))
     >>> index_distribution(echo_indices(esn, weak, n_samples=64, rng=0))["index_counts"]
     {2: 5}
@@ -419,11 +420,11 @@ def _batched(system, inputs, samples, extension, window, separation, confidence,
     outcomes = []
     for start in range(0, g, chunk):
         stop = min(start + chunk, g)
-        # One realisation: shared by all samples; several: one copy per sample.
-        u = inputs[0] if g == 1 else np.repeat(inputs[start:stop], s, axis=0)
-        x0 = np.tile(samples, (stop - start, 1))
-        win1 = simulate(system, u[..., :t1, :], x0, record=Window(window))
-        win2 = simulate(system, u[..., t1:, :], win1[:, -1], record=Window(window))
+        # One realisation: shared by all samples; several: broadcast against the samples.
+        u = inputs[0] if g == 1 else inputs[start:stop, None]
+        win1 = simulate(system, u[..., :t1, :], samples, record=Window(window))
+        win2 = simulate(system, u[..., t1:, :], win1[..., -1, :], record=Window(window))
+        win1, win2 = win1.reshape(-1, window, n), win2.reshape(-1, window, n)
         for j in range(stop - start):
             part = slice(j * s, (j + 1) * s)
             outcomes.append(_prove(system, None, win1[part], win2[part], window, separation))

@@ -9,6 +9,7 @@ from typing import NamedTuple
 import networkx as nx
 import numpy as np
 
+from .._result import Result
 from .._validation import check_array, check_int, check_interval, param_error
 from ..simulate import simulate
 from ..systems.base import DrivenMap
@@ -47,7 +48,7 @@ class Transition(NamedTuple):
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
-class ExcitableNetwork:
+class ExcitableNetwork(Result):
     """The excitable network attractor of a driven map at a baseline input.
 
     Attributes

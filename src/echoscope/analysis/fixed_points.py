@@ -18,6 +18,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
+from .._result import Result
+from .._threads import _blas_single_thread
 from .._validation import (
     as_rng,
     check_array,
@@ -26,7 +28,6 @@ from .._validation import (
     check_interval,
     param_error,
 )
-from ..simulate import _blas_single_thread
 from ..systems.base import DrivenMap
 from . import _trust_region
 from ._completeness import Completeness, completeness
@@ -40,8 +41,23 @@ STRATEGIES = ("uniform", "trajectory", "perturb", "between", "unstable")
 _BASE = ("given", "uniform", "trajectory")  # i.i.d. draws, the sample behind the estimate
 
 
+class Solver:
+    """A way of solving G(u, x) = x from a batch of seeds: ``Newton`` or ``SlowPoints``.
+
+    ``isolated`` says whether its solutions are isolated roots, which the adaptive search can
+    count; ``deflates`` whether it can be deflated by known points.
+    """
+
+    isolated = True
+    deflates = False
+
+    def _solve(self, system, u, seeds, *, deflation, workers, deadline, on_iteration):
+        """(final states, status per seed) for the seeds (k, n_state)."""
+        raise NotImplementedError
+
+
 @dataclasses.dataclass(frozen=True)
-class Newton:
+class Newton(Solver):
     """Find fixed points: trust-region Newton on F(x) = G(u, x) - x = 0.
 
     Every seed has its own trust radius (initially ``radius`` max(1, ||x||_2)); each iteration
@@ -78,6 +94,15 @@ class Newton:
         check_interval("Newton", "min_decrease", self.min_decrease, 0.0, 1.0, closed="left")
         check_interval("Newton", "radius", self.radius, 0.0, None, closed="neither")
         check_interval("Newton", "xtol", self.xtol, 0.0, None, closed="neither")
+
+    deflates = True
+
+    def _solve(self, system, u, seeds, *, deflation, workers, deadline, on_iteration):
+        deflator = None if deflation is None else _trust_region.Deflator(*deflation)
+        x, status, _ = _trust_region.solve(system, u, seeds, self, deflation=deflator,
+                                           workers=workers, deadline=deadline,
+                                           on_iteration=on_iteration)
+        return x, status
 
 
 @dataclasses.dataclass(frozen=True)
@@ -153,7 +178,7 @@ class Adaptive:
 
 
 @dataclasses.dataclass(frozen=True)
-class SlowPoints:
+class SlowPoints(Solver):
     """Find slow points: Levenberg-Marquardt minimisation of q(x) = 1/2 ||G(u, x) - x||^2.
 
     A seed stops at a local minimum of q: when its step is below ``gtol`` (relative to
@@ -171,6 +196,11 @@ class SlowPoints:
         check_interval("SlowPoints", "gtol", self.gtol, 0.0, None, closed="neither")
         check_int("SlowPoints", "max_iter", self.max_iter, low=1)
 
+    isolated = False  # slow points are not isolated enough to count
+
+    def _solve(self, system, u, seeds, *, deflation, workers, deadline, on_iteration):
+        return _levenberg_marquardt(system, u, seeds, self, workers, on_iteration)
+
 
 def _real_basis(vecs):
     """A real orthonormal basis of the span of complex eigenvectors (n, d): the real invariant
@@ -183,7 +213,7 @@ def _real_basis(vecs):
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
-class FixedPoints:
+class FixedPoints(Result):
     """Fixed (and slow) points of x -> G(u, x), one row per distinct point.
 
     Attributes
@@ -410,15 +440,17 @@ def find_fixed_points(
     u, seeds = system_input_seeds(owner, system, u, seeds, n_seeds=n_seeds,
                                   trajectory=trajectory, noise=seed_noise, box=box, rng=gen)
     solver = Newton() if solver is None else solver
-    if not isinstance(solver, (Newton, SlowPoints)):
+    if not isinstance(solver, Solver):
         raise param_error(owner, "solver", "a Newton or SlowPoints instance", solver,
                           kind=TypeError)
     if isinstance(adaptive, str) and adaptive == "auto":
-        drawn = first_source != "given" and isinstance(solver, Newton)
-        adaptive = Adaptive() if drawn else None
+        adaptive = Adaptive() if first_source != "given" and solver.isolated else None
     if adaptive is not None and not isinstance(adaptive, Adaptive):
         raise param_error(owner, "adaptive", "an Adaptive instance, None or 'auto'", adaptive,
                           kind=TypeError)
+    if adaptive is not None and adaptive.deflation is not None and not solver.deflates:
+        raise param_error(owner, "adaptive", f"no deflation with {type(solver).__name__}",
+                          adaptive)
     dedup_tol = check_interval(owner, "dedup_tol", dedup_tol, 0.0, None, closed="neither")
     n_modes = check_int(owner, "n_modes", n_modes, low=0)
     if progress is not None and not callable(progress):
@@ -471,29 +503,24 @@ class _Search:
                     self.progress(done + offset + finished, max(total, done + k))
             return report
 
-        if isinstance(self.solver, Newton):
-            # Deflation pushes the targeted seeds away from the known points; the base draws
-            # stay undeflated, since the estimate counts how often they reach each point.
-            deflated = np.zeros(k, dtype=bool)
-            if deflate is not None and len(self.points):
-                deflated = ~np.isin(source, _BASE)
-            x = np.empty_like(seeds)
-            status = np.empty(k, dtype=object)
-            offset = 0
-            for part in (~deflated, deflated):
-                if not part.any():
-                    continue
-                deflator = (_trust_region.Deflator(self.points, deflate.power, deflate.shift)
-                            if part is deflated else None)
-                x[part], status[part], _ = _trust_region.solve(
-                    self.system, self.u, seeds[part], self.solver, deflation=deflator,
+        # Deflation pushes the targeted seeds away from the known points; the base draws stay
+        # undeflated, since the estimate counts how often they reach each point.
+        deflated = np.zeros(k, dtype=bool)
+        if deflate is not None and len(self.points):
+            deflated = ~np.isin(source, _BASE)
+        x = np.empty_like(seeds)
+        status = np.empty(k, dtype=object)
+        offset = 0
+        for part in (~deflated, deflated):
+            if part.any():
+                deflation = ((self.points, deflate.power, deflate.shift)
+                             if part is deflated else None)
+                x[part], status[part] = self.solver._solve(
+                    self.system, self.u, seeds[part], deflation=deflation,
                     workers=self.workers, deadline=self.deadline,
                     on_iteration=on_iteration(offset))
                 offset += int(part.sum())
-            status = status.astype(str)
-        else:
-            x, status = _levenberg_marquardt(self.system, self.u, seeds, self.solver,
-                                             self.workers, on_iteration(0))
+        status = status.astype(str)
         before = len(self.points)
         labels = self._merge(x, status)
         self.new_points = len(self.points) - before

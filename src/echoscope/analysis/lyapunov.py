@@ -12,6 +12,8 @@ import dataclasses
 
 import numpy as np
 
+from .._result import Result
+from .._threads import _blas_single_thread
 from .._validation import (
     NonFiniteStateError,
     as_rng,
@@ -19,7 +21,6 @@ from .._validation import (
     check_int,
     param_error,
 )
-from ..simulate import _blas_single_thread
 from ..systems.base import DrivenMap
 
 __all__ = ["LyapunovSpectrum", "lyapunov_spectrum", "maximal_lyapunov_exponent"]
@@ -29,7 +30,7 @@ _CHUNK = 1000  # steps between two calls of ``progress`` (BLAS is held to one th
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
-class LyapunovSpectrum:
+class LyapunovSpectrum(Result):
     """Conditional Lyapunov exponents ``lambda_1 >= ... >= lambda_k`` of a driven map along one
     input sequence, per step, in natural-log units.
 

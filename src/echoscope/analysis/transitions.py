@@ -8,10 +8,11 @@ import dataclasses
 
 import numpy as np
 
+from .._result import Result
 from .._validation import as_rng, check_array, check_int, check_interval, param_error
+from ..inputs import switching_inputs
 from ..simulate import simulate
 from ..systems.base import DrivenMap
-from ..tasks.switching import switching_inputs
 from .echo_index import echo_indices
 
 __all__ = [
@@ -25,7 +26,7 @@ __all__ = [
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
-class AmplitudeSweep:
+class AmplitudeSweep(Result):
     """The echo index of ``amplitude * inputs`` for each amplitude.
 
     ``index`` (k,) with -1 where undefined, ``converged`` (k,), ``results`` the EchoIndex of
@@ -59,7 +60,7 @@ def echo_index_vs_amplitude(system: DrivenMap, inputs, amplitudes, **echo_option
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
-class SwitchingScan:
+class SwitchingScan(Result):
     """Echo index over a grid of run lengths of a two-symbol switching input.
 
     ``index[i, j]`` is the echo index for ``min_runs_a[i]`` (minimum repetitions of symbol A)
@@ -103,8 +104,8 @@ def switching_scan(
     Examples
     --------
     >>> import numpy as np
-    >>> from echoscope import ESN, switching_scan
-    >>> esn = ESN(np.diag([0.5, 1.75]), np.eye(2), leak=0.25)
+    >>> from echoscope import ashwin_ceni, switching_scan
+    >>> esn = ashwin_ceni()
     >>> scan = switching_scan(esn, [[0.25, 0.05], [-0.25, -0.5]], [5], [1, 40],
     ...                       periodic=True, n_steps=600, n_samples=30, rng=0)
     >>> scan.index.tolist()
@@ -159,7 +160,7 @@ def switching_scan(
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
-class SwitchingBoundary:
+class SwitchingBoundary(Result):
     """Why the echo-index map has its boundary: the fixed points of each symbol's map and, for
     every attractor of one symbol, how many consecutive steps of the other symbol carry it out
     of its basin.

@@ -7,7 +7,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
 from .._validation import param_error
-from ..comparison import TrainingComparison
+from ..tasks.flipflop_study.comparison import TrainingComparison
 from .echo import UNCONVERGED_MARK
 from .fixed_points import check_title, saddle_color
 

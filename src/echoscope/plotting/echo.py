@@ -120,9 +120,9 @@ def plot_echo_index(echo, *, coordinates=(0, 1), ax=None, title=None) -> Figure:
     Examples
     --------
     >>> import numpy as np
-    >>> from echoscope import ESN, echo_index
+    >>> from echoscope import ashwin_ceni, echo_index
     >>> from echoscope.plotting import plot_echo_index
-    >>> esn = ESN(np.diag([0.5, 1.75]), np.eye(2), leak=0.25)
+    >>> esn = ashwin_ceni()
     >>> echo = echo_index(esn, np.tile([0.25, 0.05], (400, 1)), n_samples=200, rng=0)
     >>> fig = plot_echo_index(echo)
     >>> [t.get_text()[:10] for t in fig.axes[0].get_legend().get_texts()]

@@ -12,7 +12,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
 from .._validation import check_array, param_error
-from ..analysis.errors import CAUSES, ErrorExplanation
+from ..tasks.flipflop_study.errors import CAUSES, ErrorExplanation
 from .fixed_points import check_title, figure_of
 
 __all__ = ["plot_explained_errors", "CAUSE_COLORS"]

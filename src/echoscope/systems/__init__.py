@@ -3,8 +3,20 @@
 from .activations import ACTIVATIONS, OUTPUT_ACTIVATIONS, Activation
 from .base import DrivenMap
 from .esn import ESN, ClosedLoopESN, Readout, TrainedESN, random_esn, spectral_radius
+from .examples import ASHWIN_CENI_INPUTS, ashwin_ceni
 from .function_map import FunctionMap
 from .reservoirpy_adapter import from_reservoirpy
+
+
+def from_torch(module, *, dtype=None, n_state=None, n_input=None):
+    """A driven map from a PyTorch RNN/GRU/LSTM (one layer, one direction) or cell: see
+    ``echoscope.systems.torch_map.from_torch``. Imports torch on first use (the ``torch``
+    extra); ``dtype`` defaults to torch.float64."""
+    from .torch_map import from_torch as _from_torch
+
+    kwargs = {} if dtype is None else {"dtype": dtype}
+    return _from_torch(module, n_state=n_state, n_input=n_input, **kwargs)
+
 
 __all__ = [
     "ACTIVATIONS",
@@ -19,4 +31,7 @@ __all__ = [
     "spectral_radius",
     "FunctionMap",
     "from_reservoirpy",
+    "from_torch",
+    "ASHWIN_CENI_INPUTS",
+    "ashwin_ceni",
 ]

@@ -56,7 +56,7 @@ def spectral_radius(w) -> float:
     hit = _radius_cache.get(key)
     if hit is not None and hit[0]() is w:
         return hit[1]
-    from ..simulate import _blas_single_thread
+    from .._threads import _blas_single_thread
 
     n = w.shape[0]
     with _blas_single_thread():
@@ -472,17 +472,6 @@ class TrainedESN:
     def output(self, states) -> np.ndarray:
         """z = psi(x) for states of shape (..., n_state)."""
         return self.readout(states)
-
-    def run(self, inputs, x0=None, **options):
-        """Run the closed loop: ``(states, outputs)`` of shapes (..., n_steps, n_state) and
-        (..., n_steps, n_output). ``options`` go to ``echoscope.simulate``."""
-        from ..simulate import simulate
-
-        system = self.closed_loop()
-        if x0 is None:
-            x0 = np.zeros(system.n_state)
-        states = simulate(system, inputs, x0, **options)
-        return states, self.readout(states)
 
 
 @dataclasses.dataclass(frozen=True, eq=False)

@@ -72,13 +72,10 @@ class TrainedTorch:
         return x @ self.w_out.T + self.b_out
 
     def run(self, inputs, x0=None, **options):
-        """``(states, outputs)`` from x0 (zeros by default); ``options`` go to ``simulate``."""
-        from ..simulate import simulate
+        """``(states, outputs)`` from x0 (zeros by default): ``run_trained(self, ...)``."""
+        from .run import run_trained
 
-        if x0 is None:
-            x0 = np.zeros(self.map.n_state)
-        states = simulate(self.map, inputs, x0, **options)
-        return states, self.output(states)
+        return run_trained(self, inputs, x0, **options)
 
 
 # -- data -------------------------------------------------------------------------------------

@@ -68,12 +68,12 @@ def train_ridge(
     Learn to echo a delayed input:
 
     >>> import numpy as np
-    >>> from echoscope import random_esn, train_ridge, simulate
+    >>> from echoscope import random_esn, run_trained, train_ridge
     >>> esn = random_esn(100, 1, spectral_radius=0.8, rng=0)
     >>> u = np.random.default_rng(1).uniform(-1, 1, (2000, 1))
     >>> y = np.roll(u, 2, axis=0)
     >>> trained = train_ridge(esn, u, y, washout=100, regularization=1e-8)
-    >>> states, z = trained.run(u)
+    >>> states, z = run_trained(trained, u)
     >>> bool(np.sqrt(np.mean((z[100:] - y[100:]) ** 2)) < 0.05)
     True
     """

@@ -89,11 +89,11 @@ def train_rls(
     Examples
     --------
     >>> import numpy as np
-    >>> from echoscope import random_esn, train_rls
+    >>> from echoscope import random_esn, run_trained, train_rls
     >>> esn = random_esn(50, 1, spectral_radius=0.8, rng=0)
     >>> u = np.random.default_rng(1).uniform(-1, 1, (1500, 1))
     >>> trained = train_rls(esn, u, np.roll(u, 1, axis=0), washout=50)
-    >>> _, z = trained.run(u)
+    >>> _, z = run_trained(trained, u)
     >>> bool(np.sqrt(np.mean((z[100:, 0] - u[99:-1, 0]) ** 2)) < 0.05)
     True
     """

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._validation import (
+from ._validation import (
     as_rng,
     check_array,
     check_choice,
@@ -82,7 +82,7 @@ def switching_inputs(
     The two inputs A = (0.25, 0.05) and B = (-0.25, -0.5) of Ashwin & Ceni (2023), as
     ``A A B B B A A B B B ...``:
 
-    >>> from echoscope.tasks import switching_inputs
+    >>> from echoscope.inputs import switching_inputs
     >>> inputs, symbols = switching_inputs([[0.25, 0.05], [-0.25, -0.5]], 12, min_run=(2, 3))
     >>> symbols
     array([0, 0, 1, 1, 1, 0, 0, 1, 1, 1, 0, 0])

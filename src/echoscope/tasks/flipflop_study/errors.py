@@ -9,18 +9,20 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .._validation import check_array, check_int, check_interval, param_error
-from ..metrics import ErrorEpisode, FlipFlopScore, flipflop_score
-from ..simulate import simulate
-from ..systems.esn import TrainedESN
-from .attractors import classify_states
-from .ena import (
+from ..._result import Result
+from ..._validation import check_array, check_int, check_interval, param_error
+from ...analysis.attractors import classify_states
+from ...analysis.ena import (
     ExcitableNetwork,
     excitable_network,
     nearest_attractor,
     pulse_fates,
     switch_thresholds,
 )
+from ...simulate import simulate
+from ...systems.esn import TrainedESN
+from ...training.run import run_trained
+from .score import ErrorEpisode, FlipFlopScore, flipflop_score
 
 __all__ = ["CAUSES", "FLIP_OUTCOMES", "ErrorExplanation", "Explanation", "Flip", "explain_errors",
            "flip_transitions"]
@@ -55,7 +57,7 @@ class Explanation(NamedTuple):
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
-class ErrorExplanation:
+class ErrorExplanation(Result):
     """Error episodes of a test run and their causes in the excitable network attractor.
 
     Attributes
@@ -173,7 +175,7 @@ def explain_errors(
                           kind=TypeError)
 
     system = trained.closed_loop()
-    states, outputs = trained.run(inputs, x0)
+    states, outputs = run_trained(trained, inputs, x0)
     score = flipflop_score(outputs, targets, inputs, settle=settle)
     if network is None:
         ena_options.setdefault("max_amplitude", 2.0 * max(1.0, float(np.abs(inputs).max())))

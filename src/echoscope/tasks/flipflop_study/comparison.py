@@ -23,10 +23,13 @@ import time
 
 import numpy as np
 
-from ._validation import as_rng, check_array, check_int, param_error
-from .analysis.errors import flip_transitions
-from .analysis.transitions import AmplitudeSweep, echo_index_vs_amplitude
-from .jobs import (
+from ..._result import Result
+from ..._validation import as_rng, check_array, check_int, param_error
+from ...analysis.transitions import AmplitudeSweep, echo_index_vs_amplitude
+from ...systems.esn import spectral_radius
+from .errors import flip_transitions
+from .inputs import flipflop
+from .study import (
     METHODS,
     FlipFlopAnalysis,
     FlipFlopConfig,
@@ -36,8 +39,6 @@ from .jobs import (
     flipflop_network,
     train_flipflop,
 )
-from .systems.esn import spectral_radius
-from .tasks.flipflop import flipflop
 
 __all__ = ["METHODS", "CompareConfig", "TrainingComparison", "TrainingRun", "compare_training"]
 
@@ -81,7 +82,7 @@ class CompareConfig:
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
-class TrainingRun:
+class TrainingRun(Result):
     """One trained network (method, seed) and everything measured on it."""
 
     method: str
@@ -167,7 +168,7 @@ SUMMARY_COLUMNS = (
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
-class TrainingComparison:
+class TrainingComparison(Result):
     """All runs of a comparison, in the order (seed, method)."""
 
     config: CompareConfig

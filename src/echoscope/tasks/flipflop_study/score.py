@@ -1,4 +1,4 @@
-"""How well outputs match targets: the normalised error and the flip-flop score.
+"""How well a network does the flip-flop task: the score, per bit, and its error episodes.
 
 Axis 0 is time everywhere: arrays of shape (n_steps,) or (n_steps, n_channels).
 """
@@ -10,76 +10,11 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ._validation import check_array, check_int, param_error
-from .tasks.flipflop import _onsets
+from ..._result import Result
+from ..._validation import check_array, check_int, param_error
+from .inputs import _onsets
 
-__all__ = ["nrmse", "flipflop_score", "FlipFlopScore", "ErrorEpisode", "error_episodes"]
-
-
-def nrmse(outputs, targets, *, per_channel: bool = False):
-    """Normalised root mean square error along time.
-
-    Parameters
-    ----------
-    outputs : array_like of shape (n_steps, n_channels) or (n_steps,)
-    targets : array_like of the shape of ``outputs``
-    per_channel : bool, default False
-        Return one error per channel instead of the pooled error.
-
-    Returns
-    -------
-    float, or ndarray of shape (n_channels,) when ``per_channel`` (shape (1,) for 1-d input)
-
-    Raises
-    ------
-    ValueError
-        If a target channel is constant (zero variance): in every channel with
-        ``per_channel``, in all channels at once for the pooled error.
-
-    Notes
-    -----
-    Per channel i, ``sqrt(mean_k (y[k, i] - t[k, i])**2 / var_k t[k, i])``. The pooled error
-    is ``sqrt(sum_{k, i} (y[k, i] - t[k, i])**2 / sum_{k, i} (t[k, i] - mean_k t[k, i])**2)``,
-    which weights the channels by their variances. Predicting the target exactly gives 0;
-    predicting the mean of each target channel gives 1.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from echoscope.metrics import nrmse
-    >>> t = np.sin(np.linspace(0, 2 * np.pi, 101))[:100]
-    >>> nrmse(t, t)
-    0.0
-    >>> round(nrmse(np.full(100, t.mean()), t), 12)
-    1.0
-    >>> nrmse(np.stack([t, 0.5 * t], 1), np.stack([t, t], 1), per_channel=True).round(3)
-    array([0. , 0.5])
-    """
-    owner = "nrmse"
-    targets = check_array(owner, "targets", targets, ndim=(1, 2))
-    outputs = check_array(owner, "outputs", outputs, shape=targets.shape)
-    if not isinstance(per_channel, (bool, np.bool_)):
-        raise param_error(owner, "per_channel", "a bool", per_channel, kind=TypeError)
-    if targets.ndim == 1:
-        targets, outputs = targets[:, None], outputs[:, None]
-    n_steps, n_channels = targets.shape
-    constant = np.ptp(targets, axis=0) == 0 if n_steps else np.ones(n_channels, dtype=bool)
-    if per_channel and constant.any():
-        where = f"; channel {int(np.argmax(constant))} is constant" if n_channels > 1 else ""
-        raise ValueError(
-            f"The 'targets' parameter of nrmse must vary in time in every channel (the error is "
-            f"normalised by its variance){where}."
-        )
-    if not per_channel and constant.all():
-        raise ValueError(
-            "The 'targets' parameter of nrmse must vary in time in at least one channel (the "
-            "error is normalised by its variance); every channel is constant."
-        )
-    error = np.sum((outputs - targets) ** 2, axis=0)
-    spread = np.sum((targets - targets.mean(axis=0)) ** 2, axis=0)
-    if per_channel:
-        return np.sqrt(error / spread)
-    return float(np.sqrt(error.sum() / spread.sum()))
+__all__ = ["flipflop_score", "FlipFlopScore", "ErrorEpisode", "error_episodes"]
 
 
 class ErrorEpisode(NamedTuple):
@@ -91,7 +26,7 @@ class ErrorEpisode(NamedTuple):
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
-class FlipFlopScore:
+class FlipFlopScore(Result):
     """How well a network solves the flip-flop task (see `flipflop_score`).
 
     Attributes
@@ -144,7 +79,7 @@ def flipflop_score(outputs, targets, inputs, *, settle: int = 5) -> FlipFlopScor
     Examples
     --------
     >>> import numpy as np
-    >>> from echoscope.metrics import flipflop_score
+    >>> from echoscope.tasks.flipflop_study import flipflop_score
     >>> inputs = np.zeros(10); inputs[[0, 5]] = [1, -1]
     >>> targets = np.where(np.arange(10) < 5, 1.0, -1.0)
     >>> outputs = np.array([-1, -1, 1, -1, -1, 1, 1, 1, -1, -1.0])
@@ -196,7 +131,7 @@ def error_episodes(wrong_mask) -> tuple[ErrorEpisode, ...]:
     Examples
     --------
     >>> import numpy as np
-    >>> from echoscope.metrics import error_episodes
+    >>> from echoscope.tasks.flipflop_study import error_episodes
     >>> wrong = np.array([[1, 0], [1, 1], [0, 1], [1, 0]], dtype=bool)
     >>> for episode in error_episodes(wrong):
     ...     print(episode)

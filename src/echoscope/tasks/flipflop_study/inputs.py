@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._validation import as_rng, check_array, check_int, check_interval, param_error
+from ..._validation import as_rng, check_array, check_int, check_interval, param_error
 
 __all__ = ["flipflop", "pulse_onsets"]
 

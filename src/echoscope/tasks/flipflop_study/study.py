@@ -1,4 +1,4 @@
-"""Main jobs: end-to-end pipelines on embedded defaults, which the CLI runs and reports."""
+"""The flip-flop study end to end: build, train, test and analyse a network on embedded defaults."""
 
 from __future__ import annotations
 
@@ -7,16 +7,19 @@ import time
 
 import numpy as np
 
-from ._validation import as_rng, check_choice, check_int, check_interval, param_error
-from .analysis.attractors import SaddleConnections, saddle_connections
-from .analysis.ena import ExcitableNetwork
-from .analysis.errors import ErrorExplanation, explain_errors
-from .analysis.fixed_points import FixedPoints, find_fixed_points, seed_states
-from .metrics import FlipFlopScore, flipflop_score, nrmse
-from .systems.esn import ESN, TrainedESN, random_esn
-from .tasks.flipflop import flipflop
-from .training.ridge import train_ridge
-from .training.rls import train_rls
+from ..._result import Result
+from ..._validation import as_rng, check_choice, check_int, check_interval, param_error
+from ...analysis.attractors import SaddleConnections, saddle_connections
+from ...analysis.ena import ExcitableNetwork
+from ...analysis.fixed_points import FixedPoints, find_fixed_points, seed_states
+from ...systems.esn import ESN, TrainedESN, random_esn
+from ...training.metrics import nrmse
+from ...training.ridge import train_ridge
+from ...training.rls import train_rls
+from ...training.run import run_trained
+from .errors import ErrorExplanation, explain_errors
+from .inputs import flipflop
+from .score import FlipFlopScore, flipflop_score
 
 METHODS = ("ridge", "force", "bptt")
 
@@ -30,7 +33,6 @@ __all__ = [
     "evaluate_flipflop",
     "flipflop_job",
     "flipflop_network",
-    "sweep_point",
     "train_flipflop",
 ]
 
@@ -102,7 +104,7 @@ class FlipFlopConfig:
 
 
 @dataclasses.dataclass(frozen=True)
-class FlipFlopResult:
+class FlipFlopResult(Result):
     """What the flip-flop job produced: the trained network and its test run."""
 
     config: FlipFlopConfig
@@ -151,7 +153,7 @@ def flipflop_job(config: FlipFlopConfig | None = None, *, rng=None,
 
     Examples
     --------
-    >>> from echoscope.jobs import FlipFlopConfig, flipflop_job
+    >>> from echoscope.tasks.flipflop_study import FlipFlopConfig, flipflop_job
     >>> small = FlipFlopConfig(n_state=60, train_steps=3000, test_steps=2000)
     >>> result = flipflop_job(small, rng=0)
     >>> result.outputs.shape
@@ -193,7 +195,7 @@ def train_flipflop(config: FlipFlopConfig, esn: ESN, inputs, targets, *, rng=Non
     if c.method == "force":
         return train_rls(esn, inputs, targets, washout=c.washout, delta=c.force_delta,
                          teacher_forcing=False, progress=progress)
-    from .training.bptt import train_bptt
+    from ...training.bptt import train_bptt
 
     trial_rng, fit_rng = as_rng("train_flipflop", rng).spawn(2)
     n_trials = max(1, c.train_steps // c.bptt_trial_steps)
@@ -222,7 +224,7 @@ def evaluate_flipflop(config: FlipFlopConfig, trained: TrainedESN, inputs, targe
     ``seconds`` (times of earlier stages) is extended with the time of the test.
     """
     clock = time.perf_counter()
-    _, outputs = trained.run(
+    _, outputs = run_trained(trained,
         inputs, progress=None if progress is None else (lambda d, t: progress("test", d, t)))
     score = flipflop_score(outputs, targets, inputs, settle=config.settle)
     seconds = {**(seconds or {}), "test": time.perf_counter() - clock}
@@ -231,7 +233,7 @@ def evaluate_flipflop(config: FlipFlopConfig, trained: TrainedESN, inputs, targe
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
-class FlipFlopAnalysis:
+class FlipFlopAnalysis(Result):
     """The black box opened: fixed points, saddle connections, the ENA and the explained errors
     of a trained flip-flop network."""
 
@@ -297,7 +299,7 @@ def analyse_flipflop(result: FlipFlopResult, *, n_seeds: int = 512, rng=None,
     trained = result.trained
     loop = trained.closed_loop()
     clock = time.perf_counter()
-    states, _ = trained.run(result.inputs)
+    states, _ = run_trained(trained, result.inputs)
     seeds = np.vstack([seed_states(loop, n_seeds - n_seeds // 4, rng=fp_rng),
                        seed_states(loop, n_seeds // 4, trajectory=states, rng=fp_rng)])
     fps = find_fixed_points(
@@ -315,92 +317,3 @@ def analyse_flipflop(result: FlipFlopResult, *, n_seeds: int = 512, rng=None,
         progress("ena", 1, 1)
     seconds["ena_and_errors"] = time.perf_counter() - clock
     return FlipFlopAnalysis(fps, connections, explanation, seconds)
-
-
-# -- sweeps from a configuration -----------------------------------------------------------------
-
-SWEEP_ANALYSES = ("echo_index", "fixed_points", "lyapunov")
-
-
-def sweep_point(config: dict, rng, **params) -> dict:
-    """One point of a configured sweep: build the system, draw the input, run the analysis.
-
-    ``config`` has the sections ``system`` (``random_esn`` keywords, or ``model`` = a saved
-    file; ``network_seed`` fixes the draw so that a sweep rescales one network), ``input``
-    (``kind`` 'uniform' (amplitude ``input_amplitude``), 'constant' (``value``) or 'flipflop'
-    (``pulse_prob``, amplitude ``input_amplitude``), ``n_steps``) and ``analysis`` (``kind``
-    in SWEEP_ANALYSES and its options). Grid parameters override the entries of the same name
-    in any section. Returns scalars only.
-    """
-    import dataclasses as dc
-
-    from .analysis.echo_index import echo_index
-    from .analysis.fixed_points import find_fixed_points
-    from .analysis.lyapunov import maximal_lyapunov_exponent
-    from .io import load
-    from .systems.esn import TrainedESN
-
-    def section(name):
-        merged = dict(config.get(name, {}))
-        merged.update({k: v for k, v in params.items() if k in merged or
-                       (name == "system" and k in _ESN_KEYS) or
-                       (name == "input" and k in ("input_amplitude", "n_steps", "value",
-                                                  "pulse_prob"))})
-        return merged
-
-    system_cfg = section("system")
-    if "model" in system_cfg:
-        model = load(system_cfg.pop("model"))
-        esn = model.esn if isinstance(model, TrainedESN) else model
-        changes = {k: v for k, v in system_cfg.items() if k in ("spectral_radius", "leak")}
-        esn = dc.replace(esn, **changes) if changes else esn
-        system = TrainedESN(esn, model.readout).closed_loop() if isinstance(model, TrainedESN) \
-            else esn
-    else:
-        seed = params.get("network_seed", system_cfg.pop("network_seed", 0))
-        system_cfg.pop("network_seed", None)
-        esn = random_esn(**{k: v for k, v in system_cfg.items() if k in _ESN_KEYS}, rng=seed)
-        system = esn
-
-    input_cfg = section("input")
-    n_steps = int(input_cfg.get("n_steps", 1000))
-    kind = input_cfg.get("kind", "uniform")
-    amplitude = float(input_cfg.get("input_amplitude", 1.0))
-    m = system.n_input
-    if kind == "uniform":
-        inputs = rng.uniform(-amplitude, amplitude, (n_steps, m))
-    elif kind == "constant":
-        inputs = np.tile(np.broadcast_to(np.asarray(input_cfg.get("value", 0.0), float), (m,)),
-                         (n_steps, 1))
-    elif kind == "flipflop":
-        inputs, _ = flipflop(m, n_steps, pulse_prob=float(input_cfg.get("pulse_prob", 0.02)),
-                             pulse_amplitude=amplitude, initial_pulse=False, rng=rng)
-    else:
-        raise ValueError(f"sweep_point: input kind must be 'uniform', 'constant' or "
-                         f"'flipflop'; got {kind!r}.")
-
-    analysis_cfg = section("analysis")
-    what = analysis_cfg.pop("kind", "echo_index")
-    if what == "echo_index":
-        opts = {k: analysis_cfg[k] for k in ("n_samples", "window") if k in analysis_cfg}
-        r = echo_index(system, inputs, rng=rng, **opts)
-        return {"index": r.index, "converged": bool(r.converged),
-                "largest_fraction": float(r.fractions.max()) if r.fractions.size else np.nan,
-                "max_lyapunov": float(r.lyapunov.max()) if r.lyapunov.size else np.nan}
-    if what == "fixed_points":
-        fps = find_fixed_points(system, inputs[0], n_seeds=int(analysis_cfg.get("n_seeds", 256)),
-                                rng=rng, n_modes=0)
-        counts = fps.summary()
-        return {"n_stable": counts["stable"], "n_saddles": sum(counts["saddles"].values()),
-                "n_slow": counts["slow"], "n_failed_seeds": counts["failed_seeds"],
-                "n_unseen": fps.completeness.unseen}
-    if what == "lyapunov":
-        x0 = rng.uniform(-1.0, 1.0, system.n_state)
-        return {"maximal": float(maximal_lyapunov_exponent(
-            system, inputs, x0, transient=min(n_steps // 4, 500)))}
-    raise ValueError(f"sweep_point: analysis kind must be one of {SWEEP_ANALYSES}; "
-                     f"got {what!r}.")
-
-
-_ESN_KEYS = ("n_state", "n_input", "n_output", "spectral_radius", "density", "input_scale",
-             "feedback_scale", "bias_scale", "leak", "activation", "sparse")

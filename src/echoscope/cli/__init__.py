@@ -1,0 +1,38 @@
+"""The command line: a table of commands, each a thin entry (parse, call the library, save,
+plot, print). Nothing else lives here."""
+
+from __future__ import annotations
+
+import argparse
+
+from . import analyses, flipflop, sweep
+from ._common import Command, _add_common
+
+__all__ = ["COMMANDS", "build_parser", "main"]
+
+COMMANDS: tuple[Command, ...] = flipflop.COMMANDS[:1] + analyses.COMMANDS + \
+    flipflop.COMMANDS[1:] + sweep.COMMANDS
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="echoscope",
+        description="Open the black box of input-driven recurrent neural networks.",
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for command in COMMANDS:
+        cmd = commands.add_parser(command.name, help=command.help,
+                                  description=command.description)
+        command.arguments(cmd)
+        _add_common(cmd, command.out, command.seed_help)
+        cmd.set_defaults(handler=command.run)
+    return parser
+
+
+def main(argv=None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.handler(args)
+    except (ValueError, TypeError, FileNotFoundError) as err:
+        raise SystemExit(f"echoscope {args.command}: {err}") from None
+

@@ -52,8 +52,8 @@ N_SEEDS = 1024
 def _train(kind: str, n_state: int, epochs: int):
     rng = np.random.default_rng(0)
     trials = [es.tasks.flipflop(3, 64, pulse_prob=0.1, rng=rng) for _ in range(256)]
-    return es.train_bptt(kind, [u for u, _ in trials], [y for _, y in trials],
-                         n_state=n_state, epochs=epochs, batch_size=32, lr=1e-2, rng=1)
+    return es.train_rnn(kind, [u for u, _ in trials], [y for _, y in trials],
+                        n_state=n_state, epochs=epochs, batch_size=32, lr=1e-2, rng=1)
 
 
 def bench_network(tag: str, kind: str, n_state: int, epochs: int, quick: bool):

@@ -1,7 +1,19 @@
-"""Closed forms shared by the tests (imported by them; pytest puts this folder on sys.path)."""
+"""Known systems and closed forms shared by the tests (imported by them; ``conftest.py`` puts
+this folder on sys.path). The switching example of Ashwin & Ceni is ``es.ashwin_ceni()``."""
 
 import numpy as np
 from scipy.optimize import brentq
+
+import echoscope as es
+
+
+def bistable_units(n: int, gain: float = 2.0, *, driven: bool = False, leak: float = 1.0,
+                   activation: str = "tanh") -> es.ESN:
+    """n decoupled units x_i -> (1 - a) x_i + a phi(gain x_i + u_i): for gain > 1 each unit has
+    two stable points and a saddle at small input, so 3^n fixed points in all. ``driven``: one
+    input per unit (W_in = I), else one input that drives nothing."""
+    w_in = np.eye(n) if driven else np.zeros((n, 1))
+    return es.ESN(gain * np.eye(n), w_in, leak=leak, activation=activation)
 
 
 def unit_roots(c: float, b: float, *, three: bool = False) -> np.ndarray:

@@ -13,8 +13,8 @@ def test_fixed_point_finder_three_bit_flipflop_example():
     the corners of the cube, and between them the saddles (here found through from_torch)."""
     rng = np.random.default_rng(0)
     trials = [es.tasks.flipflop(3, 64, pulse_prob=0.1, rng=rng) for _ in range(256)]
-    trained = es.train_bptt("rnn", [u for u, _ in trials], [y for _, y in trials], n_state=16,
-                            epochs=1500, batch_size=32, lr=1e-2, rng=1)
+    trained = es.train_rnn("rnn", [u for u, _ in trials], [y for _, y in trials], n_state=16,
+                          epochs=1500, batch_size=32, lr=1e-2, rng=1)
     u, y = es.tasks.flipflop(3, 2000, pulse_prob=0.05, rng=9)
     states, z = es.run_trained(trained, u)
     assert es.flipflop_score(z, y, u).accuracy > 0.99

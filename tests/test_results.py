@@ -11,6 +11,7 @@ import pytest
 
 import echoscope as es
 from echoscope._result import Result, json_ready
+from known_answers import bistable_units
 
 
 def _result_types():
@@ -31,7 +32,7 @@ def test_every_exported_result_type_is_a_frozen_dataclass_with_the_protocol():
 def results():
     esn = es.ashwin_ceni()
     a = es.ASHWIN_CENI_INPUTS[0]
-    bistable = es.ESN(2.0 * np.eye(2), np.zeros((2, 1)))
+    bistable = bistable_units(2)
     fps = es.find_fixed_points(bistable, box=(-1.5, 1.5), rng=0)
     return [
         fps,
@@ -79,7 +80,7 @@ def test_save_result_refuses_what_is_not_a_result(tmp_path):
     with pytest.raises(TypeError, match=r"The 'result' parameter of save_result must be an "
                                         r"echoscope result"):
         es.save_result({"points": np.zeros(3)}, tmp_path / "x.echoscope")
-    fps = es.find_fixed_points(es.ESN(2.0 * np.eye(1), np.zeros((1, 1))), rng=0)
+    fps = es.find_fixed_points(bistable_units(1), rng=0)
     path = tmp_path / "fps.echoscope"
     es.save_result(fps, path)
     with pytest.raises(FileExistsError):
@@ -89,3 +90,14 @@ def test_save_result_refuses_what_is_not_a_result(tmp_path):
 def test_json_ready_known_answers():
     value = {1: (np.float64(0.5), np.nan, np.int64(3)), "a": np.array([True, False])}
     assert json_ready(value) == {"1": [0.5, None, 3], "a": [True, False]}
+
+
+def test_echo_indices_is_a_sequence_of_echo_index_and_a_result():
+    esn = es.ashwin_ceni()
+    weak = np.random.default_rng(0).uniform(-0.05, 0.05, (3, 300, 2))
+    batch = es.echo_indices(esn, weak, n_samples=32, rng=0)
+    assert isinstance(batch, es.EchoIndices) and len(batch) == 3
+    assert [r.index for r in batch] == batch.index.tolist() == [2, 2, 2]
+    assert isinstance(batch[0], es.EchoIndex)
+    assert batch.summary()["index_counts"] == {2: 3} and batch.summary()["n_realisations"] == 3
+    np.testing.assert_array_equal(batch.arrays()["converged"], batch.converged)

@@ -21,15 +21,56 @@ from ._validation import (
 )
 from .systems.base import DrivenMap
 
-__all__ = ["simulate", "Every", "Window"]
+__all__ = ["simulate", "Record", "All", "Final", "Every", "Window"]
 
 _CHUNK_BYTES = 64 * 2**20  # bound on the per-chunk buffers (drive, noise, recorded states)
 _BLOCK_ELEMENTS = 2**17  # a block of samples holds at least this many state entries
 _MAX_NDIM = 8  # sample axes of inputs and initial states, at most
 
 
+class Record:
+    """What ``simulate`` keeps of a run: 'all' (``All()``), 'final' (``Final()``),
+    ``Every(k)`` or ``Window(m)``. Each mode knows how many states it keeps and copies them
+    out of each chunk of steps."""
+
+    def n_kept(self, n_steps: int) -> int | None:
+        """States kept on the time axis (None: no time axis, only the final state)."""
+        raise NotImplementedError
+
+    def keep(self, out, buf, t0: int, t1: int, n_steps: int) -> None:
+        """Copy the kept states of the chunk [t0, t1) (``buf``) into ``out``."""
+        raise NotImplementedError
+
+    streams = False  # the chunks are views of the result itself
+
+
 @dataclasses.dataclass(frozen=True)
-class Every:
+class All(Record):
+    """Record every state: shape (..., n_steps, n_state)."""
+
+    streams = True
+
+    def n_kept(self, n_steps):
+        return n_steps
+
+    def keep(self, out, buf, t0, t1, n_steps):
+        pass  # the chunks were written in place
+
+
+@dataclasses.dataclass(frozen=True)
+class Final(Record):
+    """Record the final state only: shape (..., n_state)."""
+
+    def n_kept(self, n_steps):
+        return None
+
+    def keep(self, out, buf, t0, t1, n_steps):
+        if t1 == n_steps:
+            out[...] = buf[:, t1 - t0 - 1]
+
+
+@dataclasses.dataclass(frozen=True)
+class Every(Record):
     """Record every ``k``-th state: x[k], x[2k], ... (result indices k-1, 2k-1, ...)."""
 
     k: int
@@ -37,15 +78,37 @@ class Every:
     def __post_init__(self):
         check_int("Every", "k", self.k, low=1)
 
+    def n_kept(self, n_steps):
+        return n_steps // self.k
+
+    def keep(self, out, buf, t0, t1, n_steps):
+        k = self.k
+        first = ((t0 + 1 + k - 1) // k) * k - 1  # first index i >= t0 with (i + 1) % k == 0
+        idx = np.arange(first, t1, k)
+        idx = idx[(idx + 1) // k <= out.shape[1]]
+        out[:, (idx + 1) // k - 1] = buf[:, idx - t0]
+
 
 @dataclasses.dataclass(frozen=True)
-class Window:
+class Window(Record):
     """Record the last ``length`` states of the run."""
 
     length: int
 
     def __post_init__(self):
         check_int("Window", "length", self.length, low=1)
+
+    def n_kept(self, n_steps):
+        return self.length
+
+    def keep(self, out, buf, t0, t1, n_steps):
+        start = n_steps - self.length
+        lo = max(t0, start)
+        if lo < t1:
+            out[:, lo - start: t1 - start] = buf[:, lo - t0: t1 - t0]
+
+
+_RECORDS = {"all": All(), "final": Final()}
 
 
 def _block_rows(n_state: int) -> int:
@@ -165,19 +228,16 @@ def simulate(
                                  batch_shape).reshape(-1)
         u = u.reshape(-1, n_steps, m)
 
-    if isinstance(record, str):
-        record = {"all": "all", "final": "final"}.get(record, record)
-        if record not in ("all", "final"):
-            raise param_error(owner, "record", "'all', 'final', Every(k) or Window(m)", record)
-    elif isinstance(record, Window):
-        if record.length > n_steps:
-            raise ValueError(
-                f"simulate: 'record' Window({record.length}) is longer than the run "
-                f"({n_steps} steps)."
-            )
-    elif not isinstance(record, Every):
+    if isinstance(record, str) and record in _RECORDS:
+        record = _RECORDS[record]
+    if not isinstance(record, Record):
         raise param_error(owner, "record", "'all', 'final', Every(k) or Window(m)", record,
-                          kind=TypeError)
+                          kind=ValueError if isinstance(record, str) else TypeError)
+    if isinstance(record, Window) and record.length > n_steps:
+        raise ValueError(
+            f"simulate: 'record' Window({record.length}) is longer than the run "
+            f"({n_steps} steps)."
+        )
     if callback is not None and not callable(callback):
         raise param_error(owner, "callback", "a callable (start, states)", callback,
                           kind=TypeError)
@@ -191,17 +251,11 @@ def simulate(
     workers = check_int(owner, "workers", workers, low=1)
 
     # result and chunking --------------------------------------------------------------------
-    if record == "all":
-        out = np.empty((n_samples, n_steps, n), dtype=dtype)
-    elif record == "final":
-        out = np.empty((n_samples, n), dtype=dtype)
-    elif isinstance(record, Every):
-        out = np.empty((n_samples, n_steps // record.k, n), dtype=dtype)
-    else:
-        out = np.empty((n_samples, record.length, n), dtype=dtype)
+    kept = record.n_kept(n_steps)
+    out = np.empty((n_samples, n) if kept is None else (n_samples, kept, n), dtype=dtype)
     per_step = n_samples * n * dtype.itemsize  # states, noise and per-sample drive of one step
     chunk = int(max(1, min(n_steps, _CHUNK_BYTES // max(per_step, 1), 4096)))
-    scratch = None if record == "all" else np.empty((n_samples, chunk, n), dtype=dtype)
+    scratch = None if record.streams else np.empty((n_samples, chunk, n), dtype=dtype)
 
     rows = _block_rows(n)
     blocks = [slice(i, min(i + rows, n_samples)) for i in range(0, n_samples, rows)]
@@ -237,7 +291,7 @@ def simulate(
     try:
         for t0 in range(0, n_steps, chunk):
             t1 = min(t0 + chunk, n_steps)
-            buf = out[:, t0:t1] if record == "all" else scratch[:, : t1 - t0]
+            buf = out[:, t0:t1] if record.streams else scratch[:, : t1 - t0]
             xi = None
             if gen is not None:
                 xi = gen.standard_normal((t1 - t0, n_samples, n), dtype=dtype)
@@ -263,7 +317,7 @@ def simulate(
                     step=step,
                     sample=sample if batched else None,
                 )
-            _keep(record, out, buf, t0, t1, n_steps)
+            record.keep(out, buf, t0, t1, n_steps)
             if callback is not None:
                 callback(t0, buf.reshape(batch_shape + buf.shape[1:]))
             if progress is not None:
@@ -272,24 +326,3 @@ def simulate(
         if pool is not None:
             pool.shutdown()
     return out.reshape(batch_shape + out.shape[1:])
-
-
-def _keep(record, out, buf, t0, t1, n_steps):
-    """Copy the recorded states of the chunk [t0, t1) into the result."""
-    if record == "all":
-        return
-    if record == "final":
-        if t1 == n_steps:
-            out[...] = buf[:, t1 - t0 - 1]
-        return
-    if isinstance(record, Every):
-        k = record.k
-        first = ((t0 + 1 + k - 1) // k) * k - 1  # first index i >= t0 with (i + 1) % k == 0
-        idx = np.arange(first, t1, k)
-        idx = idx[(idx + 1) // k <= out.shape[1]]
-        out[:, (idx + 1) // k - 1] = buf[:, idx - t0]
-        return
-    start = n_steps - record.length
-    lo = max(t0, start)
-    if lo < t1:
-        out[:, lo - start: t1 - start] = buf[:, lo - t0: t1 - t0]

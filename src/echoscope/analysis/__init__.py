@@ -32,6 +32,7 @@ from .certificates import (
 from .continuation import AttractorContinuation, ContinuationEvent, continue_attractors
 from .echo_index import (
     EchoIndex,
+    EchoIndices,
     echo_index,
     echo_indices,
     group_responses,
@@ -75,6 +76,7 @@ __all__ = [
     "Basins",
     "BoundarySolution",
     "EchoIndex",
+    "EchoIndices",
     "LyapunovSpectrum",
     "SwitchingBoundary",
     "SwitchingScan",

@@ -28,6 +28,7 @@ _SHRINK = 0.5  # a converging sample's distance to its response at least halves 
 
 __all__ = [
     "EchoIndex",
+    "EchoIndices",
     "echo_index",
     "echo_indices",
     "group_responses",
@@ -339,16 +340,48 @@ def echo_index(
     return _result(outcome, samples, n_samples, t2, confidence)
 
 
+@dataclasses.dataclass(frozen=True, eq=False)
+class EchoIndices(Result):
+    """The echo index under each of several input realisations: a sequence of ``EchoIndex``
+    (``len``, indexing and iteration), with ``index`` and ``converged`` per realisation and the
+    distribution over realisations as ``summary()`` (see ``index_distribution``)."""
+
+    results: tuple
+
+    def __len__(self) -> int:
+        return len(self.results)
+
+    def __iter__(self):
+        return iter(self.results)
+
+    def __getitem__(self, i):
+        return self.results[i]
+
+    @property
+    def index(self) -> np.ndarray:
+        return np.array([r.index for r in self.results], dtype=int)
+
+    @property
+    def converged(self) -> np.ndarray:
+        return np.array([r.converged for r in self.results], dtype=bool)
+
+    def summary(self) -> dict:
+        return {"n_realisations": len(self), **index_distribution(self.results)}
+
+    def arrays(self) -> dict:
+        return {"index": self.index, "converged": self.converged}
+
+
 def echo_indices(system: DrivenMap, inputs, *, n_samples: int = 256, box=(-1.0, 1.0),
                  sampler: Callable | None = None, window: int = 20,
                  extension: int | None = None, separation: float = 100.0,
-                 confidence: float = 0.95, rng=None, progress=None) -> tuple:
+                 confidence: float = 0.95, rng=None, progress=None) -> EchoIndices:
     """The echo index under each of several input realisations, all in batched runs.
 
     ``inputs`` has shape (n_realisations, n_steps, n_input); the same initial states (drawn
     once) are driven by every realisation, all realisations and samples together in one
     simulation (in memory-bounded chunks of realisations). Each realisation gets the proofs
-    of ``echo_index``. Returns a tuple of ``EchoIndex``, one per realisation; see
+    of ``echo_index``. Returns ``EchoIndices``, one ``EchoIndex`` per realisation; see
     ``echo_index`` for the parameters.
     """
     owner = "echo_indices"
@@ -370,8 +403,8 @@ def echo_indices(system: DrivenMap, inputs, *, n_samples: int = 256, box=(-1.0, 
         raise ValueError(f"The 'inputs' parameter of {owner} must hold at least extension + "
                          f"window = {extension + window} steps; got {length}.")
     samples = _draw(owner, sampler, box, as_rng(owner, rng), n_samples, n)
-    return _batched(system, inputs, samples, extension, window, separation, confidence,
-                    progress)
+    return EchoIndices(_batched(system, inputs, samples, extension, window, separation,
+                                confidence, progress))
 
 
 def index_distribution(results) -> dict:

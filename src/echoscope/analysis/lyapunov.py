@@ -181,7 +181,7 @@ def maximal_lyapunov_exponent(
 
     Returns
     -------
-    float or ndarray of shape (n_samples,)
+    ndarray of shape (n_samples,), or of shape () for one trajectory
 
     Examples
     --------
@@ -189,11 +189,12 @@ def maximal_lyapunov_exponent(
     >>> from echoscope import ESN
     >>> from echoscope.analysis.lyapunov import maximal_lyapunov_exponent
     >>> esn = ESN(np.diag([0.5, -0.25]), np.zeros((2, 1)))
-    >>> round(maximal_lyapunov_exponent(esn, np.zeros((200, 1)), np.zeros(2), transient=50), 6)
-    -0.693147
+    >>> top = maximal_lyapunov_exponent(esn, np.zeros((200, 1)), np.zeros(2), transient=50)
+    >>> top.shape, round(float(top), 6)
+    ((), -0.693147)
     """
-    return _lyapunov("maximal_lyapunov_exponent", system, inputs, x0, 1, transient, rng,
-                     renormalize_every, progress).maximal
+    return np.asarray(_lyapunov("maximal_lyapunov_exponent", system, inputs, x0, 1, transient,
+                                rng, renormalize_every, progress).maximal, dtype=float)
 
 
 # -- implementation ---------------------------------------------------------------------------

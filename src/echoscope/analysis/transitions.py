@@ -13,7 +13,7 @@ from .._validation import as_rng, check_array, check_int, check_interval, param_
 from ..inputs import switching_inputs
 from ..simulate import simulate
 from ..systems.base import DrivenMap
-from .echo_index import echo_indices
+from .echo_index import EchoIndices, echo_indices
 
 __all__ = [
     "AmplitudeSweep",
@@ -30,13 +30,13 @@ class AmplitudeSweep(Result):
     """The echo index of ``amplitude * inputs`` for each amplitude.
 
     ``index`` (k,) with -1 where undefined, ``converged`` (k,), ``results`` the EchoIndex of
-    each amplitude.
+    each amplitude (``EchoIndices``).
     """
 
     amplitudes: np.ndarray
     index: np.ndarray
     converged: np.ndarray
-    results: tuple
+    results: EchoIndices
 
 
 def echo_index_vs_amplitude(system: DrivenMap, inputs, amplitudes, **echo_options

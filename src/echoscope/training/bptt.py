@@ -28,9 +28,8 @@ from .._validation import (
     param_error,
 )
 
-__all__ = ["TrainedTorch", "train_bptt"]
+__all__ = ["TrainedTorch", "train_bptt", "train_rnn"]
 
-_OWNER = "train_bptt"
 _KINDS = ("rnn", "gru")
 _LEAK_MAX = 0.999  # a leak of 1 has no finite logit; training starts from at most this
 
@@ -81,29 +80,29 @@ class TrainedTorch:
 # -- data -------------------------------------------------------------------------------------
 
 
-def _sequences(name, value, n_cols=None):
+def _sequences(owner, name, value, n_cols=None):
     seqs = list(value) if isinstance(value, (list, tuple)) else [value]
     if not seqs:
-        raise param_error(_OWNER, name, "an array or a non-empty list of arrays", value)
+        raise param_error(owner, name, "an array or a non-empty list of arrays", value)
     out = []
     for s in seqs:
-        a = check_array(_OWNER, name, s, ndim=(1, 2))
+        a = check_array(owner, name, s, ndim=(1, 2))
         out.append(a[:, None] if a.ndim == 1 else a)
     cols = {a.shape[1] for a in out}
     if len(cols) != 1 or (n_cols is not None and cols != {n_cols}):
         want = f"{n_cols}" if n_cols is not None else "the same number of"
         raise param_error(
-            _OWNER, name, f"sequences with {want} columns", tuple(a.shape for a in out)
+            owner, name, f"sequences with {want} columns", tuple(a.shape for a in out)
         )
     return out
 
 
-def _check_data(inputs, targets):
-    us = _sequences("inputs", inputs)
-    ys = _sequences("targets", targets)
+def _check_data(owner, inputs, targets):
+    us = _sequences(owner, "inputs", inputs)
+    ys = _sequences(owner, "targets", targets)
     if len(us) != len(ys) or any(u.shape[0] != y.shape[0] for u, y in zip(us, ys)):
         raise ValueError(
-            f"{_OWNER}: 'inputs' and 'targets' must hold sequences of the same "
+            f"{owner}: 'inputs' and 'targets' must hold sequences of the same "
             f"lengths; got {[u.shape[0] for u in us]} and "
             f"{[y.shape[0] for y in ys]}."
         )
@@ -169,7 +168,7 @@ def _dense(w):
 
 
 def train_bptt(
-    esn_or_kind,
+    esn,
     inputs,
     targets,
     *,
@@ -184,11 +183,12 @@ def train_bptt(
     progress: Callable[[int, int], None] | None = None,
     callback: Callable[[int, float], None] | None = None,
 ):
-    """Train a whole recurrent network by backpropagation through time (Adam, MSE), in float64.
+    """Train every parameter of an echo state network with output feedback by backpropagation
+    through time (Adam, MSE), in float64.
 
     Parameters
     ----------
-    esn_or_kind : ESN, TrainedESN, 'rnn' or 'gru'
+    esn : ESN or TrainedESN
         An ESN with a feedback matrix ``w_fb`` (or a ``TrainedESN`` of one, whose readout is the
         starting readout): all of W (trained dense), W_in, W_fb, b, W_out, b_out and the leak
         ``a = sigmoid(theta)`` are trained in closed loop::
@@ -198,16 +198,13 @@ def train_bptt(
 
         which is exactly ``TrainedESN.closed_loop()`` from a zero state. A plain ESN starts from
         ``W_out = 0``, ``b_out = 0``; a leak of 1 starts from 0.999 (its logit is finite).
-        The ESN's activation must be tanh. ``'rnn'`` (tanh ``torch.nn.RNN``) or ``'gru'``
-        (``torch.nn.GRU``) of ``n_state`` units with a linear readout, initialised as torch
-        does (uniform in +-1/sqrt(n_state)) from ``rng``.
+        The ESN's activation must be tanh. (``train_rnn`` trains a PyTorch RNN or GRU.)
     inputs, targets : array_like of shape (n_steps, n_in) / (n_steps, n_out), or lists of them
         Training sequences (1-d arrays are one column).
     n_state : int, optional
-        Required for 'rnn' / 'gru'; for an ESN checked against it when given.
+        Checked against the ESN's when given.
     output_activation : {'identity', 'tanh'}, optional
-        The ESN readout's g; by default the given TrainedESN's, else 'identity'. Only
-        'identity' for 'rnn' / 'gru'.
+        The readout's g; by default the given TrainedESN's, else 'identity'.
     epochs : int >= 1, default 300
         Number of Adam updates, each on one batch of random windows.
     batch_size : int >= 1, default 16
@@ -218,8 +215,8 @@ def train_bptt(
     washout : int in [0, seq_len), default 0
         Steps at the start of each window left out of the loss.
     rng : None, int, SeedSequence or Generator
-        The only source of randomness (windows and torch initial weights, through a
-        ``torch.Generator`` seeded from it); torch's global generator is left as it was.
+        The only source of randomness (the windows); torch's global generator is left as it
+        was.
     progress : callable(done, total), optional
         Called after each update.
     callback : callable(epoch, loss), optional
@@ -227,14 +224,68 @@ def train_bptt(
 
     Returns
     -------
-    TrainedESN or TrainedTorch
+    TrainedESN
     """
+    if isinstance(esn, str):
+        raise param_error("train_bptt", "esn", "an ESN or a TrainedESN (train_rnn trains "
+                          "'rnn' and 'gru')", esn, kind=TypeError)
+    return _train("train_bptt", "esn", esn, inputs, targets, n_state=n_state,
+                  output_activation=output_activation, epochs=epochs, batch_size=batch_size,
+                  seq_len=seq_len, lr=lr, washout=washout, rng=rng, progress=progress,
+                  callback=callback)
+
+
+def train_rnn(
+    kind: str,
+    inputs,
+    targets,
+    *,
+    n_state: int,
+    epochs: int = 300,
+    batch_size: int = 16,
+    seq_len: int | None = None,
+    lr: float = 1e-3,
+    washout: int = 0,
+    rng=None,
+    progress: Callable[[int, int], None] | None = None,
+    callback: Callable[[int, float], None] | None = None,
+) -> TrainedTorch:
+    """Train a PyTorch RNN or GRU with a linear readout by backpropagation through time (Adam,
+    MSE), in float64.
+
+    Parameters
+    ----------
+    kind : {'rnn', 'gru'}
+        A tanh ``torch.nn.RNN`` or a ``torch.nn.GRU`` of ``n_state`` units with a linear readout,
+        initialised as torch does (uniform in +-1/sqrt(n_state)) from ``rng``.
+    inputs, targets : array_like of shape (n_steps, n_in) / (n_steps, n_out), or lists of them
+    n_state : int >= 1
+    epochs, batch_size, seq_len, lr, washout, progress, callback
+        As for ``train_bptt``.
+    rng : None, int, SeedSequence or Generator
+        The only source of randomness (windows and torch initial weights, through a
+        ``torch.Generator`` seeded from it); torch's global generator is left as it was.
+
+    Returns
+    -------
+    TrainedTorch
+    """
+    if not isinstance(kind, str):
+        raise param_error("train_rnn", "kind", "'rnn' or 'gru'", kind, kind=TypeError)
+    return _train("train_rnn", "kind", kind, inputs, targets, n_state=n_state,
+                  output_activation=None, epochs=epochs, batch_size=batch_size,
+                  seq_len=seq_len, lr=lr, washout=washout, rng=rng, progress=progress,
+                  callback=callback)
+
+
+def _train(owner, param, esn_or_kind, inputs, targets, *, n_state, output_activation, epochs,
+           batch_size, seq_len, lr, washout, rng, progress, callback):
     import torch
 
     from ..systems.esn import ESN, Readout, TrainedESN
 
     if isinstance(esn_or_kind, str):
-        kind = check_choice(_OWNER, "esn_or_kind", esn_or_kind, _KINDS)
+        kind = check_choice(owner, param, esn_or_kind, _KINDS)
         esn, readout = None, None
     elif isinstance(esn_or_kind, (ESN, TrainedESN)):
         kind = "esn"
@@ -242,65 +293,59 @@ def train_bptt(
         readout = None if isinstance(esn_or_kind, ESN) else esn_or_kind.readout
         if esn.w_fb is None:
             raise param_error(
-                _OWNER, "esn_or_kind", "an ESN with a feedback matrix 'w_fb'", esn_or_kind
+                owner, param, "an ESN with a feedback matrix 'w_fb'", esn_or_kind
             )
         if esn.activation != "tanh":
             raise param_error(
-                _OWNER, "esn_or_kind", "an ESN with the 'tanh' activation", esn.activation
+                owner, param, "an ESN with the 'tanh' activation", esn.activation
             )
     else:
-        raise param_error(
-            _OWNER,
-            "esn_or_kind",
-            "an ESN, a TrainedESN, 'rnn' or 'gru'",
-            esn_or_kind,
-            kind=TypeError,
-        )
+        raise param_error(owner, param, "an ESN or a TrainedESN", esn_or_kind, kind=TypeError)
 
-    us, ys = _check_data(inputs, targets)
+    us, ys = _check_data(owner, inputs, targets)
     n_in, n_out = us[0].shape[1], ys[0].shape[1]
     if kind == "esn":
         if esn.n_input != n_in:
             raise param_error(
-                _OWNER,
+                owner,
                 "inputs",
                 f"sequences with {esn.n_input} columns (the ESN's inputs)",
                 us[0].shape,
             )
         if esn.n_output != n_out:
             raise param_error(
-                _OWNER,
+                owner,
                 "targets",
                 f"sequences with {esn.n_output} columns (the ESN's feedback channels)",
                 ys[0].shape,
             )
-        if n_state is not None and check_int(_OWNER, "n_state", n_state) != esn.n_state:
-            raise param_error(_OWNER, "n_state", f"None or the ESN's {esn.n_state}", n_state)
+        if n_state is not None and check_int(owner, "n_state", n_state) != esn.n_state:
+            raise param_error(owner, "n_state", f"None or the ESN's {esn.n_state}", n_state)
     else:
         if n_state is None:
-            raise param_error(_OWNER, "n_state", f"an integer >= 1 for {kind!r}", n_state)
-        n_state = check_int(_OWNER, "n_state", n_state, low=1)
+            raise param_error(owner, "n_state", f"an integer >= 1 for {kind!r}", n_state)
+        n_state = check_int(owner, "n_state", n_state, low=1)
     if output_activation is None:
         output_activation = readout.activation if readout is not None else "identity"
     check_choice(
-        _OWNER,
+        owner,
         "output_activation",
         output_activation,
         ("identity", "tanh") if kind == "esn" else ("identity",),
     )
-    epochs = check_int(_OWNER, "epochs", epochs, low=1)
-    batch_size = check_int(_OWNER, "batch_size", batch_size, low=1)
+    epochs = check_int(owner, "epochs", epochs, low=1)
+    batch_size = check_int(owner, "batch_size", batch_size, low=1)
     longest = max(u.shape[0] for u in us)
     if seq_len is None:
         seq_len = min(u.shape[0] for u in us)
-    seq_len = check_int(_OWNER, "seq_len", seq_len, low=1, high=longest)
-    washout = check_int(_OWNER, "washout", washout, low=0, high=seq_len - 1)
-    lr = check_interval(_OWNER, "lr", lr, 0.0, None, closed="neither")
+    seq_len = check_int(owner, "seq_len", seq_len, low=1, high=longest)
+    washout = check_int(owner, "washout", washout, low=0, high=seq_len - 1)
+    lr = check_interval(owner, "lr", lr, 0.0, None, closed="neither")
     if progress is not None and not callable(progress):
-        raise param_error(_OWNER, "progress", "a callable or None", progress, kind=TypeError)
+        raise param_error(owner, "progress", "a callable or None", progress, kind=TypeError)
     if callback is not None and not callable(callback):
-        raise param_error(_OWNER, "callback", "a callable or None", callback, kind=TypeError)
-    rng = as_rng(_OWNER, rng)
+        raise param_error(owner, "callback", "a callable or None", callback, kind=TypeError)
+    rng = as_rng(owner, rng)
     data_rng, torch_rng = rng.spawn(2)
     gen = torch.Generator().manual_seed(int(torch_rng.integers(2**63 - 1)))
     dt = torch.float64
@@ -354,7 +399,7 @@ def train_bptt(
         value = float(loss.detach())
         if not np.isfinite(value):
             raise NonFiniteStateError(
-                f"{_OWNER}: the loss became non-finite (NaN or inf) at update {epoch}; "
+                f"{owner}: the loss became non-finite (NaN or inf) at update {epoch}; "
                 f"training diverged: lower 'lr' (given {lr:g}).", step=epoch, sample=None)
         loss.backward()
         opt.step()
@@ -372,7 +417,7 @@ def train_bptt(
         if broken or leak == 0.0:
             what = f"the parameters {broken} are non-finite" if broken else "the leak reached 0"
             raise NonFiniteStateError(
-                f"{_OWNER}: after {epochs} updates {what}; training diverged: lower 'lr' "
+                f"{owner}: after {epochs} updates {what}; training diverged: lower 'lr' "
                 f"(given {lr:g}).", step=epochs, sample=None)
         if kind == "esn":
             v = {k: t.detach().numpy().copy() for k, t in params.items()}

@@ -10,7 +10,7 @@ import echoscope as es
 from echoscope.simulate import simulate
 from echoscope.systems.esn import TrainedESN
 from echoscope.tasks import flipflop
-from echoscope.training.bptt import TrainedTorch, esn_forward_numpy, train_bptt
+from echoscope.training.bptt import TrainedTorch, esn_forward_numpy, train_bptt, train_rnn
 
 
 def _data(seed, n=64, length=60):
@@ -81,7 +81,7 @@ def test_same_rng_same_bits_and_trained_esn_start():
 def test_global_torch_generator_untouched():
     state = torch.random.get_rng_state()
     us, ys = _data(0, n=4, length=20)
-    train_bptt("gru", us, ys, n_state=4, epochs=2, batch_size=2, rng=0)
+    train_rnn("gru", us, ys, n_state=4, epochs=2, batch_size=2, rng=0)
     assert torch.equal(state, torch.random.get_rng_state())
 
 
@@ -89,7 +89,7 @@ def test_global_torch_generator_untouched():
 def test_torch_kinds_train_and_map_reproduces_forward(kind):
     us, ys = _data(0, n=32, length=40)
     losses = []
-    trained = train_bptt(
+    trained = train_rnn(
         kind,
         us,
         ys,
@@ -103,8 +103,8 @@ def test_torch_kinds_train_and_map_reproduces_forward(kind):
     assert isinstance(trained, TrainedTorch)
     assert np.mean(losses[-5:]) < losses[0] / 2
     assert trained.map.n_state == 12 and trained.map.n_input == 1 and trained.n_output == 1
-    a = train_bptt(kind, us, ys, n_state=12, epochs=2, batch_size=4, rng=3)
-    b = train_bptt(kind, us, ys, n_state=12, epochs=2, batch_size=4, rng=3)
+    a = train_rnn(kind, us, ys, n_state=12, epochs=2, batch_size=4, rng=3)
+    b = train_rnn(kind, us, ys, n_state=12, epochs=2, batch_size=4, rng=3)
     assert np.array_equal(a.w_out, b.w_out)
     # the echoscope map equals the torch module built from the same cell weights
     u = np.random.default_rng(2).normal(size=(30, 1))
@@ -124,14 +124,19 @@ def test_torch_kinds_train_and_map_reproduces_forward(kind):
 def test_bad_inputs():
     us, ys = _data(0, n=2, length=20)
     esn = _esn(0)
-    with pytest.raises(ValueError, match="The 'esn_or_kind' parameter of train_bptt must be"):
-        train_bptt("lstm", us, ys, n_state=3)
-    with pytest.raises(TypeError, match="'esn_or_kind' parameter of train_bptt"):
+    with pytest.raises(ValueError, match="The 'kind' parameter of train_rnn must be"):
+        train_rnn("lstm", us, ys, n_state=3)
+    with pytest.raises(TypeError, match="The 'esn' parameter of train_bptt must be an ESN or a "
+                                        "TrainedESN"):
         train_bptt(42, us, ys)
+    with pytest.raises(TypeError, match="The 'esn' parameter of train_bptt .*train_rnn"):
+        train_bptt("gru", us, ys, n_state=3)
+    with pytest.raises(TypeError, match="The 'kind' parameter of train_rnn"):
+        train_rnn(esn, us, ys, n_state=3)
     with pytest.raises(ValueError, match="feedback matrix"):
         train_bptt(es.random_esn(5, 1, rng=0), us, ys)
-    with pytest.raises(ValueError, match="'n_state' parameter of train_bptt"):
-        train_bptt("rnn", us, ys)
+    with pytest.raises(ValueError, match="'n_state' parameter of train_rnn"):
+        train_rnn("rnn", us, ys, n_state=None)
     with pytest.raises(ValueError, match="'n_state' parameter of train_bptt"):
         train_bptt(esn, us, ys, n_state=7)
     with pytest.raises(ValueError, match="same lengths"):
@@ -144,8 +149,8 @@ def test_bad_inputs():
         train_bptt(esn, us, ys, seq_len=21)
     with pytest.raises(ValueError, match="'lr' parameter of train_bptt"):
         train_bptt(esn, us, ys, lr=0.0)
-    with pytest.raises(ValueError, match="'output_activation' parameter of train_bptt"):
-        train_bptt("gru", us, ys, n_state=3, output_activation="tanh")
+    with pytest.raises(TypeError, match="output_activation"):  # a linear readout only
+        train_rnn("gru", us, ys, n_state=3, output_activation="tanh")
     with pytest.raises(TypeError, match="'epochs' parameter of train_bptt"):
         train_bptt(esn, us, ys, epochs=1.5)
     with pytest.raises(ValueError, match="'inputs' parameter of train_bptt"):
@@ -186,9 +191,9 @@ def _delay_task(seed, n=48, length=50, delay=2):
 @pytest.mark.parametrize("kind", ["esn", "gru"])
 def test_user_task_delayed_recall(kind):
     us, ys = _delay_task(0)
-    model = _esn(4) if kind == "esn" else "gru"
-    trained = train_bptt(model, us, ys, n_state=None if kind == "esn" else 20, epochs=200,
-                         batch_size=16, lr=2e-2, washout=5, rng=1)
+    options = dict(epochs=200, batch_size=16, lr=2e-2, washout=5, rng=1)
+    trained = train_bptt(_esn(4), us, ys, **options) if kind == "esn" else \
+        train_rnn("gru", us, ys, n_state=20, **options)
     u, y = _delay_task(99, n=1, length=400)
     _, z = es.run_trained(trained, u[0])
     error = es.nrmse(z[10:], y[0][10:])

@@ -21,7 +21,7 @@ import echoscope as es
 from echoscope.analysis.ena import Edge, Transition, nearest_attractor, pulse_fates
 from echoscope.tasks import flipflop
 from echoscope.tasks.flipflop_study import FlipFlopConfig, flipflop_job
-from known_answers import unit_roots
+from known_answers import bistable_units, unit_roots
 
 
 def _unit_roots(c: float, b: float) -> np.ndarray:
@@ -176,7 +176,7 @@ def test_decoupled_units_form_the_n_cube(n, leak, with_bias, steps):
 
 
 def test_docstring_example_two_units():
-    net = es.excitable_network(es.ESN(2.0 * np.eye(2), np.eye(2)), tol=1e-6, rng=0)
+    net = es.excitable_network(bistable_units(2, driven=True), tol=1e-6, rng=0)
     assert len(net.attractors) == 4 and net.graph.number_of_edges() == 8
     want = 2.0 * _unit_roots(2.0, 0.0)[2]  # leak 1: A* = c x*
     for e in net.edges:
@@ -189,7 +189,7 @@ def test_one_step_pulses_cannot_switch_a_slow_unit():
     c, leak = 2.0, 0.4
     xs = _unit_roots(c, 0.0)[2]
     assert (1 - leak) * xs / leak > 1
-    net = es.excitable_network(es.ESN(c * np.eye(2), np.eye(2), leak=leak), max_amplitude=50.0,
+    net = es.excitable_network(bistable_units(2, c, driven=True, leak=leak), max_amplitude=50.0,
                                rng=0)
     assert len(net.attractors) == 4
     assert net.edges == () and net.graph.number_of_edges() == 0
@@ -317,7 +317,7 @@ def test_graph_keeps_the_lowest_threshold_of_parallel_edges():
     """Two directions that both flip bit 0 from (+, +): -e_0 at A*, and the slanted
     -(e_0 + 0.3 e_1) / |.| at A* |.|; the graph edge carries the first, alternatives both."""
     c = 2.0
-    esn = es.ESN(c * np.eye(2), np.eye(2))
+    esn = bistable_units(2, c, driven=True)
     own = _closed_form_threshold(c, 1.0)
     slant = np.array([-1.0, -0.3])
     directions = np.array([[-1.0, 0.0], slant / np.linalg.norm(slant)])
@@ -334,7 +334,7 @@ def test_graph_keeps_the_lowest_threshold_of_parallel_edges():
 
 def test_pulse_fates_on_both_sides_of_the_threshold():
     c, leak = 2.0, 0.7
-    esn = es.ESN(c * np.eye(2), np.eye(2), leak=leak)
+    esn = bistable_units(2, c, driven=True, leak=leak)
     own = _closed_form_threshold(c, leak)
     nodes = es.find_attractors(esn, n_seeds=100, rng=0)
     assert len(nodes) == 4
@@ -435,7 +435,7 @@ def test_nearest_attractor_labels_the_trajectory(flipflop_ena):
 
 
 def test_bad_input_messages():
-    esn = es.ESN(2.0 * np.eye(2), np.eye(2))
+    esn = bistable_units(2, driven=True)
     owner = "excitable_network"
     with pytest.raises(TypeError, match=rf"The 'system' parameter of {owner} must be a "
                                         r"DrivenMap; got 'esn'\."):

@@ -3,6 +3,7 @@
 import numpy as np
 
 import echoscope as es
+from known_answers import bistable_units
 
 
 def test_contracting_reservoirs_have_echo_index_one_and_are_certified():
@@ -21,7 +22,7 @@ def test_contracting_reservoirs_have_echo_index_one_and_are_certified():
 def test_large_amplitude_threshold_against_the_echo_index():
     """Two bistable units driven along (1, 1): below the certified threshold the index may be
     4, 2 or 1 (the certificate is conservative); at and above it, it must be 1."""
-    esn = es.ESN(2.0 * np.eye(2), np.eye(2))
+    esn = bistable_units(2, driven=True)
     v = np.array([1.0, 1.0]) / np.sqrt(2.0)
     cert = es.large_amplitude_threshold(esn, v)
     assert cert.certified and np.isfinite(cert.threshold)
@@ -35,7 +36,7 @@ def test_large_amplitude_threshold_against_the_echo_index():
 def test_uasp_radius_keeps_one_response_per_stable_point():
     """Inputs within the certified radius r of u_bar: each certified stable point keeps a local
     point attractor, so the echo index is at least the number of certified points."""
-    esn = es.ESN(2.0 * np.eye(2), np.eye(2))
+    esn = bistable_units(2, driven=True)
     fps = es.find_fixed_points(esn, n_seeds=100, box=(-1.5, 1.5), rng=0)
     certs = [es.uasp_certificate(esn, np.zeros(2), p) for p in fps.points[fps.stable]]
     assert all(c.certified for c in certs)

@@ -135,6 +135,10 @@ def test_logistic_map_has_exponent_ln2():
     assert np.all((result.final_state > 0) & (result.final_state < 1))
     one = maximal_lyapunov_exponent(_logistic(), np.zeros((4000, 0)), x0, transient=100)
     np.testing.assert_array_equal(one, result.maximal)
+    # One return type: an array, of shape () for one trajectory.
+    single = maximal_lyapunov_exponent(_logistic(), np.zeros((4000, 0)), x0[0], transient=100)
+    assert isinstance(single, np.ndarray) and single.shape == ()
+    assert single == one[0]
 
 
 def test_bistable_units_at_a_stable_fixed_point():

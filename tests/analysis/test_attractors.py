@@ -19,7 +19,7 @@ from scipy.optimize import brentq
 
 import echoscope as es
 from echoscope.analysis.attractors import attractors_from_fixed_points
-from known_answers import BISTABLE_CASES, BISTABLE_IDS, unit_roots
+from known_answers import BISTABLE_CASES, BISTABLE_IDS, bistable_units, unit_roots
 
 
 def _unit_roots(c: float, b: float) -> np.ndarray:
@@ -435,7 +435,7 @@ def test_deterministic_under_rng():
 def test_seeds_from_a_trajectory_and_a_constant_input():
     """x_i -> tanh(2 x_i + u_i): at u = (0.3, -0.3) each unit is still bistable; seeds drawn
     around a trajectory near the (+, -) corner all settle there."""
-    esn = es.ESN(2.0 * np.eye(2), np.eye(2))
+    esn = bistable_units(2, driven=True)
     u = np.array([0.3, -0.3])
     xs = brentq(lambda x: np.tanh(2.0 * x + 0.3) - x, 0.5, 1.0, xtol=1e-15)
     traj = np.array([[0.9, -0.9], [0.95, -0.92], [0.97, -0.96]])
@@ -462,7 +462,7 @@ def test_short_transient_leaves_seeds_unsettled():
 
 
 def test_bad_input_messages():
-    esn = es.ESN(2.0 * np.eye(2), np.zeros((2, 1)))
+    esn = bistable_units(2)
     with pytest.raises(TypeError, match=r"The 'system' parameter of find_attractors must be "
                                         r"a DrivenMap; got list\."):
         es.find_attractors([1, 2])

@@ -23,7 +23,7 @@ from scipy.optimize import brentq
 import echoscope as es
 from echoscope.analysis.echo_index import group_responses, wilson_interval
 from echoscope.tasks import switching_inputs
-from known_answers import unit_roots
+from known_answers import bistable_units, unit_roots
 
 ALPHABET = es.ASHWIN_CENI_INPUTS  # Ashwin & Ceni's inputs A and B
 
@@ -158,7 +158,7 @@ def test_more_responses_than_samples_is_not_a_proof_of_one():
     mostly one each: no grouping stands out, so they form one group. The samples stay apart
     (their distances do not shrink), so this is no proof of index 1: not converged, the
     samples unresolved. With 400 samples every corner is hit several times: 64, proved."""
-    esn = es.ESN(2.0 * np.eye(6), np.zeros((6, 1)))
+    esn = bistable_units(6)
     few = es.echo_index(esn, np.zeros((400, 1)), n_samples=40, rng=0)
     assert not few.converged and np.sum(few.labels == -1) >= 30
     many = es.echo_index(esn, np.zeros((400, 1)), n_samples=400, rng=0)

@@ -21,6 +21,7 @@ from echoscope.plotting import (
 from echoscope.tasks.flipflop_study import FlipFlopConfig, flipflop_job
 from echoscope.tasks.flipflop_study.errors import CAUSES
 from echoscope.tasks.flipflop_study.score import ErrorEpisode
+from known_answers import bistable_units
 
 
 def _spans(ax):
@@ -59,7 +60,7 @@ RED, BLACK, ORANGE = to_hex("tab:red"), to_hex("0.15"), to_hex("tab:orange")
 def bistable():
     """x_i -> tanh(2 x_i + u_i): 4 stable points, 4 index-1 saddles, 1 index-2 saddle; an ENA
     of 4 attractors and 8 edges, all of threshold 1.915."""
-    esn = es.ESN(2.0 * np.eye(2), np.eye(2))
+    esn = bistable_units(2, driven=True)
     fps = es.find_fixed_points(esn, n_seeds=200, box=(-1.5, 1.5), rng=0)
     return esn, fps, es.excitable_network(esn, rng=0)
 
@@ -349,7 +350,7 @@ def test_plot_sweep_map_and_curve():
 
 def test_plot_fixed_points_connections_without_saddles():
     """A single stable point (x -> tanh(0.5 x)) has no saddle: the connections draw nothing."""
-    esn = es.ESN(0.5 * np.eye(2), np.zeros((2, 1)))
+    esn = bistable_units(2, 0.5)
     fps = es.find_fixed_points(esn, n_seeds=20, rng=0)
     connections = es.saddle_connections(esn, fps)
     assert connections.saddles.size == 0

@@ -18,7 +18,7 @@ import scipy.special
 from scipy.optimize import brentq, minimize_scalar
 
 import echoscope as es
-from known_answers import BISTABLE_CASES, BISTABLE_IDS, unit_roots
+from known_answers import BISTABLE_CASES, BISTABLE_IDS, bistable_units, unit_roots
 
 
 def _unit_roots(c: float, b: float) -> np.ndarray:
@@ -89,7 +89,7 @@ def test_decoupled_bistable_units_all_fixed_points(n, leak, with_bias):
 
 
 def test_docstring_example_two_bistable_units():
-    bistable = es.ESN(2.0 * np.eye(2), np.zeros((2, 1)))
+    bistable = bistable_units(2)
     fps = es.find_fixed_points(bistable, n_seeds=200, box=(-1.5, 1.5), rng=0)
     assert len(fps) == 9
     assert fps.n_unstable.tolist() == [0, 0, 0, 0, 1, 1, 1, 1, 2]
@@ -193,7 +193,7 @@ def test_n_modes_keeps_at_least_the_unstable_directions():
         np.testing.assert_allclose(left.conj().T @ r, np.eye(m), rtol=0, atol=1e-10)
 
     # Only attractors found: n_modes alone decides.
-    bistable = es.ESN(2.0 * np.eye(3), np.zeros((3, 1)))
+    bistable = bistable_units(3)
     corners = np.array(list(itertools.product([-0.95, 0.95], repeat=3)))
     fps = es.find_fixed_points(bistable, seeds=corners, n_modes=1)
     assert len(fps) == 8 and np.all(fps.stable)
@@ -349,7 +349,7 @@ def test_seed_labels_point_where_each_seed_went():
 
 def test_dedup_tol_merges_nearby_solutions():
     """With a huge dedup_tol all solutions merge into the one of smallest residual."""
-    bistable = es.ESN(2.0 * np.eye(2), np.zeros((2, 1)))
+    bistable = bistable_units(2)
     fps = es.find_fixed_points(bistable, n_seeds=200, box=(-1.5, 1.5), rng=0, dedup_tol=10.0)
     assert len(fps) == 1
     assert np.all(fps.seed_labels[fps.seed_status == "converged"] == 0)
@@ -388,7 +388,7 @@ def test_linear_solvers_agree():
 
 
 def test_progress_counts_finished_seeds():
-    bistable = es.ESN(2.0 * np.eye(2), np.zeros((2, 1)))
+    bistable = bistable_units(2)
     for adaptive in (None, es.Adaptive(batch=20)):
         calls = []
         fps = es.find_fixed_points(bistable, n_seeds=10, rng=0, adaptive=adaptive,
@@ -404,7 +404,7 @@ def test_progress_counts_finished_seeds():
 
 
 def test_seed_states_box_and_trajectory():
-    esn = es.ESN(2.0 * np.eye(3), np.zeros((3, 1)))
+    esn = bistable_units(3)
     seeds = es.seed_states(esn, 500, box=([-1.0, 0.0, 2.0], [0.0, 0.5, 3.0]), rng=0)
     assert seeds.shape == (500, 3)
     assert np.all(seeds >= [-1.0, 0.0, 2.0]) and np.all(seeds < [0.0, 0.5, 3.0])
@@ -475,7 +475,7 @@ def test_slow_point_at_the_ghost_of_a_saddle_node():
 
 
 def test_slow_points_find_the_bistable_fixed_points():
-    bistable = es.ESN(2.0 * np.eye(2), np.zeros((2, 1)))
+    bistable = bistable_units(2)
     r = _unit_roots(2.0, 0.0)
     known = np.array(list(itertools.product(r, repeat=2)))
     fps = es.find_fixed_points(bistable, n_seeds=300, box=(-1.2, 1.2), rng=0,
@@ -533,7 +533,7 @@ def test_diverging_seeds_are_labelled_and_the_others_converge():
 
 
 def test_max_iter_status():
-    bistable = es.ESN(2.0 * np.eye(1), np.zeros((1, 1)))
+    bistable = bistable_units(1)
     seeds = np.array([[0.0], [0.35], [5.0]])  # an exact root, then two that need iterations
     fps = es.find_fixed_points(bistable, seeds=seeds, solver=es.Newton(max_iter=1))
     assert fps.seed_status.tolist() == ["converged", "max_iter", "max_iter"]
@@ -545,7 +545,7 @@ def test_max_iter_status():
 
 
 def _two_units():
-    return es.ESN(2.0 * np.eye(2), np.zeros((2, 1)))
+    return bistable_units(2)
 
 
 def test_bad_seeds():
@@ -697,7 +697,7 @@ def test_adaptive_search_finds_all_3_to_the_n_points_of_decoupled_bistable_units
     saddle index is the number of zero coordinates (dG/dx = 2 > 1 there, 2 (1 - r^2) < 1 at
     +-r)."""
     r = _unit_roots(2.0, 0.0)[2]
-    esn = es.ESN(2.0 * np.eye(n), np.zeros((n, 1)))
+    esn = bistable_units(n)
     fps = es.find_fixed_points(esn, box=(-1.5, 1.5), rng=0,
                                adaptive=es.Adaptive(max_seeds=budget, max_time=None))
     assert len(fps) == 3**n
@@ -748,7 +748,7 @@ def test_chao1_known_answer():
 
 
 def test_budgets_end_the_search_with_what_was_found():
-    esn = es.ESN(2.0 * np.eye(8), np.zeros((8, 1)))
+    esn = bistable_units(8)
     by_seeds = es.find_fixed_points(esn, box=(-1.5, 1.5), rng=0,
                                     adaptive=es.Adaptive(max_seeds=1500, max_time=None))
     assert by_seeds.completeness.stop == "max_seeds" and len(by_seeds.seeds) == 1500
@@ -828,7 +828,7 @@ def test_deflation_pushes_a_seed_off_the_known_root():
     from echoscope.analysis import _trust_region
 
     r = _unit_roots(2.0, 0.0)[2]
-    unit = es.ESN(2.0 * np.eye(1), np.zeros((1, 1)))
+    unit = bistable_units(1)
     u = np.zeros(1)
     x, status, _ = _trust_region.solve(unit, u, np.array([[0.9]]), es.Newton())
     assert status[0] == "converged" and abs(x[0, 0] - r) < 1e-10
@@ -859,7 +859,7 @@ def test_deflation_gradient_against_finite_differences(power, shift):
 
 
 def test_adaptive_search_with_deflation_finds_the_same_points():
-    esn = es.ESN(2.0 * np.eye(4), np.zeros((4, 1)))
+    esn = bistable_units(4)
     plain = es.find_fixed_points(esn, box=(-1.5, 1.5), rng=0)
     deflated = es.find_fixed_points(esn, box=(-1.5, 1.5), rng=0,
                                     adaptive=es.Adaptive(deflation=es.Deflation()))

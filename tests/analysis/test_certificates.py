@@ -30,6 +30,7 @@ from echoscope.analysis.certificates import (
     uasp_certificate,
 )
 from echoscope.systems.activations import ACTIVATIONS
+from known_answers import bistable_units
 
 SLOPE = {"tanh": 1.0, "logistic": 0.25, "softsign": 1.0}
 
@@ -197,7 +198,7 @@ def test_sufficient_rows_hold_their_promise(seed):
 
 
 def test_necessary_condition_fails_for_two_attractors():
-    esn = es.ESN(1.5 * np.eye(2), np.eye(2), leak=0.5)
+    esn = bistable_units(2, 1.5, driven=True, leak=0.5)
     table = esp_conditions(esn)
     assert table["spectral_radius"].value == pytest.approx(1.25)
     assert table.necessary_fails and not table.sufficient_holds
@@ -354,7 +355,7 @@ def test_certificates_are_sound_on_random_networks():
 
 def test_bistable_units_are_refused_around_the_saddle_and_certified_at_an_attractor():
     c, n = 2.0, 3
-    esn = es.ESN(c * np.eye(n), np.eye(n), leak=0.5)
+    esn = bistable_units(n, c, driven=True, leak=0.5)
     x_up = _upper_root(c)
     cert = contraction_certificate(esn, (-0.05, 0.05), center=np.zeros(n))
     assert not cert.certified
@@ -372,7 +373,7 @@ def test_bistable_units_are_refused_around_the_saddle_and_certified_at_an_attrac
 
 
 def test_not_invariant_when_the_input_moves_the_attractor_out():
-    esn = es.ESN(2.0 * np.eye(2), np.eye(2), leak=0.5)
+    esn = bistable_units(2, driven=True, leak=0.5)
     x_up = _upper_root(2.0)
     cert = contraction_certificate(esn, (0.4, 0.5), center=np.full(2, x_up), radii=[1e-3])
     assert not cert.certified and cert.status == "not_invariant"
@@ -417,7 +418,7 @@ def test_uasp_on_bistable_units_matches_the_closed_form(leak):
     c, delta = 2.0, 0.2
     x_up = _upper_root(c)
     star = np.array([x_up, -x_up, x_up])
-    esn = es.ESN(c * np.eye(3), np.eye(3), leak=leak)
+    esn = bistable_units(3, c, driven=True, leak=leak)
     cert = uasp_certificate(esn, np.zeros(3), star, delta=delta)
     assert isinstance(cert, UASPCertificate) and cert.certified
 
@@ -446,7 +447,7 @@ def test_uasp_on_bistable_units_matches_the_closed_form(leak):
 def test_uasp_searches_delta_and_keeps_the_largest_input_radius():
     c = 2.5
     x_up = _upper_root(c)
-    esn = es.ESN(c * np.eye(2), np.eye(2), leak=0.6)
+    esn = bistable_units(2, c, driven=True, leak=0.6)
     cert = uasp_certificate(esn, np.zeros(2), np.array([x_up, x_up]))
     assert cert.certified and cert.r > 0.1
     assert cert.r == np.nanmax(cert.rs) and cert.delta in cert.deltas
@@ -459,7 +460,7 @@ def test_uasp_searches_delta_and_keeps_the_largest_input_radius():
 
 
 def test_uasp_refuses_a_saddle_and_a_point_that_is_not_fixed():
-    esn = es.ESN(2.0 * np.eye(2), np.eye(2), leak=0.5)
+    esn = bistable_units(2, driven=True, leak=0.5)
     saddle = uasp_certificate(esn, np.zeros(2), np.zeros(2))
     assert not saddle.certified and np.isnan(saddle.r) and "M >= 1" in saddle.reason
     off = uasp_certificate(esn, np.zeros(2), np.full(2, 0.5), delta=[0.01, 0.02])
@@ -518,7 +519,7 @@ def test_uasp_norms_agree_on_decoupled_units():
     """Diagonal Jacobians and W_in = I: both norms give the same M, L_u and r."""
     c = 2.0
     x_up = _upper_root(c)
-    esn = es.ESN(c * np.eye(3), np.eye(3), leak=0.5)
+    esn = bistable_units(3, c, driven=True, leak=0.5)
     star = np.array([x_up, -x_up, -x_up])
     inf = uasp_certificate(esn, np.zeros(3), star, delta=0.25)
     two = uasp_certificate(esn, np.zeros(3), star, delta=0.25, norm="2")
@@ -552,7 +553,7 @@ def test_large_amplitude_on_bistable_units_matches_the_closed_form(activation, c
     [-L, L] and amplitudes >= A, s >= A / sqrt(2) - c L, so d = phi'(A / sqrt(2) - c L) and
     mu < 1 iff c phi'(A / sqrt(2) - c L) < 1: tanh gives A* = sqrt(2) (c + arccosh(sqrt(c))),
     the logistic (phi' = sech^2(s / 2) / 4, L = 1/2) A* = sqrt(2) (c / 2 + 2 arccosh(sqrt(c) / 2))."""
-    esn = es.ESN(c * np.eye(2), np.eye(2), leak=0.5, activation=activation)
+    esn = bistable_units(2, c, driven=True, leak=0.5, activation=activation)
     v = np.ones(2) / np.sqrt(2)
     res = large_amplitude_threshold(esn, v)
     assert isinstance(res, LargeAmplitude) and res.certified
@@ -583,7 +584,7 @@ def test_large_amplitude_on_bistable_units_matches_the_closed_form(activation, c
 
 
 def test_large_amplitude_on_a_hyperplane_is_never_certified():
-    esn = es.ESN(2.0 * np.eye(2), np.eye(2))
+    esn = bistable_units(2, driven=True)
     res = large_amplitude_threshold(esn, np.array([1.0, 0.0]), max_amplitude=1e4)
     assert not res.certified and res.threshold == np.inf
     assert "Units [1]" in res.reason and "hyperplanes" in res.reason
@@ -635,7 +636,7 @@ def test_custom_activation_is_rejected():
 
 
 def test_bad_arguments_have_clear_messages():
-    esn = es.ESN(0.5 * np.eye(2), np.eye(2))
+    esn = bistable_units(2, 0.5, driven=True)
     with pytest.raises(ValueError, match=r"low <= high; got low\[1\] = 1 > high\[1\] = 0"):
         contraction_certificate(esn, (np.array([0.0, 1.0]), np.array([1.0, 0.0])))
     with pytest.raises(ValueError, match=r"shape \(k, 2\) with k >= 1; got shape \(4, 3\)"):

@@ -18,6 +18,7 @@ import pytest
 from scipy.optimize import brentq
 
 import echoscope as es
+from known_answers import bistable_units
 
 LEAK = 0.25
 A = es.ASHWIN_CENI_INPUTS[0]
@@ -217,7 +218,7 @@ def test_shadowed_trajectory_stays_at_the_saddle(edge):
 def test_boundary_solution_on_the_separatrix_of_a_decoupled_unit():
     """One bistable unit, zero input: the boundary is x = 0 exactly, and x = 0 is a fixed
     point, so the first fate's end is the largest double below 0 or 0 itself."""
-    esn = es.ESN(2.0 * np.eye(1), np.eye(1), leak=1.0)
+    esn = bistable_units(1, driven=True, leak=1.0)
     u = np.zeros((200, 1))
     echo = es.echo_index(esn, u, n_samples=50, rng=0)
     edge = es.boundary_solution(esn, u, [-0.3], [0.7], echo)
@@ -276,7 +277,7 @@ def test_basins_2d_bad_input_messages(esn, inputs):
     with pytest.raises(TypeError, match=r"The 'system' parameter of basins_2d must be a "
                                         r"DrivenMap"):
         es.basins_2d("esn", inputs)
-    one = es.ESN(2.0 * np.eye(1), np.eye(1))
+    one = bistable_units(1, driven=True)
     with pytest.raises(ValueError, match=r"basins_2d: a 2-D slice needs n_state >= 2 or "
                                          r"explicit 'axes'; got n_state = 1\."):
         es.basins_2d(one, np.zeros((100, 1)))

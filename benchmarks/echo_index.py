@@ -35,12 +35,12 @@ def bench_echo_index(quick: bool) -> tuple[list[tuple], bool]:
     u = np.random.default_rng(2).uniform(-0.5, 0.5, (steps, 3))
     print(f"\n(e1) echo index: N = {n} reservoir, {samples} initial states, {steps} steps, "
           "window 20")
-    result = es.echo_index(esn, u, n_samples=samples, rng=3)  # warm-up and the reference
+    result = es.echo_index(esn, u, seeds=es.Uniform(samples), rng=3)  # warm-up and the reference
     tracemalloc.start()
-    es.echo_index(esn, u, n_samples=samples, rng=3)
+    es.echo_index(esn, u, seeds=es.Uniform(samples), rng=3)
     peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
-    best, median = _best(lambda: es.echo_index(esn, u, n_samples=samples, rng=3), 3)
+    best, median = _best(lambda: es.echo_index(esn, u, seeds=es.Uniform(samples), rng=3), 3)
     print(f"    index {result.index}, converged {result.converged}, Lyapunov "
           f"{np.round(result.lyapunov, 4).tolist()}")
     print(f"    echoscope echo_index           best {best:8.3f} s   median {median:8.3f} s   "

@@ -19,8 +19,8 @@ def test_fixed_point_finder_three_bit_flipflop_example():
     states, z = es.run_trained(trained, u)
     assert es.flipflop_score(z, y, u).accuracy > 0.99
 
-    fps = es.find_fixed_points(trained.map, np.zeros(3), n_seeds=1024, trajectory=states,
-                               seed_noise=1.0, rng=2)
+    fps = es.find_fixed_points(trained.map, np.zeros(3),
+                               seeds=es.AroundTrajectory(states, 1024, noise=1.0), rng=2)
     assert fps.residual.max() < 1e-10
     stable = fps.points[fps.stable]
     corners = {tuple(np.sign(trained.output(p)).astype(int)) for p in stable}

@@ -33,11 +33,11 @@ def results():
     esn = es.ashwin_ceni()
     a = es.ASHWIN_CENI_INPUTS[0]
     bistable = bistable_units(2)
-    fps = es.find_fixed_points(bistable, box=(-1.5, 1.5), rng=0)
+    fps = es.find_fixed_points(bistable, seeds=es.Uniform(512, box=(-1.5, 1.5)), rng=0)
     return [
         fps,
         es.find_attractors(esn, a, rng=0),
-        es.echo_index(esn, np.tile(a, (300, 1)), n_samples=64, rng=0),
+        es.echo_index(esn, np.tile(a, (300, 1)), seeds=es.Uniform(64), rng=0),
         es.lyapunov_spectrum(esn, np.tile(a, (200, 1)), np.zeros(2)),
         es.excitable_network(bistable, rng=0),
         es.contraction_certificate(es.random_esn(5, 1, spectral_radius=0.5, rng=0),
@@ -95,7 +95,7 @@ def test_json_ready_known_answers():
 def test_echo_indices_is_a_sequence_of_echo_index_and_a_result():
     esn = es.ashwin_ceni()
     weak = np.random.default_rng(0).uniform(-0.05, 0.05, (3, 300, 2))
-    batch = es.echo_indices(esn, weak, n_samples=32, rng=0)
+    batch = es.echo_indices(esn, weak, seeds=es.Uniform(32), rng=0)
     assert isinstance(batch, es.EchoIndices) and len(batch) == 3
     assert [r.index for r in batch] == batch.index.tolist() == [2, 2, 2]
     assert isinstance(batch[0], es.EchoIndex)

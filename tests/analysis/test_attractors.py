@@ -56,7 +56,7 @@ def test_decoupled_bistable_units_attractors_and_basins(n, leak, with_bias):
     corners = np.array(list(itertools.product([0, 1], repeat=n)))
     known = np.where(corners == 1, roots[:, 2], roots[:, 0])
 
-    found = es.find_attractors(esn, n_seeds=60 * 2**n, box=(-1.2, 1.2), rng=1)
+    found = es.find_attractors(esn, seeds=es.Uniform(60 * 2**n, box=(-1.2, 1.2)), rng=1)
     assert len(found) == 2**n
     # Canonical order: by position, first coordinate first; Newton-refined to the roots.
     np.testing.assert_allclose(found.points, known, rtol=0, atol=1e-12)
@@ -84,7 +84,7 @@ def test_symmetric_basin_fractions_are_one_over_two_to_the_n(n):
     average; the fractions are binomial, so they lie within 4.5 standard deviations."""
     esn, _, _ = _bistable(n, 1.0, False, 3)
     n_seeds = 800 * 2**n
-    found = es.find_attractors(esn, n_seeds=n_seeds, box=(-1.0, 1.0), rng=2)
+    found = es.find_attractors(esn, seeds=es.Uniform(n_seeds, box=(-1.0, 1.0)), rng=2)
     p = 1.0 / 2**n
     assert len(found) == 2**n
     assert np.all(found.labels >= 0)
@@ -101,7 +101,7 @@ def test_period_two_orbit_of_a_sign_flip():
     """x -> -tanh(3 x): 0 is unstable (slope -3); the attractor is {-x*, x*}, x* = tanh(3 x*)."""
     flip = es.FunctionMap(lambda u, x: -np.tanh(3.0 * x), n_state=1, n_input=0)
     xs = _saturation(3.0)
-    found = es.find_attractors(flip, n_seeds=80, rng=0)
+    found = es.find_attractors(flip, seeds=es.Uniform(80), rng=0)
     assert found.kinds.tolist() == ["periodic"]
     assert found.periods.tolist() == [2]
     # The orbit starts at its lexicographically first point.
@@ -142,7 +142,7 @@ def test_cyclic_shift_orbits_have_the_periods_of_their_sign_patterns(n):
     beta = 3.0
     s = _saturation(beta)
     system = _shift_map(n, beta)
-    found = es.find_attractors(system, n_seeds=300 * n, rng=0)
+    found = es.find_attractors(system, seeds=es.Uniform(300 * n), rng=0)
 
     necklaces = _necklaces(n)
     assert len(found) == len(necklaces)
@@ -177,7 +177,7 @@ def test_cyclic_shift_orbits_have_the_periods_of_their_sign_patterns(n):
 
 def test_cyclic_shift_basin_fractions_are_period_over_two_to_the_n():
     n, n_seeds = 3, 6000
-    found = es.find_attractors(_shift_map(n, 3.0), n_seeds=n_seeds, rng=5)
+    found = es.find_attractors(_shift_map(n, 3.0), seeds=es.Uniform(n_seeds), rng=5)
     p = found.periods / 2**n
     assert found.periods.tolist() == [1, 1, 3, 3]
     assert np.all(np.abs(found.fractions - p) <= 4.5 * np.sqrt(p * (1 - p) / n_seeds)), \
@@ -218,7 +218,7 @@ def _disk_and_circle():
 
 def test_invariant_circle_with_irrational_rotation_is_aperiodic():
     system = _sqrt_circle()
-    found = es.find_attractors(system, n_seeds=60, box=(-2.0, 2.0), window=50, rng=0)
+    found = es.find_attractors(system, seeds=es.Uniform(60, box=(-2.0, 2.0)), window=50, rng=0)
     assert found.kinds.tolist() == ["aperiodic"]
     assert found.periods.tolist() == [0]
     np.testing.assert_array_equal(found.labels, np.zeros(60, dtype=int))
@@ -234,7 +234,7 @@ def test_invariant_circle_with_irrational_rotation_is_aperiodic():
 def test_fixed_point_and_aperiodic_circle_with_known_basins():
     system = _disk_and_circle()
     n_seeds = 2000
-    found = es.find_attractors(system, n_seeds=n_seeds, rng=3)
+    found = es.find_attractors(system, seeds=es.Uniform(n_seeds), rng=3)
     # Fixed points first, aperiodic attractors last.
     assert found.kinds.tolist() == ["fixed", "aperiodic"]
     assert found.periods.tolist() == [1, 0]
@@ -255,7 +255,7 @@ def test_fixed_point_and_aperiodic_circle_with_known_basins():
 def test_classify_states_on_near_and_far(n, leak, with_bias):
     esn, c, b = _bistable(n, leak, with_bias, 7)
     middle = np.array([_unit_roots(ci, bi)[1] for ci, bi in zip(c, b)])
-    found = es.find_attractors(esn, n_seeds=50 * 2**n, box=(-1.2, 1.2), rng=0)
+    found = es.find_attractors(esn, seeds=es.Uniform(50 * 2**n, box=(-1.2, 1.2)), rng=0)
     assert len(found) == 2**n
 
     # On the attractors themselves: their own labels.
@@ -276,7 +276,7 @@ def test_classify_states_on_near_and_far(n, leak, with_bias):
 
 def test_classify_states_does_not_overwrite_the_states():
     esn, _, _ = _bistable(2, 1.0, False, 7)
-    found = es.find_attractors(esn, n_seeds=100, rng=0)
+    found = es.find_attractors(esn, seeds=es.Uniform(100), rng=0)
     states = np.array([[0.3, -0.2], [2.0, 1.0]])
     before = states.copy()
     np.testing.assert_array_equal(es.classify_states(esn, states, found), [2, 3])
@@ -285,7 +285,7 @@ def test_classify_states_does_not_overwrite_the_states():
 
 def test_classify_states_periodic_orbits_by_sign_pattern():
     system = _shift_map(3, 3.0)
-    found = es.find_attractors(system, n_seeds=300, rng=0)
+    found = es.find_attractors(system, seeds=es.Uniform(300), rng=0)
     rng = np.random.default_rng(1)
     states = rng.uniform(-3.0, 3.0, (100, 3))
     labels = es.classify_states(system, states, found)
@@ -304,7 +304,7 @@ def test_classify_states_next_to_an_aperiodic_attractor():
     circle. The origin lies inside the window's bounding box of the circle, which must not
     capture the states that settle on the fixed point."""
     system = _disk_and_circle()
-    found = es.find_attractors(system, n_seeds=400, rng=0)
+    found = es.find_attractors(system, seeds=es.Uniform(400), rng=0)
     assert found.kinds.tolist() == ["fixed", "aperiodic"]
     rng = np.random.default_rng(2)
     angle = rng.uniform(0.0, 2 * np.pi, 60)
@@ -331,7 +331,7 @@ def test_classify_states_minus_one_when_the_attractor_is_not_in_the_set():
 def test_classify_states_by_attractors_from_fixed_points():
     esn, c, b = _bistable(3, 0.7, True, 11)
     middle = np.array([_unit_roots(ci, bi)[1] for ci, bi in zip(c, b)])
-    fps = es.find_fixed_points(esn, n_seeds=600, box=(-1.2, 1.2), rng=0)
+    fps = es.find_fixed_points(esn, seeds=es.Uniform(600, box=(-1.2, 1.2)), rng=0)
     attractors = attractors_from_fixed_points(fps)
     states = np.random.default_rng(3).uniform(-2.0, 2.0, (100, 3))
     labels = es.classify_states(esn, states, attractors)
@@ -344,7 +344,7 @@ def test_classify_states_by_attractors_from_fixed_points():
 
 def test_attractors_from_fixed_points_keeps_the_stable_ones():
     esn, c, b = _bistable(3, 1.0, True, 2)
-    fps = es.find_fixed_points(esn, n_seeds=500, box=(-1.2, 1.2), rng=0)
+    fps = es.find_fixed_points(esn, seeds=es.Uniform(500, box=(-1.2, 1.2)), rng=0)
     assert len(fps) == 27
     attractors = attractors_from_fixed_points(fps, tol=1e-7)
     keep = np.flatnonzero(fps.stable)
@@ -368,7 +368,7 @@ def test_attractors_from_fixed_points_keeps_the_stable_ones():
     assert attractors.tol == 1e-7
 
     # The same attractors as forward iteration finds.
-    found = es.find_attractors(esn, n_seeds=200, box=(-1.2, 1.2), rng=0)
+    found = es.find_attractors(esn, seeds=es.Uniform(200, box=(-1.2, 1.2)), rng=0)
     np.testing.assert_allclose(np.sort(attractors.points, axis=0),
                                np.sort(found.points, axis=0), rtol=0, atol=1e-10)
 
@@ -376,7 +376,7 @@ def test_attractors_from_fixed_points_keeps_the_stable_ones():
 def test_attractors_from_fixed_points_without_a_stable_one():
     """x -> -tanh(3 x) has one fixed point, 0, and it is unstable."""
     flip = es.FunctionMap(lambda u, x: -np.tanh(3.0 * x), n_state=1, n_input=0)
-    fps = es.find_fixed_points(flip, n_seeds=20, rng=0)
+    fps = es.find_fixed_points(flip, seeds=es.Uniform(20), rng=0)
     assert len(fps) == 1 and not fps.stable[0]
     attractors = attractors_from_fixed_points(fps)
     assert len(attractors) == 0
@@ -424,11 +424,11 @@ def test_aperiodic_grouping_does_not_depend_on_seed_order():
 
 def test_deterministic_under_rng():
     system = _coupled_bistable()
-    a = es.find_attractors(system, n_seeds=100, rng=3)
-    b = es.find_attractors(system, n_seeds=100, rng=np.random.default_rng(3))
+    a = es.find_attractors(system, seeds=es.Uniform(100), rng=3)
+    b = es.find_attractors(system, seeds=es.Uniform(100), rng=np.random.default_rng(3))
     for field in ("points", "kinds", "periods", "labels", "fractions", "seeds"):
         np.testing.assert_array_equal(getattr(a, field), getattr(b, field), err_msg=field)
-    c = es.find_attractors(system, n_seeds=100, rng=4)
+    c = es.find_attractors(system, seeds=es.Uniform(100), rng=4)
     assert not np.array_equal(a.seeds, c.seeds)
 
 
@@ -439,7 +439,7 @@ def test_seeds_from_a_trajectory_and_a_constant_input():
     u = np.array([0.3, -0.3])
     xs = brentq(lambda x: np.tanh(2.0 * x + 0.3) - x, 0.5, 1.0, xtol=1e-15)
     traj = np.array([[0.9, -0.9], [0.95, -0.92], [0.97, -0.96]])
-    found = es.find_attractors(esn, u, trajectory=traj, n_seeds=40, rng=0)
+    found = es.find_attractors(esn, u, seeds=es.AroundTrajectory(traj, 40), rng=0)
     assert len(found) == 1
     np.testing.assert_allclose(found.points, [[xs, -xs]], rtol=0, atol=1e-12)
     np.testing.assert_array_equal(found.u, u)
@@ -470,10 +470,10 @@ def test_bad_input_messages():
                                          r"shape \(1,\); got \(2,\)\."):
         es.find_attractors(esn, u=[0.0, 0.0])
     with pytest.raises(ValueError, match=r"The 'seeds' parameter of find_attractors must have "
-                                         r"shape \(n_seeds, 2\) with n_seeds >= 1; "
+                                         r"shape \(n, 2\) with n >= 1; "
                                          r"got \(4, 3\)\."):
         es.find_attractors(esn, seeds=np.zeros((4, 3)))
-    with pytest.raises(ValueError, match=r"shape \(n_seeds, 2\) with n_seeds >= 1; "
+    with pytest.raises(ValueError, match=r"shape \(n, 2\) with n >= 1; "
                                          r"got \(0, 2\)\."):
         es.find_attractors(esn, seeds=np.zeros((0, 2)))
     with pytest.raises(ValueError, match=r"The 'window' parameter of find_attractors"):
@@ -483,7 +483,7 @@ def test_bad_input_messages():
     with pytest.raises(ValueError, match=r"The 'tol' parameter of find_attractors"):
         es.find_attractors(esn, tol=0.0)
 
-    found = es.find_attractors(esn, n_seeds=20, rng=0)
+    found = es.find_attractors(esn, seeds=es.Uniform(20), rng=0)
     with pytest.raises(ValueError, match=r"The 'states' parameter of classify_states must have "
                                          r"shape \(n, 2\); got \(5, 3\)\."):
         es.classify_states(esn, np.zeros((5, 3)), found)

@@ -46,7 +46,7 @@ def inputs():
 
 @pytest.fixture(scope="module")
 def echo(esn, inputs):
-    return es.echo_index(esn, inputs, n_samples=100, rng=0)
+    return es.echo_index(esn, inputs, seeds=es.Uniform(100), rng=0)
 
 
 def _upper(echo):
@@ -220,7 +220,7 @@ def test_boundary_solution_on_the_separatrix_of_a_decoupled_unit():
     point, so the first fate's end is the largest double below 0 or 0 itself."""
     esn = bistable_units(1, driven=True, leak=1.0)
     u = np.zeros((200, 1))
-    echo = es.echo_index(esn, u, n_samples=50, rng=0)
+    echo = es.echo_index(esn, u, seeds=es.Uniform(50), rng=0)
     edge = es.boundary_solution(esn, u, [-0.3], [0.7], echo)
     assert edge.fates[0] != edge.fates[1]
     assert edge.left[0] <= 0.0 <= edge.right[0] or edge.right[0] <= 0.0 <= edge.left[0]

@@ -15,7 +15,7 @@ def test_contracting_reservoirs_have_echo_index_one_and_are_certified():
         assert table.sufficient_holds
         rng = np.random.default_rng(seed)
         for u in (rng.normal(0, 1, (400, 2)), np.zeros((400, 2)), np.full((400, 2), 3.0)):
-            result = es.echo_index(esn, u, n_samples=64, rng=seed)
+            result = es.echo_index(esn, u, seeds=es.Uniform(64), rng=seed)
             assert (result.index, result.converged) == (1, True)
 
 
@@ -28,8 +28,8 @@ def test_large_amplitude_threshold_against_the_echo_index():
     assert cert.certified and np.isfinite(cert.threshold)
     for scale in (1.0, 1.5, 3.0):
         u = np.tile(scale * cert.threshold * v, (300, 1))
-        assert es.echo_index(esn, u, n_samples=64, rng=0).index == 1
-    weak = es.echo_index(esn, np.tile(0.1 * v, (300, 1)), n_samples=64, rng=0)
+        assert es.echo_index(esn, u, seeds=es.Uniform(64), rng=0).index == 1
+    weak = es.echo_index(esn, np.tile(0.1 * v, (300, 1)), seeds=es.Uniform(64), rng=0)
     assert weak.index == 4  # far below: every corner survives
 
 
@@ -37,9 +37,9 @@ def test_uasp_radius_keeps_one_response_per_stable_point():
     """Inputs within the certified radius r of u_bar: each certified stable point keeps a local
     point attractor, so the echo index is at least the number of certified points."""
     esn = bistable_units(2, driven=True)
-    fps = es.find_fixed_points(esn, n_seeds=100, box=(-1.5, 1.5), rng=0)
+    fps = es.find_fixed_points(esn, seeds=es.Uniform(100, box=(-1.5, 1.5)), rng=0)
     certs = [es.uasp_certificate(esn, np.zeros(2), p) for p in fps.points[fps.stable]]
     assert all(c.certified for c in certs)
     r = min(c.r for c in certs)
     u = np.random.default_rng(1).uniform(-r, r, (400, 2))
-    assert es.echo_index(esn, u, n_samples=128, rng=0).index >= len(certs)
+    assert es.echo_index(esn, u, seeds=es.Uniform(128), rng=0).index >= len(certs)

@@ -30,6 +30,7 @@ from echoscope.analysis.continuation import (
     _match_ids,
     continue_attractors,
 )
+from echoscope.analysis.seeds import Uniform
 from echoscope.plotting.continuation import plot_continuation
 
 
@@ -74,7 +75,7 @@ PITCHFORK_GAINS = [0.5, 0.7, 0.9, 1.2, 1.5, 1.8, 2.0]
 
 @pytest.fixture(scope="module")
 def pitchfork():
-    return continue_attractors(_unit, PITCHFORK_GAINS, n_seeds=1000, rng=0)
+    return continue_attractors(_unit, PITCHFORK_GAINS, seeds=Uniform(1000), rng=0)
 
 
 def test_pitchfork_splits_zero_into_two_attractors(pitchfork):
@@ -113,7 +114,7 @@ SADDLE_NODE_BIASES = np.linspace(0.0, 0.6, 13)
 
 @pytest.fixture(scope="module")
 def saddle_node():
-    return continue_attractors(lambda h: _unit(2.0, h), SADDLE_NODE_BIASES, n_seeds=1000,
+    return continue_attractors(lambda h: _unit(2.0, h), SADDLE_NODE_BIASES, seeds=Uniform(1000),
                                rng=1)
 
 
@@ -149,7 +150,7 @@ def test_saddle_node_positions_and_basins(saddle_node):
 
 def test_saddle_node_continued_backwards_gives_birth_below_the_fold():
     biases = SADDLE_NODE_BIASES[::-1]
-    c = continue_attractors(lambda h: _unit(2.0, h), biases, n_seeds=200, rng=2)
+    c = continue_attractors(lambda h: _unit(2.0, h), biases, seeds=Uniform(200), rng=2)
     born = int(np.argmax(biases < H_FOLD))
     assert c.present[:, 0].all()  # the upper attractor keeps id 0
     assert c.events == (ContinuationEvent(born, "birth", (1,)),)
@@ -158,7 +159,7 @@ def test_saddle_node_continued_backwards_gives_birth_below_the_fold():
 
 def test_flip_hands_the_fixed_point_over_to_a_period_two_orbit():
     gains = [0.5, 0.8, 1.5, 2.0]
-    c = continue_attractors(lambda g: _unit(g, sign=-1.0), gains, n_seeds=100, rng=3)
+    c = continue_attractors(lambda g: _unit(g, sign=-1.0), gains, seeds=Uniform(100), rng=3)
     assert [k.tolist() for k in c.kinds] == [["fixed"]] * 2 + [["periodic"]] * 2
     assert [p.tolist() for p in c.periods] == [[1]] * 2 + [[2]] * 2
     # The branches of the destabilised 0 both reach the one orbit: a death and a birth, no split.
@@ -168,7 +169,8 @@ def test_flip_hands_the_fixed_point_over_to_a_period_two_orbit():
         np.testing.assert_allclose(c.orbits[i][0][:, 0], [-x, x], atol=1e-9)
         assert c.positions[i, 1, 0] == pytest.approx(-x, abs=1e-9)
     # Backwards the orbit shrinks onto 0, and the id follows it there (another kind).
-    back = continue_attractors(lambda g: _unit(g, sign=-1.0), gains[::-1], n_seeds=100, rng=3)
+    back = continue_attractors(lambda g: _unit(g, sign=-1.0), gains[::-1], seeds=Uniform(100),
+                               rng=3)
     assert back.n_ids == 1 and back.events == ()
     assert back.kinds[-1].tolist() == ["fixed"]
 
@@ -179,7 +181,7 @@ def test_esn_rescaled_by_dataclasses_replace():
     esn = es.ESN(np.diag([1.0, 0.8]), np.zeros((2, 1)), spectral_radius=0.5)
     radii = [0.5, 0.9, 1.1, 1.2, 1.4, 1.6]
     c = continue_attractors(lambda r: dataclasses.replace(esn, spectral_radius=r), radii,
-                            n_seeds=300, rng=4)
+                            seeds=Uniform(300), rng=4)
     assert [ids.size for ids in c.ids] == [1, 1, 2, 2, 4, 4]
     splits = c.events_of("split")
     assert [(e.index, e.ids) for e in splits] == [(2, (0, 1, 2)), (4, (1, 3, 4)), (4, (2, 5, 6))]
@@ -245,11 +247,11 @@ def test_dynamics_decide_and_distance_breaks_ties():
 
 def test_match_distance_below_every_move_renews_every_id():
     biases = [0.0, 0.05, 0.1]
-    c = continue_attractors(lambda h: _unit(2.0, h), biases, n_seeds=50, rng=0,
+    c = continue_attractors(lambda h: _unit(2.0, h), biases, seeds=Uniform(50), rng=0,
                             match_distance=1e-9)
     assert [ids.tolist() for ids in c.ids] == [[0, 1], [2, 3], [4, 5]]
     assert len(c.events_of("birth")) == 4 and len(c.events_of("death")) == 4
-    wide = continue_attractors(lambda h: _unit(2.0, h), biases, n_seeds=50, rng=0,
+    wide = continue_attractors(lambda h: _unit(2.0, h), biases, seeds=Uniform(50), rng=0,
                                match_distance=1.0)
     assert [ids.tolist() for ids in wide.ids] == [[0, 1]] * 3
 
@@ -259,7 +261,7 @@ def test_match_distance_below_every_move_renews_every_id():
 
 def test_deterministic_under_rng():
     def run(rng):
-        return continue_attractors(lambda h: _unit(2.0, h), [0.0, 0.2, 0.3], n_seeds=64,
+        return continue_attractors(lambda h: _unit(2.0, h), [0.0, 0.2, 0.3], seeds=Uniform(64),
                                    rng=rng)
 
     one, two, other = run(11), run(11), run(13)
@@ -274,12 +276,12 @@ def test_deterministic_under_rng():
 
 def test_progress_find_options_and_input():
     calls = []
-    c = continue_attractors(lambda h: _unit(2.0, h), [0.0, 0.1], n_seeds=20, rng=0,
+    c = continue_attractors(lambda h: _unit(2.0, h), [0.0, 0.1], seeds=Uniform(20), rng=0,
                             progress=lambda done, total: calls.append((done, total)),
                             transient=500, window=32, tol=1e-8, refine=True)
     assert calls == [(1, 2), (2, 2)]
     driven = es.FunctionMap(lambda u, x: np.tanh(2.0 * x + u), n_state=1, n_input=1)
-    d = continue_attractors(lambda s: driven, [0.0, 1.0], u=[0.1], n_seeds=20, rng=0)
+    d = continue_attractors(lambda s: driven, [0.0, 1.0], u=[0.1], seeds=Uniform(20), rng=0)
     assert d.u.tolist() == [0.1] and len(c.ids) == 2
 
 
@@ -320,10 +322,13 @@ def test_bad_input():
 
     with pytest.raises(ValueError, match=r"must return systems of one size; got n_state 2, "
                                          r"n_input 0 for values\[1\] = 1.5"):
-        continue_attractors(growing, [0.5, 1.5], n_seeds=10, rng=0)
+        continue_attractors(growing, [0.5, 1.5], seeds=Uniform(10), rng=0)
     with pytest.raises(TypeError, match=r"'find_options' parameter of continue_attractors must "
-                                        r"be keywords of find_attractors.*got 'seeds'"):
-        continue_attractors(make, [0.5], seeds=np.zeros((3, 1)))
+                                        r"be keywords of find_attractors.*got 'rng_seed'"):
+        continue_attractors(make, [0.5], rng_seed=3)
+    with pytest.raises(ValueError, match=r"The 'seeds' parameter of continue_attractors must have "
+                                         r"shape \(n, 1\) with n >= 1; got \(3, 2\)"):
+        continue_attractors(make, [0.5], seeds=np.zeros((3, 2)))
     with pytest.raises(ValueError, match=r"'window' parameter of continue_attractors"):
         continue_attractors(make, [0.5], window=1)
     with pytest.raises(TypeError, match=r"'refine' parameter of continue_attractors must be a "
@@ -332,18 +337,18 @@ def test_bad_input():
     with pytest.raises(ValueError, match=r"'match_distance' parameter of continue_attractors "
                                          r"must be in \(0, inf\)"):
         continue_attractors(make, [0.5], match_distance=0.0)
-    with pytest.raises(ValueError, match=r"'box' parameter of continue_attractors must be a "
-                                         r"pair \(low, high\) with low < high; got \(1, -1\)"):
-        continue_attractors(make, [0.5], box=(1, -1))
-    with pytest.raises(ValueError, match=r"'box\[0\]' parameter of continue_attractors must be "
-                                         r"a scalar or have shape \(1,\); got \(2,\)"):
-        continue_attractors(make, [0.5], box=([0, 0], 1))
+    with pytest.raises(ValueError, match=r"'box' parameter of Uniform must be a pair \(low, "
+                                         r"high\) of scalars or arrays of shape \(1,\) with low "
+                                         r"< high; got \(1\.0, -1\.0\)"):
+        continue_attractors(make, [0.5], seeds=Uniform(256, box=(1, -1)))
+    with pytest.raises(ValueError, match=r"'box' parameter of Uniform must be a pair \(low, "
+                                         r"high\) of scalars or arrays of shape \(1,\)"):
+        continue_attractors(make, [0.5], seeds=Uniform(256, box=([0, 0], 1)))
     with pytest.raises(ValueError, match=r"'u' parameter of continue_attractors must have "
                                          r"shape \(0,\)"):
         continue_attractors(make, [0.5], u=[1.0])
-    with pytest.raises(ValueError, match=r"'n_seeds' parameter of continue_attractors must be an "
-                                         r"integer >= 1"):
-        continue_attractors(make, [0.5], n_seeds=0)
+    with pytest.raises(ValueError, match=r"'n' parameter of Uniform must be an integer >= 1"):
+        continue_attractors(make, [0.5], seeds=Uniform(0))
     with pytest.raises(TypeError, match=r"'progress' parameter of continue_attractors"):
         continue_attractors(make, [0.5], progress=3)
     with pytest.raises(TypeError, match=r"'rng' parameter of continue_attractors"):
@@ -392,15 +397,16 @@ def test_plot_pitchfork_marks_births_and_splits(pitchfork):
 
 
 def test_plot_orbits_principal_component_own_axes_and_unsorted_values():
-    c = continue_attractors(lambda g: _unit(g, sign=-1.0), [0.5, 1.5, 2.0], n_seeds=30, rng=0)
+    c = continue_attractors(lambda g: _unit(g, sign=-1.0), [0.5, 1.5, 2.0], seeds=Uniform(30),
+                            rng=0)
     top, _ = plot_continuation(c).axes
     (orbit,) = _gid(top.lines, "orbit-1")
     assert len(orbit.get_xdata()) == 4  # two values, two orbit points each
     (line,) = _gid(top.lines, "attractor-1")  # through the orbit's mean, 0
     np.testing.assert_allclose(line.get_ydata()[1:], 0.0, atol=1e-12)
     esn = es.ESN(np.diag([1.0, 0.8]), np.zeros((2, 1)), spectral_radius=0.5)
-    d = continue_attractors(lambda r: dataclasses.replace(esn, spectral_radius=r),
-                            [1.1, 0.5, 1.5], n_seeds=60, rng=0)
+    d = continue_attractors(lambda r: dataclasses.replace(esn, spectral_radius=r), [1.1, 0.5, 1.5],
+                            seeds=Uniform(60), rng=0)
     top, bottom = plot_continuation(d).axes
     assert top.get_ylabel().startswith("first principal component")
     assert len(_gid(bottom.lines, "unresolved")) == 1  # unsorted values: lines, not stacks

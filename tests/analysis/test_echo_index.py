@@ -92,7 +92,7 @@ def test_decoupled_units_weak_input_index_two_to_the_n(n, leak):
     c = rng.uniform(1.8, 3.0, n)
     u = rng.choice([-1.0, 1.0], n) * rng.uniform(0.2, 0.5, n) * _saddle_node_amplitude(c)
     esn = _decoupled(c, leak)
-    r = es.echo_index(esn, np.tile(u, (400, 1)), n_samples=400, rng=1)
+    r = es.echo_index(esn, np.tile(u, (400, 1)), seeds=es.Uniform(400), rng=1)
     _check_invariants(r)
     assert r.index == 2**n and r.converged and r.defined
     assert r.n_steps == 400 and r.n_samples == 400
@@ -123,7 +123,7 @@ def test_decoupled_units_strong_input_echo_state_property(n, leak):
     rng = np.random.default_rng(10 * n + int(10 * leak))
     c = rng.uniform(1.8, 3.0, n)
     u = rng.choice([-1.0, 1.0], n) * rng.uniform(1.5, 3.0, n) * _saddle_node_amplitude(c)
-    r = es.echo_index(_decoupled(c, leak), np.tile(u, (400, 1)), n_samples=200, rng=2)
+    r = es.echo_index(_decoupled(c, leak), np.tile(u, (400, 1)), seeds=es.Uniform(200), rng=2)
     _check_invariants(r)
     assert r.index == 1 and r.converged
     np.testing.assert_array_equal(r.labels, 0)
@@ -141,8 +141,8 @@ def test_switch_across_the_saddle_node_amplitude(c, leak):
     usn = _saddle_node_amplitude(c)
     assert len(_unit_roots(c, 0.95 * usn)) == 3 and len(_unit_roots(c, 1.05 * usn)) == 1
     esn = _decoupled(c, leak)
-    below = es.echo_index(esn, np.full((800, 1), 0.95 * usn), n_samples=100, rng=0)
-    above = es.echo_index(esn, np.full((800, 1), 1.05 * usn), n_samples=100, rng=0)
+    below = es.echo_index(esn, np.full((800, 1), 0.95 * usn), seeds=es.Uniform(100), rng=0)
+    above = es.echo_index(esn, np.full((800, 1), 1.05 * usn), seeds=es.Uniform(100), rng=0)
     assert (below.index, below.converged) == (2, True)
     assert (above.index, above.converged) == (1, True)
     # The ghost: the slowest sample (from -1) takes many steps to pass the fold.
@@ -159,9 +159,9 @@ def test_more_responses_than_samples_is_not_a_proof_of_one():
     (their distances do not shrink), so this is no proof of index 1: not converged, the
     samples unresolved. With 400 samples every corner is hit several times: 64, proved."""
     esn = bistable_units(6)
-    few = es.echo_index(esn, np.zeros((400, 1)), n_samples=40, rng=0)
+    few = es.echo_index(esn, np.zeros((400, 1)), seeds=es.Uniform(40), rng=0)
     assert not few.converged and np.sum(few.labels == -1) >= 30
-    many = es.echo_index(esn, np.zeros((400, 1)), n_samples=400, rng=0)
+    many = es.echo_index(esn, np.zeros((400, 1)), seeds=es.Uniform(400), rng=0)
     assert many.index == 64 and many.converged
 
 
@@ -173,7 +173,7 @@ def test_basin_fractions_zero_input_are_one_over_two_to_the_n():
     responses attracts 1/2^n of [-1, 1]^n, and the response of a sample has its signs."""
     c, leak, n = np.array([2.0, 2.5]), 0.6, 2
     esn = _decoupled(c, leak)
-    r = es.echo_index(esn, np.zeros((300, n)), n_samples=2000, confidence=0.999, rng=3)
+    r = es.echo_index(esn, np.zeros((300, n)), seeds=es.Uniform(2000), confidence=0.999, rng=3)
     _check_invariants(r)
     assert r.index == 4 and r.converged
     assert np.all(r.fraction_intervals[:, 0] <= 0.25) and np.all(0.25 <= r.fraction_intervals[:, 1])
@@ -188,7 +188,7 @@ def test_basin_fractions_constant_input_closed_form_volumes():
     c, leak = np.array([2.0, 2.5]), 0.5
     u = np.array([0.15, -0.3])
     esn = _decoupled(c, leak)
-    r = es.echo_index(esn, np.tile(u, (300, 1)), n_samples=2000, confidence=0.999, rng=4)
+    r = es.echo_index(esn, np.tile(u, (300, 1)), seeds=es.Uniform(2000), confidence=0.999, rng=4)
     _check_invariants(r)
     assert r.index == 4 and r.converged
     middle = np.array([_unit_roots(ci, ui)[1] for ci, ui in zip(c, u)])
@@ -206,7 +206,7 @@ def test_basin_fraction_of_a_one_dimensional_unit():
     """n = 1: the fraction of the upper response is (1 - m) / 2 on [-1, 1]."""
     c, u = 2.0, 0.2
     m = _unit_roots(c, u)[1]
-    r = es.echo_index(_decoupled(c, 0.7), np.full((300, 1), u), n_samples=2000,
+    r = es.echo_index(_decoupled(c, 0.7), np.full((300, 1), u), seeds=es.Uniform(2000),
                       confidence=0.999, rng=5)
     assert r.index == 2 and r.converged
     upper = int(np.argmax(r.responses[:, -1, 0]))
@@ -262,7 +262,7 @@ def test_periodic_input_index_is_number_of_stable_period_orbits(c, leak, period,
         assert attractors.size == expected
     p = len(period)
     inputs = np.tile(np.array(period)[:, None], (600 // p, 1))
-    r = es.echo_index(_decoupled(c, leak), inputs, n_samples=100, rng=0)
+    r = es.echo_index(_decoupled(c, leak), inputs, seeds=es.Uniform(100), rng=0)
     _check_invariants(r)
     assert r.index == attractors.size and r.converged
     # The input ends with a whole period: each response ends on a fixed point of F.
@@ -284,7 +284,7 @@ def test_contracting_reservoir_has_the_echo_state_property(seed):
     esn = es.ESN(w, rng.uniform(-1.0, 1.0, (n, 2)))
     for k in range(2):
         u = rng.uniform(-1.0, 1.0, (300, 2))
-        r = es.echo_index(esn, u, n_samples=64, rng=k)
+        r = es.echo_index(esn, u, seeds=es.Uniform(64), rng=k)
         _check_invariants(r)
         assert r.index == 1 and r.converged and r.defined
         assert r.lyapunov[0] <= np.log(sigma) + 1e-9
@@ -297,7 +297,7 @@ def test_linear_contraction_response_is_the_closed_form():
     b = np.array([[1.0], [0.5]])
     assert np.abs(np.linalg.eigvals(a)).max() < 1
     u = np.random.default_rng(5).standard_normal((300, 1))
-    r = es.echo_index(_linear(a, b), u, n_samples=64, box=(-10.0, 10.0), rng=0)
+    r = es.echo_index(_linear(a, b), u, seeds=es.Uniform(64, box=(-10.0, 10.0)), rng=0)
     _check_invariants(r)
     assert r.index == 1 and r.converged
     x, path = np.zeros(2), []
@@ -314,18 +314,18 @@ def test_slow_linear_contraction_has_index_one():
     """x -> 0.9 x contracts every pair of states by 0.9 per step: echo index 1 (theorem 1).
     After 100 steps the 50 samples are within 3e-5 of each other and still converging."""
     slow = _linear([[0.9]], np.zeros((1, 0)))
-    r = es.echo_index(slow, np.zeros((100, 0)), n_samples=50, rng=0)
+    r = es.echo_index(slow, np.zeros((100, 0)), seeds=es.Uniform(50), rng=0)
     assert r.index == 1, (r.index, r.converged)
     # 1000 steps: 0.9^750 ~ 1e-34 at the first checkpoint, the proof goes through.
-    r = es.echo_index(slow, np.zeros((1000, 0)), n_samples=50, rng=0)
+    r = es.echo_index(slow, np.zeros((1000, 0)), seeds=es.Uniform(50), rng=0)
     assert (r.index, r.converged) == (1, True)
 
 
 def test_slow_linear_contraction_pullback_agrees_with_forward():
     """The same contraction read in pullback: one response at time 0, as forward."""
     slow = _linear([[0.9]], np.zeros((1, 0)))
-    forward = es.echo_index(slow, np.zeros((100, 0)), n_samples=50, rng=0)
-    pullback = es.echo_index(slow, np.zeros((100, 0)), n_samples=50, rng=0, pullback=True)
+    forward = es.echo_index(slow, np.zeros((100, 0)), seeds=es.Uniform(50), rng=0)
+    pullback = es.echo_index(slow, np.zeros((100, 0)), seeds=es.Uniform(50), rng=0, pullback=True)
     assert forward.index == 1
     assert pullback.index == forward.index, (pullback.index, pullback.defined)
 
@@ -345,7 +345,7 @@ def test_distinct_responses_that_draw_together_stay_distinct():
     g = np.ones((300, 1))
     g[-30:] = 0.2
     ystar = brentq(lambda y: np.tanh(2.0 * y) - y, 0.5, 1.0, xtol=1e-15)
-    r = es.echo_index(gain, g, n_samples=50, rng=0)
+    r = es.echo_index(gain, g, seeds=es.Uniform(50), rng=0)
     assert (r.index, r.converged) == (2, True), (r.index, r.converged, r.grouping_stable)
     np.testing.assert_allclose(np.sort(r.responses[:, -1, 0]), [-0.2 * ystar, 0.2 * ystar],
                                rtol=0, atol=1e-12)
@@ -358,7 +358,7 @@ def test_linear_expansion_moderate_growth_is_undefined():
     exponent (log rho(A))."""
     a = 1.5 * np.array([[0.8, 0.2], [0.1, 0.9]])
     u = np.random.default_rng(5).standard_normal((200, 1))
-    r = es.echo_index(_linear(a, [[1.0], [0.5]]), u, n_samples=32, rng=0)
+    r = es.echo_index(_linear(a, [[1.0], [0.5]]), u, seeds=es.Uniform(32), rng=0)
     _check_invariants(r)
     assert (r.index, r.defined, r.converged) == (-1, False, False)
     assert np.all(r.chaotic)
@@ -371,7 +371,7 @@ def test_linear_expansion_large_but_finite_states_do_not_warn():
     echoscope's RuntimeWarnings into errors)."""
     a = 3.0 * np.array([[0.8, 0.2], [0.1, 0.9]])
     u = np.random.default_rng(5).standard_normal((400, 1))
-    r = es.echo_index(_linear(a, [[1.0], [0.5]]), u, n_samples=32, rng=0)
+    r = es.echo_index(_linear(a, [[1.0], [0.5]]), u, seeds=es.Uniform(32), rng=0)
     assert (r.index, r.defined, r.converged) == (-1, False, False)
 
 
@@ -382,11 +382,12 @@ def test_linear_expansion_overflow_raises_non_finite_state_error():
     u = np.random.default_rng(5).standard_normal((1000, 1))
     with np.errstate(over="ignore", invalid="ignore"), \
             pytest.raises(es.NonFiniteStateError, match=r"non-finite .* at step \d+"):
-        es.echo_index(_linear(a, [[1.0], [0.5]]), u, n_samples=8, rng=0)
+        es.echo_index(_linear(a, [[1.0], [0.5]]), u, seeds=es.Uniform(8), rng=0)
 
 
 def test_logistic_map_is_chaotic_and_the_index_undefined():
-    r = es.echo_index(_logistic(), np.zeros((300, 0)), n_samples=50, box=(0.01, 0.99), rng=0)
+    r = es.echo_index(_logistic(), np.zeros((300, 0)), seeds=es.Uniform(50, box=(0.01, 0.99)),
+                      rng=0)
     _check_invariants(r)
     assert (r.index, r.defined, r.converged) == (-1, False, False)
     assert r.chaotic.size >= 1 and np.all(r.chaotic)
@@ -404,7 +405,7 @@ def test_too_few_steps_near_the_fold_are_not_converged(factor):
     60 steps cannot prove the grouping, and the result says so."""
     c, leak = 2.0, 0.5
     u = factor * _saddle_node_amplitude(c)
-    r = es.echo_index(_decoupled(c, leak), np.full((60, 1), u), n_samples=100, rng=0)
+    r = es.echo_index(_decoupled(c, leak), np.full((60, 1), u), seeds=es.Uniform(100), rng=0)
     _check_invariants(r)
     assert not r.converged
     assert not r.grouping_stable
@@ -420,7 +421,7 @@ def test_callable_input_extends_the_run_until_converged(factor, expected):
         calls.append((start, stop))
         return np.full((stop - start, 1), u)
 
-    r = es.echo_index(_decoupled(c, leak), inputs, n_steps=60, n_samples=100, rng=0)
+    r = es.echo_index(_decoupled(c, leak), inputs, n_steps=60, seeds=es.Uniform(100), rng=0)
     _check_invariants(r)
     assert (r.index, r.converged) == (expected, True)
     assert r.n_steps > 60 and r.n_steps <= 8 * 60
@@ -429,7 +430,7 @@ def test_callable_input_extends_the_run_until_converged(factor, expected):
     stops = sorted({stop for _, stop in calls})
     assert stops[-1] == r.n_steps
     # The same input as one array of the final length gives the same index.
-    fixed = es.echo_index(_decoupled(c, leak), np.full((r.n_steps, 1), u), n_samples=100,
+    fixed = es.echo_index(_decoupled(c, leak), np.full((r.n_steps, 1), u), seeds=es.Uniform(100),
                           rng=0)
     assert fixed.index == expected
 
@@ -440,7 +441,7 @@ def test_callable_input_slow_node_gives_the_right_index_when_converged():
     c, leak = 2.0, 0.5
     u = 0.999 * _saddle_node_amplitude(c)
     r = es.echo_index(_decoupled(c, leak), lambda s, t: np.full((t - s, 1), u), n_steps=60,
-                      max_steps=10_000, n_samples=100, rng=0)
+                      max_steps=10_000, seeds=es.Uniform(100), rng=0)
     assert not r.converged or r.index == 2, (r.index, r.converged, r.n_steps)
 
 
@@ -458,7 +459,8 @@ def test_callable_input_is_validated_block_by_block():
 def test_progress_reaches_the_total():
     seen = []
     es.echo_index(_decoupled(2.0, 0.5), lambda s, t: np.zeros((t - s, 1)), n_steps=100,
-                  n_samples=10, rng=0, progress=lambda done, total: seen.append((done, total)))
+                  seeds=es.Uniform(10), rng=0,
+                  progress=lambda done, total: seen.append((done, total)))
     assert seen and seen[-1][0] == seen[-1][1]
     assert all(0 <= d <= t for d, t in seen)
 
@@ -473,9 +475,9 @@ def test_pullback_agrees_with_forward_and_forgets_the_start_time(max_b):
     esn = es.ashwin_ceni()
     seq, _ = switching_inputs(ALPHABET, 1200, min_run=[5, 1], max_run=[None, max_b],
                               p_continue=[0.5, 0.5], rng=3)
-    forward = es.echo_index(esn, seq[600:], n_samples=100, rng=0)
-    short = es.echo_index(esn, seq[600:], n_samples=100, rng=0, pullback=True)
-    long = es.echo_index(esn, seq, n_samples=100, rng=0, pullback=True)
+    forward = es.echo_index(esn, seq[600:], seeds=es.Uniform(100), rng=0)
+    short = es.echo_index(esn, seq[600:], seeds=es.Uniform(100), rng=0, pullback=True)
+    long = es.echo_index(esn, seq, seeds=es.Uniform(100), rng=0, pullback=True)
     for r in (forward, short, long):
         _check_invariants(r)
         assert r.converged
@@ -491,7 +493,7 @@ def test_pullback_agrees_with_forward_and_forgets_the_start_time(max_b):
 def test_pullback_with_the_echo_state_property():
     """Strong constant input: one response at time 0, the same from both starting times."""
     esn = _decoupled(2.0, 0.5)
-    r = es.echo_index(esn, np.full((300, 1), 1.5), n_samples=40, rng=0, pullback=True)
+    r = es.echo_index(esn, np.full((300, 1), 1.5), seeds=es.Uniform(40), rng=0, pullback=True)
     _check_invariants(r)
     assert (r.index, r.converged, r.separation) == (1, True, np.inf)
     np.testing.assert_allclose(r.responses[0, -1], _unit_roots(2.0, 1.5), rtol=0, atol=1e-12)
@@ -527,7 +529,7 @@ def test_wilson_interval_is_vectorised():
 
 @pytest.mark.parametrize("n_samples, confidence", [(1, 0.95), (50, 0.95), (400, 0.99)])
 def test_missed_fraction_closed_form(n_samples, confidence):
-    r = es.echo_index(_decoupled(2.0, 0.5), np.full((100, 1), 2.0), n_samples=n_samples,
+    r = es.echo_index(_decoupled(2.0, 0.5), np.full((100, 1), 2.0), seeds=es.Uniform(n_samples),
                       confidence=confidence, rng=0)
     assert r.missed_fraction == pytest.approx(1.0 - (1.0 - confidence) ** (1.0 / n_samples),
                                               rel=1e-12)
@@ -609,8 +611,8 @@ def test_echo_indices_equal_echo_index_realisation_by_realisation():
         switching_inputs(ALPHABET, 300, min_run=[40, 30], p_continue=0.0)[0],  # index 1
         switching_inputs(ALPHABET, 300, min_run=[5, 2], p_continue=0.0)[0],  # index 2
     ])
-    batch = es.echo_indices(esn, inputs, n_samples=60, rng=11)
-    single = [es.echo_index(esn, u, n_samples=60, rng=11) for u in inputs]
+    batch = es.echo_indices(esn, inputs, seeds=es.Uniform(60), rng=11)
+    single = [es.echo_index(esn, u, seeds=es.Uniform(60), rng=11) for u in inputs]
     assert [r.index for r in batch] == [2, 1, 1, 2]
     for b, s in zip(batch, single):
         _check_invariants(b)
@@ -622,7 +624,7 @@ def test_echo_indices_equal_echo_index_realisation_by_realisation():
         np.testing.assert_allclose(b.lyapunov, s.lyapunov, rtol=0, atol=1e-12)
 
     order = [2, 0, 3, 1]
-    shuffled = es.echo_indices(esn, inputs[order], n_samples=60, rng=11)
+    shuffled = es.echo_indices(esn, inputs[order], seeds=es.Uniform(60), rng=11)
     for i, r in zip(order, shuffled):
         assert r.index == batch[i].index
         np.testing.assert_array_equal(r.labels, batch[i].labels)
@@ -632,15 +634,15 @@ def test_echo_indices_equal_echo_index_realisation_by_realisation():
 def test_same_rng_same_result_and_sampler():
     esn = _decoupled([2.0, 2.5], 0.5)
     u = np.tile([0.1, -0.1], (200, 1))
-    a = es.echo_index(esn, u, n_samples=50, rng=np.random.SeedSequence(4))
-    b = es.echo_index(esn, u, n_samples=50, rng=np.random.SeedSequence(4))
+    a = es.echo_index(esn, u, seeds=es.Uniform(50), rng=np.random.SeedSequence(4))
+    b = es.echo_index(esn, u, seeds=es.Uniform(50), rng=np.random.SeedSequence(4))
     np.testing.assert_array_equal(a.samples, b.samples)
     np.testing.assert_array_equal(a.labels, b.labels)
     np.testing.assert_array_equal(a.responses, b.responses)
     # A sampler replaces the box: with equal units and no input, states on the diagonal reach
     # only the two diagonal responses.
-    diag = es.echo_index(_decoupled([2.0, 2.0], 0.5), np.zeros((200, 2)), n_samples=40,
-                         sampler=lambda rng, n: np.repeat(rng.uniform(-1, 1, (n, 1)), 2, axis=1),
+    diag = es.echo_index(_decoupled([2.0, 2.0], 0.5), np.zeros((200, 2)),
+                         seeds=es.Sampled(lambda rng, n: np.repeat(rng.uniform(-1, 1, (n, 1)), 2, axis=1), 40),
                          rng=0)
     assert diag.index == 2 and diag.converged
     assert np.all(np.sign(diag.responses[:, -1, 0]) == np.sign(diag.responses[:, -1, 1]))
@@ -648,14 +650,14 @@ def test_same_rng_same_result_and_sampler():
 
 def test_box_bounds_per_coordinate():
     esn = _decoupled([2.0, 2.0], 1.0)
-    r = es.echo_index(esn, np.zeros((200, 2)), n_samples=100, box=([0.1, -1.0], [1.0, -0.1]),
-                      rng=0)
+    r = es.echo_index(esn, np.zeros((200, 2)),
+                      seeds=es.Uniform(100, box=([0.1, -1.0], [1.0, -0.1])), rng=0)
     assert np.all(r.samples[:, 0] >= 0.1) and np.all(r.samples[:, 1] <= -0.1)
     assert r.index == 1 and r.converged  # one quadrant: one response
 
 
 def test_summary_is_plain_data():
-    r = es.echo_index(_decoupled(2.0, 0.5), np.zeros((200, 1)), n_samples=30, rng=0)
+    r = es.echo_index(_decoupled(2.0, 0.5), np.zeros((200, 1)), seeds=es.Uniform(30), rng=0)
     s = r.summary()
     assert s["index"] == 2 and s["converged"] is True and s["n_unresolved"] == 0
     assert s["n_samples"] == 30 and s["n_steps"] == 200
@@ -678,19 +680,20 @@ def test_summary_is_plain_data():
         (np.full((100, 2), np.nan), {}, ValueError,
          r"The 'inputs' parameter of echo_index must hold finite numbers; got NaN or inf at "
          r"index \(0, 0\)\."),
-        (np.zeros((100, 2)), dict(n_samples=0), ValueError,
-         r"The 'n_samples' parameter of echo_index must be an integer >= 1; got 0\."),
-        (np.zeros((100, 2)), dict(n_samples=2.5), TypeError,
-         r"The 'n_samples' parameter of echo_index must be an integer; got 2\.5\."),
-        (np.zeros((100, 2)), dict(box=(1.0, -1.0)), ValueError,
-         r"The 'box' parameter of echo_index must be a pair \(low, high\) of scalars or arrays "
+        (np.zeros((100, 2)), dict(seeds=np.zeros((0, 2))), ValueError,
+         r"The 'seeds' parameter of echo_index must have shape \(n, 2\) with n >= 1; got "
+         r"\(0, 2\)\."),
+        (np.zeros((100, 2)), dict(seeds="uniform"), TypeError,
+         r"The 'seeds' parameter of echo_index must be an array of states or a Seeds sampler"),
+        (np.zeros((100, 2)), dict(seeds=es.Uniform(box=(1.0, -1.0))), ValueError,
+         r"The 'box' parameter of Uniform must be a pair \(low, high\) of scalars or arrays "
          r"of shape \(2,\) with low < high; got \(1.0, -1.0\)"),
-        (np.zeros((100, 2)), dict(box=([-1.0, 0.5], [1.0, 0.5])), ValueError,
-         r"The 'box' parameter of echo_index must be a pair \(low, high\) of scalars"),
-        (np.zeros((100, 2)), dict(box=([0.0, 0.0, 0.0], [1.0, 1.0, 1.0])), ValueError,
-         r"The 'box[^']*' parameter of echo_index must"),
-        (np.zeros((100, 2)), dict(box=(0.0, 1.0, 2.0)), ValueError,
-         r"The 'box' parameter of echo_index must be a pair"),
+        (np.zeros((100, 2)), dict(seeds=es.Uniform(box=([-1.0, 0.5], [1.0, 0.5]))), ValueError,
+         r"The 'box' parameter of Uniform must be a pair \(low, high\) of scalars"),
+        (np.zeros((100, 2)), dict(seeds=es.Uniform(box=([0.0, 0.0, 0.0], [1.0, 1.0, 1.0]))),
+         ValueError, r"The 'box[^']*' parameter of Uniform must"),
+        (np.zeros((100, 2)), dict(seeds=np.zeros((10, 3))), ValueError,
+         r"The 'seeds' parameter of echo_index must have shape \(n, 2\)"),
         (np.zeros((100, 2)), dict(window=90), ValueError,
          r"The 'inputs' parameter of echo_index must hold at least extension \+ window = "
          r"180 steps; got 100\."),
@@ -705,11 +708,9 @@ def test_summary_is_plain_data():
         (np.zeros((100, 2)), dict(rng="seed"), TypeError,
          r"The 'rng' parameter of echo_index must be None, an int, a SeedSequence or a "
          r"Generator; got 'seed'\."),
-        (np.zeros((100, 2)), dict(sampler=3), TypeError,
-         r"The 'sampler' parameter of echo_index must be a callable \(rng, n\) -> states"),
-        (np.zeros((100, 2)), dict(sampler=lambda rng, n: np.zeros((n, 3))), ValueError,
-         r"The 'sampler\(rng, n\)' parameter of echo_index must have shape \(256, 2\); "
-         r"got \(256, 3\)\."),
+        (np.zeros((100, 2)), dict(seeds=es.Sampled(lambda rng, n: np.zeros((n, 3)))),
+         ValueError, r"The 'sampler\(rng, n\)' parameter of Sampled must have shape "
+         r"\(256, 2\); got \(256, 3\)\."),
         (lambda s, t: np.zeros((t - s, 2)), {}, ValueError,
          r"echo_index: a callable 'inputs' needs 'n_steps', the length of the first run\."),
         (lambda s, t: np.zeros((t - s, 2)), dict(n_steps=1), ValueError,
@@ -745,8 +746,8 @@ def test_echo_index_rejects_a_non_system():
         (np.zeros((2, 30, 2)), dict(window=20),
          r"The 'inputs' parameter of echo_indices must hold at least extension \+ window = "
          r"40 steps; got 30\."),
-        (np.zeros((2, 100, 2)), dict(n_samples=0),
-         r"The 'n_samples' parameter of echo_indices must be an integer >= 1; got 0\."),
+        (np.zeros((2, 100, 2)), dict(seeds=np.zeros((0, 2))),
+         r"The 'seeds' parameter of echo_indices must have shape \(n, 2\) with n >= 1"),
     ],
 )
 def test_echo_indices_bad_input_messages(inputs, kwargs, message):
@@ -774,3 +775,47 @@ def test_group_responses_straggler_stays_with_its_group():
     labels, spread, gap = group_responses(np.concatenate([a, straggler, b]))
     np.testing.assert_array_equal(labels, [0] * 6 + [1] * 4)
     assert spread == pytest.approx(1e-5) and gap == pytest.approx(1.0 - 1e-5)
+
+
+@pytest.mark.parametrize(
+    "make, error, message",
+    [
+        (lambda: es.Uniform(0), ValueError,
+         r"The 'n' parameter of Uniform must be an integer >= 1; got 0\."),
+        (lambda: es.Uniform(2.5), TypeError,
+         r"The 'n' parameter of Uniform must be an integer; got 2\.5\."),
+        (lambda: es.Uniform(box=(0.0, 1.0, 2.0)), TypeError,
+         r"The 'box' parameter of Uniform must be a pair \(low, high\)"),
+        (lambda: es.Sampled(3), TypeError,
+         r"The 'sampler' parameter of Sampled must be a callable \(rng, n\) -> states"),
+        (lambda: es.AroundTrajectory(np.zeros((0, 2))), ValueError,
+         r"The 'trajectory' parameter of AroundTrajectory must hold at least one state"),
+        (lambda: es.AroundTrajectory(np.zeros((5, 2)), noise=-1.0), ValueError,
+         r"The 'noise' parameter of AroundTrajectory must be in \[0, inf\)"),
+    ],
+)
+def test_seed_samplers_validate_their_settings(make, error, message):
+    with pytest.raises(error, match=message):
+        make()
+
+
+def test_samplers_draw_what_they_say():
+    esn = es.ashwin_ceni()
+    rows = es.Uniform(500, box=([0.0, -2.0], [1.0, -1.0])).draw(esn, 0)
+    assert rows.shape == (500, 2) and rows[:, 0].min() >= 0.0 and rows[:, 1].max() <= -1.0
+    np.testing.assert_array_equal(rows, es.Uniform(500, box=([0.0, -2.0], [1.0, -1.0]))
+                                  .draw(esn, np.random.default_rng(0)))
+    traj = np.array([[0.5, 0.5], [0.5, 0.5]])
+    np.testing.assert_array_equal(es.AroundTrajectory(traj, 4, noise=0.0).draw(esn, 1),
+                                  np.full((4, 2), 0.5))
+    with pytest.raises(ValueError, match=r"must have shape \(n_steps, 2\) for this system"):
+        es.AroundTrajectory(np.zeros((3, 5)), 4).draw(esn, 0)
+    fixed = es.Sampled(lambda rng, n: np.full((n, 2), 0.25), 3)
+    np.testing.assert_array_equal(fixed.draw(esn, 0), np.full((3, 2), 0.25))
+    # An array is used as it is; a sampler passed as the input is refused with a hint.
+    result = es.echo_index(esn, np.tile(es.ASHWIN_CENI_INPUTS[0], (200, 1)),
+                           seeds=np.array([[0.0, 0.9], [0.0, -0.9]]), rng=0)
+    assert result.n_samples == 2 and result.index == 2
+    with pytest.raises(TypeError, match=r"The 'u' parameter of find_fixed_points must be the "
+                                        r"constant input \(pass a sampler as seeds=\.\.\.\)"):
+        es.find_fixed_points(esn, es.Uniform(10))

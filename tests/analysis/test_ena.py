@@ -212,7 +212,7 @@ def test_below_the_threshold_nothing_switches():
 def test_attractors_as_array_or_as_attractors_give_the_same_network():
     esn, c, b = _bistable(3, 0.8, True, 4)
     opts = dict(tol=1e-6, max_amplitude=4.0)
-    found = es.find_attractors(esn, n_seeds=200, box=(-1.2, 1.2), rng=0)
+    found = es.find_attractors(esn, seeds=es.Uniform(200, box=(-1.2, 1.2)), rng=0)
     assert len(found) == 8
     rng = np.random.default_rng(1)
     nearby = found.points + 0.01 * rng.standard_normal(found.points.shape)
@@ -336,7 +336,7 @@ def test_pulse_fates_on_both_sides_of_the_threshold():
     c, leak = 2.0, 0.7
     esn = bistable_units(2, c, driven=True, leak=leak)
     own = _closed_form_threshold(c, leak)
-    nodes = es.find_attractors(esn, n_seeds=100, rng=0)
+    nodes = es.find_attractors(esn, seeds=es.Uniform(100), rng=0)
     assert len(nodes) == 4
     starts = [3, 3, 3, 3, 0, 0]
     directions = [[-1, 0], [-1, 0], [0, -1], [1, 0], [1, 0], [1, 1]]

@@ -61,7 +61,7 @@ def test_decoupled_bistable_units_all_fixed_points(n, leak, with_bias):
     combos = list(itertools.product(range(3), repeat=n))  # 0, 1, 2 = left, middle, right
     known = np.array([[roots[i][k] for i, k in enumerate(combo)] for combo in combos])
 
-    fps = es.find_fixed_points(esn, n_seeds=40 * 3**n, box=(-1.2, 1.2), rng=1)
+    fps = es.find_fixed_points(esn, seeds=es.Uniform(40 * 3**n, box=(-1.2, 1.2)), rng=1)
     assert len(fps) == 3**n
     _assert_same_points(fps.points, known, atol=1e-9)
     assert np.all(fps.residual < 1e-10)
@@ -90,7 +90,7 @@ def test_decoupled_bistable_units_all_fixed_points(n, leak, with_bias):
 
 def test_docstring_example_two_bistable_units():
     bistable = bistable_units(2)
-    fps = es.find_fixed_points(bistable, n_seeds=200, box=(-1.5, 1.5), rng=0)
+    fps = es.find_fixed_points(bistable, seeds=es.Uniform(200, box=(-1.5, 1.5)), rng=0)
     assert len(fps) == 9
     assert fps.n_unstable.tolist() == [0, 0, 0, 0, 1, 1, 1, 1, 2]
     r = _unit_roots(2.0, 0.0)[2]
@@ -143,7 +143,7 @@ def test_hopfield_random_patterns_found_from_near_and_far():
     targets = np.concatenate([patterns, -patterns])
 
     # Far: uniform seeds in a box around the whole state space.
-    far = es.find_fixed_points(esn, n_seeds=500, box=(-1.2, 1.2), rng=0)
+    far = es.find_fixed_points(esn, seeds=es.Uniform(500, box=(-1.2, 1.2)), rng=0)
     # Near: each pattern shrunk and perturbed.
     seeds = 0.8 * targets + 0.1 * rng.standard_normal(targets.shape)
     near = es.find_fixed_points(esn, seeds=seeds)
@@ -166,7 +166,7 @@ def test_hopfield_random_patterns_found_from_near_and_far():
 def test_eigenvectors_are_right_and_left_eigenvectors(seed):
     esn = es.random_esn(6, 1, spectral_radius=1.5, rng=seed)
     u = np.zeros(1)
-    fps = es.find_fixed_points(esn, n_seeds=200, box=(-1.2, 1.2), rng=0)
+    fps = es.find_fixed_points(esn, seeds=es.Uniform(200, box=(-1.2, 1.2)), rng=0)
     assert len(fps) >= 1
     assert fps.right_vectors.shape == fps.left_vectors.shape == (len(fps), 6, 6)
     for i, x in enumerate(fps.points):
@@ -183,7 +183,7 @@ def test_eigenvectors_are_right_and_left_eigenvectors(seed):
 
 def test_n_modes_keeps_at_least_the_unstable_directions():
     esn = es.random_esn(6, 1, spectral_radius=1.5, rng=3)
-    fps = es.find_fixed_points(esn, n_seeds=200, box=(-1.2, 1.2), rng=0, n_modes=1)
+    fps = es.find_fixed_points(esn, seeds=es.Uniform(200, box=(-1.2, 1.2)), rng=0, n_modes=1)
     m = max(1, int(fps.n_unstable.max()))
     assert fps.right_vectors.shape == fps.left_vectors.shape == (len(fps), 6, m)
     for i, x in enumerate(fps.points):
@@ -225,7 +225,7 @@ def test_unstable_directions_of_decoupled_saddles():
     """Real eigenvalues: the unstable subspace is spanned by the middle-root coordinates."""
     c = np.array([2.0, 1.7, 2.5])
     esn = es.ESN(np.diag(c), np.zeros((3, 1)))
-    fps = es.find_fixed_points(esn, n_seeds=600, box=(-1.2, 1.2), rng=0)
+    fps = es.find_fixed_points(esn, seeds=es.Uniform(600, box=(-1.2, 1.2)), rng=0)
     assert len(fps) == 27
     for i, x in enumerate(fps.points):
         middle = np.abs(x) < 1e-9
@@ -255,7 +255,7 @@ def test_unstable_directions_of_a_rotating_saddle():
 @pytest.mark.parametrize("seed", [0, 3, 4, 5])
 def test_unstable_directions_of_random_saddles(seed):
     esn = es.random_esn(6, 1, spectral_radius=1.5, rng=seed)
-    fps = es.find_fixed_points(esn, n_seeds=200, box=(-1.2, 1.2), rng=0)
+    fps = es.find_fixed_points(esn, seeds=es.Uniform(200, box=(-1.2, 1.2)), rng=0)
     saddles = np.flatnonzero(fps.n_unstable > 0)
     assert saddles.size >= 1
     for i in saddles:
@@ -278,7 +278,7 @@ def _multistable_esn():
 def test_residual_within_tol_for_every_point():
     esn = _multistable_esn()
     for tol in (1e-6, 1e-10, 1e-13):
-        fps = es.find_fixed_points(esn, n_seeds=150, box=(-1.2, 1.2), rng=0,
+        fps = es.find_fixed_points(esn, seeds=es.Uniform(150, box=(-1.2, 1.2)), rng=0,
                                    solver=es.Newton(tol=tol))
         assert len(fps) >= 1
         assert fps.tol == tol
@@ -308,17 +308,18 @@ def test_results_do_not_depend_on_seed_order():
 
 def test_deterministic_under_rng():
     esn = _multistable_esn()
-    a = es.find_fixed_points(esn, n_seeds=100, box=(-1.2, 1.2), rng=3)
-    b = es.find_fixed_points(esn, n_seeds=100, box=(-1.2, 1.2), rng=np.random.default_rng(3))
+    a = es.find_fixed_points(esn, seeds=es.Uniform(100, box=(-1.2, 1.2)), rng=3)
+    b = es.find_fixed_points(esn, seeds=es.Uniform(100, box=(-1.2, 1.2)),
+                             rng=np.random.default_rng(3))
     for field in ("points", "residual", "eigenvalues", "seeds", "seed_labels", "seed_status"):
         np.testing.assert_array_equal(getattr(a, field), getattr(b, field), err_msg=field)
-    c = es.find_fixed_points(esn, n_seeds=100, box=(-1.2, 1.2), rng=4)
+    c = es.find_fixed_points(esn, seeds=es.Uniform(100, box=(-1.2, 1.2)), rng=4)
     assert not np.array_equal(a.seeds, c.seeds)
 
 
 def test_workers_do_not_change_the_bits():
     esn = _multistable_esn()
-    opts = dict(n_seeds=100, box=(-1.2, 1.2), rng=2, solver=es.Newton(linear="direct"))
+    opts = dict(seeds=es.Uniform(100, box=(-1.2, 1.2)), rng=2, solver=es.Newton(linear="direct"))
     a = es.find_fixed_points(esn, workers=1, **opts)
     b = es.find_fixed_points(esn, workers=2, **opts)
     np.testing.assert_array_equal(a.points, b.points)
@@ -330,7 +331,7 @@ def test_seed_labels_point_where_each_seed_went():
     deduplication tolerance of the point its label names."""
     esn = _multistable_esn()
     solver = es.Newton(linear="direct")
-    fps = es.find_fixed_points(esn, n_seeds=40, box=(-1.2, 1.2), rng=6, solver=solver,
+    fps = es.find_fixed_points(esn, seeds=es.Uniform(40, box=(-1.2, 1.2)), rng=6, solver=solver,
                                adaptive=None)
     assert np.sum(fps.seed_labels >= 0) >= 20
     for j, seed in enumerate(fps.seeds):
@@ -350,7 +351,8 @@ def test_seed_labels_point_where_each_seed_went():
 def test_dedup_tol_merges_nearby_solutions():
     """With a huge dedup_tol all solutions merge into the one of smallest residual."""
     bistable = bistable_units(2)
-    fps = es.find_fixed_points(bistable, n_seeds=200, box=(-1.5, 1.5), rng=0, dedup_tol=10.0)
+    fps = es.find_fixed_points(bistable, seeds=es.Uniform(200, box=(-1.5, 1.5)), rng=0,
+                               dedup_tol=10.0)
     assert len(fps) == 1
     assert np.all(fps.seed_labels[fps.seed_status == "converged"] == 0)
     assert fps.dedup_tol == 10.0
@@ -362,7 +364,7 @@ def test_closed_loop_fixed_point_solves_the_explicit_equation():
     readout = es.Readout(rng.normal(0.0, 0.5, (1, 20)), [0.1])
     closed = es.TrainedESN(esn, readout).closed_loop()
     u = np.array([0.3])
-    fps = es.find_fixed_points(closed, u=u, n_seeds=100, box=(-1.0, 1.0), rng=0)
+    fps = es.find_fixed_points(closed, u=u, seeds=es.Uniform(100, box=(-1.0, 1.0)), rng=0)
     assert len(fps) >= 1
     for x in fps.points:
         z = readout.w_out @ x + readout.bias
@@ -391,7 +393,7 @@ def test_progress_counts_finished_seeds():
     bistable = bistable_units(2)
     for adaptive in (None, es.Adaptive(batch=20)):
         calls = []
-        fps = es.find_fixed_points(bistable, n_seeds=10, rng=0, adaptive=adaptive,
+        fps = es.find_fixed_points(bistable, seeds=es.Uniform(10), rng=0, adaptive=adaptive,
                                    progress=lambda done, total, c=calls: c.append((done, total)))
         done = [c[0] for c in calls]
         assert calls[0][0] == 0 and done == sorted(done)
@@ -419,7 +421,7 @@ def test_seed_states_box_and_trajectory():
     spread = np.abs(noisy - rows) / trajectory.std(axis=0)
     assert 0 < spread.max() < 0.05 * 6
 
-    fps = es.find_fixed_points(esn, n_seeds=50, trajectory=trajectory, seed_noise=0.05, rng=0)
+    fps = es.find_fixed_points(esn, seeds=es.AroundTrajectory(trajectory, 50, noise=0.05), rng=0)
     np.testing.assert_array_equal(fps.seeds[:50], noisy)
     assert fps.seed_source[:50].tolist() == ["trajectory"] * 50
 
@@ -478,7 +480,7 @@ def test_slow_points_find_the_bistable_fixed_points():
     bistable = bistable_units(2)
     r = _unit_roots(2.0, 0.0)
     known = np.array(list(itertools.product(r, repeat=2)))
-    fps = es.find_fixed_points(bistable, n_seeds=300, box=(-1.2, 1.2), rng=0,
+    fps = es.find_fixed_points(bistable, seeds=es.Uniform(300, box=(-1.2, 1.2)), rng=0,
                                solver=es.SlowPoints())
     _assert_same_points(fps.points, known, atol=1e-8)
     assert np.all(fps.is_fixed) and np.all(fps.residual <= 1e-10)
@@ -492,7 +494,7 @@ def test_map_without_fixed_points_fails_every_seed_without_raising():
     system = es.FunctionMap(lambda u, x: x + 1.0 + 0.1 * np.sin(x),
                             lambda u, x: (1.0 + 0.1 * np.cos(x))[..., None],
                             n_state=1, n_input=0)
-    fps = es.find_fixed_points(system, n_seeds=75, box=(-10.0, 10.0), rng=0,
+    fps = es.find_fixed_points(system, seeds=es.Uniform(75, box=(-10.0, 10.0)), rng=0,
                                adaptive=es.Adaptive(batch=25))
     # Nothing found, in a second batch either: Chao1 has nothing to extrapolate from.
     assert len(fps) == 0 and fps.completeness.stop == "target"
@@ -507,7 +509,7 @@ def test_map_without_fixed_points_fails_every_seed_without_raising():
                        "seeds": 100}
 
     # Slow points: the minima of q = (1 + 0.1 sin x)^2 / 2, at x = -pi/2 mod 2 pi, q = 0.405.
-    slow = es.find_fixed_points(system, n_seeds=50, box=(-10.0, 10.0), rng=0,
+    slow = es.find_fixed_points(system, seeds=es.Uniform(50, box=(-10.0, 10.0)), rng=0,
                                 solver=es.SlowPoints())
     assert len(slow) >= 1 and not np.any(slow.is_fixed)
     phase = np.mod(slow.points[:, 0] + np.pi / 2, 2 * np.pi)
@@ -550,7 +552,7 @@ def _two_units():
 
 def test_bad_seeds():
     with pytest.raises(ValueError, match=r"The 'seeds' parameter of find_fixed_points must have "
-                                         r"shape \(n_seeds, 2\) with n_seeds >= 1; got \(5, 3\)"):
+                                         r"shape \(n, 2\) with n >= 1; got \(5, 3\)"):
         es.find_fixed_points(_two_units(), seeds=np.zeros((5, 3)))
     with pytest.raises(ValueError, match=r"'seeds' parameter .* got \(0, 2\)"):
         es.find_fixed_points(_two_units(), seeds=np.zeros((0, 2)))
@@ -638,18 +640,19 @@ def test_bad_solver_options(make, message):
 def test_bad_dedup_tol(dedup_tol):
     with pytest.raises(ValueError, match=r"The 'dedup_tol' parameter of find_fixed_points must "
                                          r"be in \(0, inf\)"):
-        es.find_fixed_points(_two_units(), n_seeds=4, dedup_tol=dedup_tol)
+        es.find_fixed_points(_two_units(), seeds=es.Uniform(4), dedup_tol=dedup_tol)
 
 
 def test_bad_n_modes():
     with pytest.raises(ValueError, match=r"The 'n_modes' parameter of find_fixed_points must be "
                                          r"an integer >= 0; got -1"):
-        es.find_fixed_points(_two_units(), n_seeds=4, n_modes=-1)
+        es.find_fixed_points(_two_units(), seeds=es.Uniform(4), n_modes=-1)
 
 
 def test_bad_seed_states():
     with pytest.raises(ValueError, match=r"The 'box' parameter of seed_states must be a pair "
-                                         r"\(low, high\) with low < high; got \(1\.0, -1\.0\)"):
+                                         r"\(low, high\) of scalars or arrays of shape \(2,\) "
+                                         r"with low < high; got \(1\.0, -1\.0\)"):
         es.seed_states(_two_units(), 10, box=(1.0, -1.0))
     with pytest.raises(ValueError, match=r"'box' parameter of seed_states"):
         es.seed_states(_two_units(), 10, box=(0.5, 0.5))
@@ -665,9 +668,10 @@ def test_bad_seed_states():
     with pytest.raises(TypeError, match=r"The 'rng' parameter of seed_states must be None, an "
                                         r"int, a SeedSequence or a Generator"):
         es.seed_states(_two_units(), 10, rng="seed")
-    # The same messages come through find_fixed_points.
-    with pytest.raises(ValueError, match=r"'trajectory' parameter of seed_states"):
-        es.find_fixed_points(_two_units(), trajectory=np.zeros((10, 3)))
+    # Through find_fixed_points, the sampler names itself.
+    with pytest.raises(ValueError, match=r"'trajectory' parameter of AroundTrajectory must have "
+                                         r"shape \(n_steps, 2\) for this system; got \(10, 3\)"):
+        es.find_fixed_points(_two_units(), seeds=es.AroundTrajectory(np.zeros((10, 3)), 512))
 
 
 def test_newton_window_on_a_double_root():
@@ -698,7 +702,7 @@ def test_adaptive_search_finds_all_3_to_the_n_points_of_decoupled_bistable_units
     +-r)."""
     r = _unit_roots(2.0, 0.0)[2]
     esn = bistable_units(n)
-    fps = es.find_fixed_points(esn, box=(-1.5, 1.5), rng=0,
+    fps = es.find_fixed_points(esn, seeds=es.Uniform(512, box=(-1.5, 1.5)), rng=0,
                                adaptive=es.Adaptive(max_seeds=budget, max_time=None))
     assert len(fps) == 3**n
     assert np.all(fps.residual <= fps.tol)
@@ -749,14 +753,14 @@ def test_chao1_known_answer():
 
 def test_budgets_end_the_search_with_what_was_found():
     esn = bistable_units(8)
-    by_seeds = es.find_fixed_points(esn, box=(-1.5, 1.5), rng=0,
+    by_seeds = es.find_fixed_points(esn, seeds=es.Uniform(512, box=(-1.5, 1.5)), rng=0,
                                     adaptive=es.Adaptive(max_seeds=1500, max_time=None))
     assert by_seeds.completeness.stop == "max_seeds" and len(by_seeds.seeds) == 1500
     assert 100 < len(by_seeds) < 3**8 and np.all(by_seeds.residual <= by_seeds.tol)
     assert by_seeds.completeness.unseen > 1.0
     assert "stopped by max_seeds" in by_seeds.completeness.describe()
 
-    by_time = es.find_fixed_points(esn, n_seeds=20_000, box=(-1.5, 1.5), rng=0,
+    by_time = es.find_fixed_points(esn, seeds=es.Uniform(20_000, box=(-1.5, 1.5)), rng=0,
                                    adaptive=es.Adaptive(max_time=1e-3))
     assert by_time.completeness.stop == "max_time"
     assert len(by_time.seeds) == 20_000 and by_time.completeness.n_batches == 1
@@ -767,7 +771,7 @@ def test_budgets_end_the_search_with_what_was_found():
 
 def test_adaptive_search_is_deterministic_across_workers():
     esn = _multistable_esn()
-    runs = [es.find_fixed_points(esn, n_seeds=64, box=(-1.2, 1.2), rng=3, workers=w,
+    runs = [es.find_fixed_points(esn, seeds=es.Uniform(64, box=(-1.2, 1.2)), rng=3, workers=w,
                                  adaptive=es.Adaptive(batch=64, max_seeds=640, max_time=None))
             for w in (1, 2)]
     for field in ("points", "seeds", "seed_labels", "seed_status", "seed_source", "n_reached"):
@@ -792,7 +796,7 @@ def test_adaptive_search_does_not_stop_on_two_points_seen_once():
 def test_targeted_seeds_are_shared_by_yield_with_a_floor():
     from echoscope.analysis.fixed_points import _Draws
 
-    draws = _Draws(None, None, es.Adaptive(), None, 0.0, None, None)
+    draws = _Draws(None, None, es.Adaptive(), es.Uniform(), None)
     draws.found = {"perturb": 0.0, "between": 99.0, "unstable": 9.0}
     draws.spent = {"perturb": 950.0, "between": 950.0, "unstable": 950.0}
     shares = draws._shares(["perturb", "between", "unstable"], 1000)
@@ -860,8 +864,8 @@ def test_deflation_gradient_against_finite_differences(power, shift):
 
 def test_adaptive_search_with_deflation_finds_the_same_points():
     esn = bistable_units(4)
-    plain = es.find_fixed_points(esn, box=(-1.5, 1.5), rng=0)
-    deflated = es.find_fixed_points(esn, box=(-1.5, 1.5), rng=0,
+    plain = es.find_fixed_points(esn, seeds=es.Uniform(512, box=(-1.5, 1.5)), rng=0)
+    deflated = es.find_fixed_points(esn, seeds=es.Uniform(512, box=(-1.5, 1.5)), rng=0,
                                     adaptive=es.Adaptive(deflation=es.Deflation()))
     assert len(plain) == len(deflated) == 81
     _assert_same_points(deflated.points, plain.points, atol=1e-9)

@@ -70,14 +70,14 @@ def test_amplitude_sweep_across_the_saddle_node(n):
     esn = es.ESN(np.diag(c), np.eye(n), leak=0.5)
     amplitudes = np.array([0.0, 0.5, 0.9, 1.1, 1.5, 3.0])
     sweep = es.echo_index_vs_amplitude(esn, np.tile(d, (600, 1)), amplitudes,
-                                       n_samples=40 * 2**n, rng=0)
+                                       seeds=es.Uniform(40 * 2**n), rng=0)
     np.testing.assert_array_equal(sweep.amplitudes, amplitudes)
     assert sweep.index.tolist() == [2**n] * 3 + [1] * 3
     assert np.all(sweep.converged)
     assert len(sweep.results) == amplitudes.size
     assert [r.index for r in sweep.results] == sweep.index.tolist()
     # Each amplitude is the echo index of the scaled input (same samples: same rng).
-    single = es.echo_index(esn, np.tile(1.5 * d, (600, 1)), n_samples=40 * 2**n, rng=0)
+    single = es.echo_index(esn, np.tile(1.5 * d, (600, 1)), seeds=es.Uniform(40 * 2**n), rng=0)
     np.testing.assert_array_equal(single.labels, sweep.results[4].labels)
     np.testing.assert_allclose(single.responses, sweep.results[4].responses, atol=1e-14)
 
@@ -88,7 +88,7 @@ def test_amplitude_sweep_of_the_switching_example(esn):
     limit = _saddle_node_amplitude(1.75) / 0.05
     amplitudes = np.array([0.5, 1.0, 0.9 * limit, 1.1 * limit])
     sweep = es.echo_index_vs_amplitude(esn, np.tile(ALPHABET[0], (600, 1)), amplitudes,
-                                       n_samples=50, rng=1)
+                                       seeds=es.Uniform(50), rng=1)
     assert sweep.index.tolist() == [2, 2, 2, 1]
     assert np.all(sweep.converged)
 
@@ -160,7 +160,7 @@ def test_periodic_scan_matches_echo_index_on_the_same_input(esn):
                              n_samples=25, rng=0)
     seq, symbols = es.tasks.switching_inputs(ALPHABET, 600, min_run=[7, 33], p_continue=0.0)
     assert symbols[:40].tolist() == [0] * 7 + [1] * 33
-    single = es.echo_index(esn, seq, n_samples=25)
+    single = es.echo_index(esn, seq, seeds=es.Uniform(25))
     assert scan.index[0, 0] == single.index == 1
 
 

@@ -61,7 +61,7 @@ def bistable():
     """x_i -> tanh(2 x_i + u_i): 4 stable points, 4 index-1 saddles, 1 index-2 saddle; an ENA
     of 4 attractors and 8 edges, all of threshold 1.915."""
     esn = bistable_units(2, driven=True)
-    fps = es.find_fixed_points(esn, n_seeds=200, box=(-1.5, 1.5), rng=0)
+    fps = es.find_fixed_points(esn, seeds=es.Uniform(200, box=(-1.5, 1.5)), rng=0)
     return esn, fps, es.excitable_network(esn, rng=0)
 
 
@@ -146,7 +146,7 @@ def test_plot_fixed_points_projects_on_the_trajectory_plane(bistable):
 def test_plot_fixed_points_on_a_trained_network_into_an_axes(failing):
     run, _ = failing
     states, _ = es.run_trained(run.trained, run.inputs[:2000])
-    fps = es.find_fixed_points(run.trained.closed_loop(), n_seeds=300, rng=0)
+    fps = es.find_fixed_points(run.trained.closed_loop(), seeds=es.Uniform(300), rng=0)
     fig = Figure()
     ax = fig.add_subplot(1, 2, 2)
     assert plot_fixed_points(fps, states, ax=ax, title="mine") is fig
@@ -351,7 +351,7 @@ def test_plot_sweep_map_and_curve():
 def test_plot_fixed_points_connections_without_saddles():
     """A single stable point (x -> tanh(0.5 x)) has no saddle: the connections draw nothing."""
     esn = bistable_units(2, 0.5)
-    fps = es.find_fixed_points(esn, n_seeds=20, rng=0)
+    fps = es.find_fixed_points(esn, seeds=es.Uniform(20), rng=0)
     connections = es.saddle_connections(esn, fps)
     assert connections.saddles.size == 0
     ax = plot_fixed_points(fps, connections=connections).axes[0]

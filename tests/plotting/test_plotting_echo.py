@@ -32,7 +32,7 @@ def run():
     esn = es.ashwin_ceni()
     u, _ = es.tasks.switching_inputs(ALPHABET, 400, min_run=[5, 1], max_run=[None, 8],
                                      p_continue=[0.5, 0.5], rng=0)
-    echo = es.echo_index(esn, u, n_samples=60, rng=0)
+    echo = es.echo_index(esn, u, seeds=es.Uniform(60), rng=0)
     basins = es.basins_2d(esn, u, resolution=21)
     edge = es.boundary_solution(esn, u, [0.49, -1.0], [0.49, 1.0], echo)
     divergence = es.separatrix_divergence(esn, u, edge, n=20, rng=0)
@@ -46,7 +46,8 @@ def transitions(run):
                              n_steps=600, n_samples=20, rng=0)
     bound = switching_boundary(esn, ALPHABET, rng=0)
     sweep = es.echo_index_vs_amplitude(esn, np.tile([0.0, 1.0], (400, 1)),
-                                       np.linspace(0.0, 0.6, 7), n_samples=30, rng=0)
+                                       np.linspace(0.0, 0.6, 7), seeds=es.Uniform(30),
+                                       rng=0)
     return dict(scan=scan, bound=bound, sweep=sweep)
 
 
@@ -108,7 +109,7 @@ def test_plot_echo_index_one_coordinate_and_own_axes(run):
 
 def test_plot_echo_index_of_a_one_dimensional_system():
     echo = es.echo_index(es.ESN(np.array([[1.5]]), np.eye(1)), np.full((200, 1), 0.05),
-                         n_samples=50, rng=0)
+                         seeds=es.Uniform(50), rng=0)
     assert echo.index == 2
     (ax,) = plot_echo_index(echo).axes  # the default pair falls back to x[0] against time
     assert ax.get_ylabel() == "x[0]" and len(ax.lines) == 2

@@ -19,7 +19,7 @@ distributed = pytest.importorskip("distributed")
 xr = pytest.importorskip("xarray")
 pytest.importorskip("zarr")
 
-from echoscope import ESN, FileFormatError, echo_index  # noqa: E402
+from echoscope import ESN, FileFormatError, Uniform, echo_index  # noqa: E402
 from echoscope.sweep import Grid, SweepError, open_sweep, sweep  # noqa: E402
 
 GRID = {"a": [0.0, 1.0, 2.0, 3.0], "b": [-1.0, 0.5, 2.0]}  # 12 points
@@ -155,7 +155,7 @@ def test_default_client_starts_a_local_cluster_for_larger_grids(reference):
 def test_echo_index_over_a_grid(client):
     def index(rng, leak, drive):
         esn = ESN(np.diag([0.5, 1.75]), np.eye(2), leak=leak)
-        result = echo_index(esn, np.tile([0.25, drive], (200, 1)), n_samples=40, rng=rng)
+        result = echo_index(esn, np.tile([0.25, drive], (200, 1)), seeds=Uniform(40), rng=rng)
         return {"index": result.index, "converged": result.converged,
                 "separation": result.separation}
 

@@ -296,7 +296,7 @@ def test_find_fixed_points_on_a_two_unit_rnn():
             p.zero_()
         module.weight_hh_l0.copy_(2.0 * torch.eye(2, dtype=torch.float64))
     system = from_torch(module)
-    fps = es.find_fixed_points(system, n_seeds=200, box=(-1.5, 1.5), rng=0)
+    fps = es.find_fixed_points(system, seeds=es.Uniform(200, box=(-1.5, 1.5)), rng=0)
     assert len(fps) == 9
     assert fps.n_unstable.tolist() == [0, 0, 0, 0, 1, 1, 1, 1, 2]
     r = fps.points[3, 0]

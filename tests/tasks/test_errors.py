@@ -166,7 +166,7 @@ def test_missing_task_states_have_no_attractor(name):
     trained, _, _, ex = _case(name)
     closed = trained.closed_loop()
     n_seeds = 2000 if closed.n_state <= 20 else 400
-    scan = es.find_attractors(closed, n_seeds=n_seeds, box=(-1.0, 1.0), rng=0)
+    scan = es.find_attractors(closed, seeds=es.Uniform(n_seeds, box=(-1.0, 1.0)), rng=0)
     present = set(_decode(trained.output(scan.points)).tolist()) \
         | set(ex.decoded.tolist())
     assert ex.missing.tolist() == sorted(set(range(8)) - present), \

@@ -51,6 +51,7 @@ from .fixed_points import (
     seed_states,
 )
 from .lyapunov import LyapunovSpectrum, lyapunov_spectrum, maximal_lyapunov_exponent
+from .seeds import AroundTrajectory, Sampled, Seeds, Uniform
 from .transitions import (
     AmplitudeSweep,
     SwitchingBoundary,
@@ -113,4 +114,8 @@ __all__ = [
     "find_attractors",
     "find_fixed_points",
     "seed_states",
+    "AroundTrajectory",
+    "Sampled",
+    "Seeds",
+    "Uniform",
 ]

@@ -12,6 +12,7 @@ from .._validation import check_array, check_int, check_interval, param_error
 from ..simulate import Window, simulate
 from ..systems.base import DrivenMap
 from .fixed_points import FixedPoints, Newton, find_fixed_points, system_input_seeds
+from .seeds import Uniform
 
 __all__ = [
     "Attractors",
@@ -81,12 +82,8 @@ def attractors_from_fixed_points(fixed_points: FixedPoints, *, tol: float = 1e-6
 def find_attractors(
     system: DrivenMap,
     u=None,
-    seeds=None,
+    seeds=Uniform(256),
     *,
-    n_seeds: int = 256,
-    trajectory=None,
-    seed_noise: float = 0.05,
-    box=(-1.0, 1.0),
     transient: int = 1000,
     window: int = 64,
     tol: float = 1e-6,
@@ -108,11 +105,11 @@ def find_attractors(
     system : DrivenMap
     u : array_like of shape (n_input,), optional
         The constant input (zeros by default).
-    seeds : array_like of shape (n_seeds, n_state), optional
-        Initial states; otherwise drawn by ``seed_states`` (``trajectory`` plus noise, or
-        uniform in ``box``).
-    n_seeds, trajectory, seed_noise, box, rng
-        See ``seed_states``.
+    seeds : array of shape (n, n_state) or a Seeds sampler, default Uniform(256)
+        The initial states, or how to draw them (``Uniform``, ``AroundTrajectory``,
+        ``Sampled``; see ``echoscope.analysis.seeds``).
+    rng : None, int, SeedSequence or Generator
+        The source of the sampler's draws.
     transient : int >= 0, default 1000
     window : int >= 2, default 64
     tol : float > 0, default 1e-6
@@ -128,17 +125,16 @@ def find_attractors(
     (slope -3) and its attractor is the period-2 orbit {-x*, x*} with x* = tanh(3 x*).
 
     >>> import numpy as np
-    >>> from echoscope import FunctionMap, find_attractors
+    >>> from echoscope import FunctionMap, Uniform, find_attractors
     >>> flip = FunctionMap(lambda u, x: -np.tanh(3.0 * x), n_state=1, n_input=0)
-    >>> found = find_attractors(flip, n_seeds=50, rng=0)
+    >>> found = find_attractors(flip, seeds=Uniform(50), rng=0)
     >>> found.kinds.tolist(), found.periods.tolist()
     (['periodic'], [2])
     >>> np.round(found.orbits[0][:, 0], 4).tolist()
     [-0.9949, 0.9949]
     """
     owner = "find_attractors"
-    u, seeds = system_input_seeds(owner, system, u, seeds, n_seeds=n_seeds,
-                                  trajectory=trajectory, noise=seed_noise, box=box, rng=rng)
+    u, seeds, _ = system_input_seeds(owner, system, u, seeds, rng)
     n = system.n_state
     transient = check_int(owner, "transient", transient, low=0)
     window = check_int(owner, "window", window, low=2)
@@ -343,9 +339,9 @@ def saddle_connections(system: DrivenMap, fixed_points: FixedPoints,
     Between the two stable points of x -> tanh(2 x) sits the saddle 0, whose branches reach both.
 
     >>> import numpy as np
-    >>> from echoscope import ESN, find_fixed_points, saddle_connections
+    >>> from echoscope import ESN, Uniform, find_fixed_points, saddle_connections
     >>> unit = ESN(2.0 * np.eye(1), np.zeros((1, 1)))
-    >>> fps = find_fixed_points(unit, n_seeds=50, rng=0)
+    >>> fps = find_fixed_points(unit, seeds=Uniform(50), rng=0)
     >>> saddle_connections(unit, fps).pairs()
     [(2, 1, 0)]
     """

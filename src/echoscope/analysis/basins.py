@@ -98,8 +98,7 @@ def basins_2d(system: DrivenMap, inputs, *, center=None, axes=None, extent=1.0,
     y = np.linspace(bounds[2], bounds[3], resolution)
     gx, gy = np.meshgrid(x, y)
     grid = center + gx.reshape(-1, 1) * axes[0] + gy.reshape(-1, 1) * axes[1]
-    echo = echo_index(system, inputs, n_samples=grid.shape[0],
-                      sampler=lambda _rng, _n: grid, **echo_options)
+    echo = echo_index(system, inputs, seeds=grid, **echo_options)
     return Basins(echo.labels.reshape(resolution, resolution), x, y, center, axes, echo)
 
 
@@ -166,10 +165,10 @@ def boundary_solution(system: DrivenMap, inputs, a, b, echo: EchoIndex, *,
     Examples
     --------
     >>> import numpy as np
-    >>> from echoscope import ashwin_ceni, boundary_solution, echo_index
+    >>> from echoscope import Uniform, ashwin_ceni, boundary_solution, echo_index
     >>> esn = ashwin_ceni()
     >>> u = np.tile([0.25, 0.05], (400, 1))
-    >>> echo = echo_index(esn, u, n_samples=100, rng=0)
+    >>> echo = echo_index(esn, u, seeds=Uniform(100), rng=0)
     >>> edge = boundary_solution(esn, u, [0.5, -1.0], [0.5, 1.0], echo)
     >>> edge.fates[0] != edge.fates[1], edge.steps_shadowing > 50
     (True, True)

@@ -22,6 +22,7 @@ from .._validation import (
 from ..systems.base import DrivenMap
 from .attractors import Attractors, find_attractors
 from .fixed_points import Newton, find_fixed_points
+from .seeds import Uniform, check_seeds, initial_states
 
 __all__ = ["AttractorContinuation", "ContinuationEvent", "continue_attractors"]
 
@@ -147,8 +148,7 @@ def continue_attractors(
     values,
     *,
     u=None,
-    n_seeds: int = 256,
-    box=(-1.0, 1.0),
+    seeds=Uniform(256),
     match_distance: float | None = None,
     rng=None,
     progress=None,
@@ -157,7 +157,7 @@ def continue_attractors(
     """Continue the attractors of ``make_system(value)`` along ``values`` (seed, continue, match).
 
     At each value the system is built, seeded with the continuation of the previous value's
-    attractors and with ``n_seeds`` fresh samples drawn uniformly in ``box``, and its attractors
+    attractors and with fresh samples (``seeds``, drawn anew at each value), and its attractors
     found by ``find_attractors`` (fixed points refined by Newton, periodic orbits, aperiodic
     ones). Fixed points and orbits that are not stable (a multiplier of modulus > 1; only
     continuation seeds can sit on them) are dropped. Each attractor gets an id that persists
@@ -172,10 +172,9 @@ def continue_attractors(
         The parameter values, visited in this order (reverse them to continue the other way).
     u : array_like of shape (n_input,), optional
         The constant input (zeros by default).
-    n_seeds : int >= 1, default 256
-        Fresh samples per value; the basin fractions are their shares.
-    box : (low, high), default (-1, 1)
-        Bounds of the fresh samples (scalars or (n_state,)).
+    seeds : array of shape (n, n_state) or a Seeds sampler, default Uniform(256)
+        The fresh samples of each value (a sampler draws anew at each; see
+        ``echoscope.analysis.seeds``); the basin fractions are their shares.
     match_distance : float > 0, optional
         When given, an attractor keeps its id only if the new one is closer than this
         (Euclidean distance between the nearest points of the two orbits).
@@ -223,13 +222,13 @@ def continue_attractors(
     The pitchfork of x -> tanh(g x) at g = 1: the attractor 0 splits into +/- x*.
 
     >>> import numpy as np
-    >>> from echoscope import FunctionMap
+    >>> from echoscope import FunctionMap, Uniform
     >>> from echoscope.analysis.continuation import continue_attractors
     >>> def unit(g):
     ...     return FunctionMap(lambda u, x: np.tanh(g * x),
     ...                        lambda u, x: (g / np.cosh(g * x) ** 2)[..., None],
     ...                        n_state=1, n_input=0)
-    >>> scan = continue_attractors(unit, [0.5, 0.8, 1.5, 2.0], n_seeds=100, rng=0)
+    >>> scan = continue_attractors(unit, [0.5, 0.8, 1.5, 2.0], seeds=Uniform(100), rng=0)
     >>> [ids.tolist() for ids in scan.ids]
     [[0], [0], [1, 2], [1, 2]]
     >>> [(e.index, e.kind, e.ids) for e in scan.events]
@@ -244,7 +243,6 @@ def continue_attractors(
     values = check_array(owner, "values", values, ndim=1)
     if values.size == 0:
         raise param_error(owner, "values", "a non-empty 1-d array of parameter values", values)
-    n_seeds = check_int(owner, "n_seeds", n_seeds, low=1)
     if match_distance is not None:
         match_distance = check_interval(owner, "match_distance", match_distance, 0.0, None,
                                         closed="neither")
@@ -259,7 +257,7 @@ def continue_attractors(
     n = first.n_state
     u = np.zeros(first.n_input) if u is None else check_array(owner, "u", u,
                                                              shape=(first.n_input,))
-    low, high = _check_box(owner, box, n)
+    seeds = check_seeds(owner, first, seeds)
 
     records: list[dict] = []
     events: list[ContinuationEvent] = []
@@ -267,7 +265,7 @@ def continue_attractors(
     next_id = 0
     for i in range(m):
         system = first if i == 0 else _system_at(owner, make_system, values, i, first)
-        fresh = gens[i].uniform(low, high, (n_seeds, n))
+        fresh, _ = initial_states(owner, system, seeds, gens[i])
         prev = records[-1] if records else None
         if prev is None:
             cont = _Continued(np.zeros((0, n)), np.zeros(0, int), np.zeros(0, bool),
@@ -289,7 +287,7 @@ def continue_attractors(
         counts = np.bincount(fresh_labels[fresh_labels >= 0], minlength=k)
         records.append({"ids": ids, "points": found.points, "kinds": found.kinds,
                         "periods": found.periods, "orbits": found.orbits,
-                        "fractions": counts / n_seeds,
+                        "fractions": counts / fresh.shape[0],
                         "unresolved": float(np.mean(fresh_labels < 0))})
         if progress is not None:
             progress(i + 1, m)
@@ -312,7 +310,7 @@ def continue_attractors(
         flows=tuple(flows),
         events=tuple(events),
         u=u,
-        n_seeds=n_seeds,
+        n_seeds=int(fresh.shape[0]),
         match_distance=match_distance,
     )
 
@@ -336,23 +334,6 @@ def _check_find_options(owner: str, options: dict) -> dict:
     if "refine" in out and not isinstance(out["refine"], (bool, np.bool_)):
         raise param_error(owner, "refine", "a bool", out["refine"], kind=TypeError)
     return out
-
-
-def _check_box(owner: str, box, n: int):
-    try:
-        low, high = box
-    except (TypeError, ValueError):
-        raise param_error(owner, "box", "a pair (low, high)", box, kind=TypeError) from None
-    bounds = []
-    for name, bound in (("box[0]", low), ("box[1]", high)):
-        bound = check_array(owner, name, bound)
-        if bound.ndim != 0 and bound.shape != (n,):
-            raise ValueError(f"The '{name}' parameter of {owner} must be a scalar or have "
-                             f"shape ({n},); got {bound.shape}.")
-        bounds.append(np.broadcast_to(bound, (n,)))
-    if np.any(bounds[1] <= bounds[0]):
-        raise param_error(owner, "box", "a pair (low, high) with low < high", box)
-    return bounds[0], bounds[1]
 
 
 def _system_at(owner: str, make_system, values: np.ndarray, i: int, first) -> DrivenMap:

@@ -5,7 +5,6 @@ assumptions (Ceni, Ashwin, Livi & Postlethwaite; the seed's slides 11-16)."""
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
 
 import numpy as np
 import scipy.cluster.hierarchy as sch
@@ -23,6 +22,7 @@ from .._validation import (
 from ..simulate import Window, simulate
 from ..systems.base import DrivenMap
 from .lyapunov import maximal_lyapunov_exponent
+from .seeds import Uniform, check_seeds, initial_states
 
 _SHRINK = 0.5  # a converging sample's distance to its response at least halves per extension
 
@@ -214,9 +214,7 @@ def echo_index(
     inputs,
     *,
     n_steps: int | None = None,
-    n_samples: int = 256,
-    box=(-1.0, 1.0),
-    sampler: Callable | None = None,
+    seeds=Uniform(256),
     window: int = 20,
     extension: int | None = None,
     max_steps: int | None = None,
@@ -228,7 +226,7 @@ def echo_index(
 ) -> EchoIndex:
     """Count the stable responses of a driven map to one input realisation.
 
-    Many initial states, uniform in ``box`` (or drawn by ``sampler(rng, n_samples)``), are
+    Many initial states (``seeds``: 256 uniform in [-1, 1]^n by default) are
     driven by the same input in one batched run; only the final window of each is kept, so
     memory is O(n_samples x n_state x window). Their trajectories over the final window are
     grouped by ``group_responses`` (single linkage cut at the widest gap), and convergence is
@@ -252,10 +250,9 @@ def echo_index(
         One input realisation, shared by every sample.
     n_steps : int, optional
         With a callable ``inputs``: the length of the first run.
-    n_samples : int >= 1, default 256
-    box : (low, high), default (-1, 1)
-        Scalars or (n_state,) bounds of the uniform initial states.
-    sampler : callable ``(rng, n) -> (n, n_state)``, optional
+    seeds : array of shape (n_samples, n_state) or a Seeds sampler, default Uniform(256)
+        The initial states, or how to draw them (``Uniform(n, box)``, ``Sampled(sampler, n)``,
+        ...; see ``echoscope.analysis.seeds``); the basin fractions are their shares.
     window : int >= 1, default 20
         Steps compared between trajectories.
     extension : int, optional
@@ -283,9 +280,9 @@ def echo_index(
     Under constant input A = (0.25, 0.05) the second unit is bistable: echo index 2.
 
     >>> import numpy as np
-    >>> from echoscope import ashwin_ceni, echo_index
+    >>> from echoscope import Uniform, ashwin_ceni, echo_index
     >>> esn = ashwin_ceni()
-    >>> result = echo_index(esn, np.tile([0.25, 0.05], (400, 1)), n_samples=200, rng=0)
+    >>> result = echo_index(esn, np.tile([0.25, 0.05], (400, 1)), seeds=Uniform(200), rng=0)
     >>> result.index, result.converged
     (2, True)
     >>> bool(np.all(result.lyapunov < 0))
@@ -294,8 +291,8 @@ def echo_index(
     owner = "echo_index"
     if not isinstance(system, DrivenMap):
         raise param_error(owner, "system", "a DrivenMap", system, kind=TypeError)
-    n, m = system.n_state, system.n_input
-    n_samples = check_int(owner, "n_samples", n_samples, low=1)
+    m = system.n_input
+    seeds = check_seeds(owner, system, seeds)
     window = check_int(owner, "window", window, low=1)
     separation = check_interval(owner, "separation", separation, 1.0, None, closed="neither")
     confidence = check_interval(owner, "confidence", confidence, 0.0, 1.0, closed="neither")
@@ -313,7 +310,8 @@ def echo_index(
     budget = length if not source.callable else (8 * length if max_steps is None else
                                                  check_int(owner, "max_steps", max_steps,
                                                            low=length))
-    samples = _draw(owner, sampler, box, gen, n_samples, n)
+    samples, _ = initial_states(owner, system, seeds, gen)
+    n_samples = samples.shape[0]
 
     if pullback:
         return _pullback(system, source, samples, length, extension, window, separation,
@@ -372,8 +370,7 @@ class EchoIndices(Result):
         return {"index": self.index, "converged": self.converged}
 
 
-def echo_indices(system: DrivenMap, inputs, *, n_samples: int = 256, box=(-1.0, 1.0),
-                 sampler: Callable | None = None, window: int = 20,
+def echo_indices(system: DrivenMap, inputs, *, seeds=Uniform(256), window: int = 20,
                  extension: int | None = None, separation: float = 100.0,
                  confidence: float = 0.95, rng=None, progress=None) -> EchoIndices:
     """The echo index under each of several input realisations, all in batched runs.
@@ -387,12 +384,12 @@ def echo_indices(system: DrivenMap, inputs, *, n_samples: int = 256, box=(-1.0, 
     owner = "echo_indices"
     if not isinstance(system, DrivenMap):
         raise param_error(owner, "system", "a DrivenMap", system, kind=TypeError)
-    n, m = system.n_state, system.n_input
+    m = system.n_input
     inputs = check_array(owner, "inputs", inputs, ndim=3)
     if inputs.shape[2] != m or inputs.shape[0] == 0 or inputs.shape[1] == 0:
         raise ValueError(f"The 'inputs' parameter of {owner} must have shape "
                          f"(n_realisations, n_steps, {m}) with both >= 1; got {inputs.shape}.")
-    n_samples = check_int(owner, "n_samples", n_samples, low=1)
+    seeds = check_seeds(owner, system, seeds)
     window = check_int(owner, "window", window, low=1)
     separation = check_interval(owner, "separation", separation, 1.0, None, closed="neither")
     confidence = check_interval(owner, "confidence", confidence, 0.0, 1.0, closed="neither")
@@ -402,7 +399,7 @@ def echo_indices(system: DrivenMap, inputs, *, n_samples: int = 256, box=(-1.0, 
     if length < extension + window:
         raise ValueError(f"The 'inputs' parameter of {owner} must hold at least extension + "
                          f"window = {extension + window} steps; got {length}.")
-    samples = _draw(owner, sampler, box, as_rng(owner, rng), n_samples, n)
+    samples, _ = initial_states(owner, system, seeds, as_rng(owner, rng))
     return EchoIndices(_batched(system, inputs, samples, extension, window, separation,
                                 confidence, progress))
 
@@ -417,10 +414,10 @@ def index_distribution(results) -> dict:
     Examples
     --------
     >>> import numpy as np
-    >>> from echoscope import ashwin_ceni, echo_indices, index_distribution
+    >>> from echoscope import Uniform, ashwin_ceni, echo_indices, index_distribution
     >>> esn = ashwin_ceni()
     >>> weak = np.random.default_rng(0).uniform(-0.05, 0.05, (5, 300, 2))
-    >>> index_distribution(echo_indices(esn, weak, n_samples=64, rng=0))["index_counts"]
+    >>> index_distribution(echo_indices(esn, weak, seeds=Uniform(64), rng=0))["index_counts"]
     {2: 5}
     """
     indices = [int(r.index) for r in results]
@@ -585,34 +582,6 @@ def _part(progress, offset, total):
     if progress is None:
         return None
     return lambda done, _n: progress(min(offset + done, total), total)
-
-
-def _draw(owner, sampler, box, gen, n_samples, n):
-    if sampler is not None:
-        if not callable(sampler):
-            raise param_error(owner, "sampler", "a callable (rng, n) -> states", sampler,
-                              kind=TypeError)
-        samples = check_array(owner, "sampler(rng, n)", sampler(gen, n_samples),
-                              shape=(n_samples, n))
-        return samples
-    return gen.uniform(*box_bounds(owner, box, n), (n_samples, n))
-
-
-def box_bounds(owner, box, n):
-    """``(low, high)`` of shape (n,) from a pair of scalars or (n,) arrays, low < high."""
-    expectation = f"a pair (low, high) of scalars or arrays of shape ({n},) with low < high"
-    try:
-        low, high = box
-        low = np.broadcast_to(check_array(owner, "box[0]", low), (n,))
-        high = np.broadcast_to(check_array(owner, "box[1]", high), (n,))
-    except (TypeError, ValueError) as exc:
-        if "box[" in str(exc) and "finite" in str(exc):
-            raise
-        raise param_error(owner, "box", expectation,
-                          box if isinstance(box, tuple) else type(box).__name__) from None
-    if np.any(high <= low):
-        raise param_error(owner, "box", expectation, (float(np.min(low)), float(np.max(high))))
-    return low, high
 
 
 class _InputSource:

@@ -14,7 +14,8 @@ from .._validation import check_array, check_int, check_interval, param_error
 from ..simulate import simulate
 from ..systems.base import DrivenMap
 from .attractors import Attractors, classify_states, find_attractors
-from .fixed_points import Newton, find_fixed_points, seed_states
+from .fixed_points import Newton, find_fixed_points
+from .seeds import AroundTrajectory, Seeds, Uniform, check_seeds, initial_states
 
 __all__ = [
     "Edge",
@@ -180,7 +181,7 @@ def excitable_network(
     tol: float = 1e-3,
     n_grid: int = 16,
     settle_steps: int = 200,
-    n_seeds: int = 256,
+    seeds=Uniform(256),
     rng=None,
 ) -> ExcitableNetwork:
     """The excitable network attractor (ENA): attractors and the pulses that switch them.
@@ -188,9 +189,8 @@ def excitable_network(
     The nodes are the attractors of x -> G(baseline, x): given (an ``Attractors`` result, or
     an array of states to refine by Newton's method), or found from a ``trajectory`` of the
     network solving its task (its slow segments and states refined to attractors, merged with
-    a fixed-point search seeded from it and with ``n_seeds`` uniform seeds in [-1, 1]^n, so
-    that attractors the trajectory never visits are found too), or else from ``n_seeds``
-    uniform seeds.
+    a fixed-point search seeded from as many states around it and with the ``seeds``, so that
+    attractors the trajectory never visits are found too), or else from the ``seeds``.
 
     For every attractor i and direction v, the excitability threshold is the smallest
     amplitude A such that the input ``baseline + A v`` held for ``pulse_steps`` steps, then the
@@ -222,7 +222,8 @@ def excitable_network(
     n_grid : int >= 1, default 16
     settle_steps : int, default 200
         Steps of baseline input between checks of where the state settled.
-    n_seeds : int, default 256
+    seeds : array of shape (n, n_state) or a Seeds sampler, default Uniform(256)
+        Where the attractor search starts (see ``echoscope.analysis.seeds``).
     rng : None, int, SeedSequence or Generator
 
     Returns
@@ -268,7 +269,8 @@ def excitable_network(
             raise ValueError(f"The 'trajectory' parameter of {owner} must have shape "
                              f"(n_steps, {n}); got {traj.shape}.")
 
-    nodes = _nodes(system, attractors, traj, baseline, n_seeds, rng, owner)
+    seeds = check_seeds(owner, system, seeds)
+    nodes = _nodes(system, attractors, traj, baseline, seeds, rng, owner)
     k, d = len(nodes), directions.shape[0]
     fate_opts = dict(baseline=baseline, pulse_steps=pulse_steps, settle_steps=settle_steps)
 
@@ -296,7 +298,7 @@ def excitable_network(
                             observed)
 
 
-def _nodes(system, attractors, traj, baseline, n_seeds, rng, owner) -> Attractors:
+def _nodes(system, attractors, traj, baseline, seeds, rng, owner) -> Attractors:
     if isinstance(attractors, Attractors):
         return attractors
     if attractors is not None:
@@ -306,18 +308,19 @@ def _nodes(system, attractors, traj, baseline, n_seeds, rng, owner) -> Attractor
                              f"(k, {system.n_state}) with k >= 1; got {pts.shape}.")
         return find_attractors(system, baseline, pts, transient=0)
     if traj is None:
-        return find_attractors(system, baseline, n_seeds=n_seeds, rng=rng)
+        return find_attractors(system, baseline, seeds, rng=rng)
     # Slow segments of the trajectory, plus a fixed-point search seeded from it.
     speed = np.abs(np.diff(traj, axis=0)).max(axis=1)
     slow = traj[1:][speed <= 1e-3 * max(1.0, float(np.abs(traj).max()))]
     gen = np.random.default_rng(rng)
+    n_seeds = seeds.n if isinstance(seeds, Seeds) else len(np.asarray(seeds))
     picks = slow[gen.integers(0, slow.shape[0], min(n_seeds, slow.shape[0]))] \
         if slow.shape[0] else np.empty((0, traj.shape[1]))
-    fps = find_fixed_points(system, baseline, n_seeds=n_seeds, trajectory=traj,
+    fps = find_fixed_points(system, baseline, AroundTrajectory(traj, n_seeds),
                             solver=Newton(max_iter=40), adaptive=None, rng=gen,
                             n_modes=0)
-    # Attractors the trajectory never visits are found from uniform seeds as well.
-    box = seed_states(system, n_seeds, rng=gen)
+    # Attractors the trajectory never visits are found from the seeds as well.
+    box, _ = initial_states(owner, system, seeds, gen)
     seeds = np.vstack([picks, fps.points[fps.stable], box])
     return find_attractors(system, baseline, seeds, transient=200)
 

@@ -32,13 +32,14 @@ from ..systems.base import DrivenMap
 from . import _trust_region
 from ._completeness import Completeness, completeness
 from ._linalg import solve_batched
+from .seeds import Seeds, Uniform, initial_states, seed_states
 
 __all__ = ["Newton", "SlowPoints", "Deflation", "Adaptive", "Completeness", "FixedPoints",
            "find_fixed_points", "seed_states"]
 
 STATUSES = _trust_region.STATUSES
-STRATEGIES = ("uniform", "trajectory", "perturb", "between", "unstable")
-_BASE = ("given", "uniform", "trajectory")  # i.i.d. draws, the sample behind the estimate
+STRATEGIES = ("uniform", "trajectory", "sampled", "perturb", "between", "unstable")
+_BASE = ("given", "uniform", "trajectory", "sampled")  # i.i.d. draws: the estimate's sample
 
 
 class Solver:
@@ -128,7 +129,7 @@ class Adaptive:
     """Keep drawing seed batches until few points are estimated unseen, or a budget ends.
 
     After the first batch (the given seeds, or ``n_seeds`` draws), each batch of ``batch``
-    seeds is a quarter drawn as the first (uniform in the box, or from the trajectory), and
+    seeds is a quarter drawn by the first batch's sampler (uniform in [-1, 1] after an array), and
     three quarters from the targeted ``strategies`` that apply:
 
     - 'perturb': a known point plus Gaussian noise of standard deviation ``spread`` (relative
@@ -164,7 +165,7 @@ class Adaptive:
         check_int("Adaptive", "max_seeds", self.max_seeds, low=1)
         if self.max_time is not None:
             check_interval("Adaptive", "max_time", self.max_time, 0.0, None, closed="neither")
-        targeted = STRATEGIES[2:]
+        targeted = STRATEGIES[3:]
         if (not isinstance(self.strategies, (tuple, list))
                 or any(not isinstance(s, str) or s not in targeted for s in self.strategies)
                 or len(set(self.strategies)) != len(self.strategies)):
@@ -246,8 +247,8 @@ class FixedPoints(Result):
         Why each seed stopped: 'converged', 'no_decrease', 'tiny_step', 'diverged',
         'max_iter' or 'max_time' (see ``Newton``).
     seed_source : ndarray of str, shape (n_seeds,)
-        Where each seed came from: 'given', 'uniform', 'trajectory', 'perturb', 'between' or
-        'unstable' (see ``Adaptive``).
+        Where each seed came from: 'given', 'uniform', 'trajectory', 'sampled', 'perturb',
+        'between' or 'unstable' (see ``Adaptive``).
     n_reached : ndarray of int, shape (k,)
         How many seeds converged to each point.
     completeness : Completeness
@@ -305,76 +306,26 @@ class FixedPoints(Result):
         return counts
 
 
-def seed_states(system: DrivenMap, n_seeds: int, *, trajectory=None, noise: float = 0.05,
-                box=(-1.0, 1.0), rng=None) -> np.ndarray:
-    """Initial guesses: states of a trajectory plus Gaussian noise (scaled by the spread of the
-    trajectory in each coordinate), or uniform draws in a box.
-
-    Parameters
-    ----------
-    system : DrivenMap
-    n_seeds : int >= 1
-    trajectory : array_like of shape (n_steps, n_state), optional
-    noise : float >= 0, default 0.05
-        Standard deviation of the noise, in units of the trajectory's standard deviation.
-    box : (low, high), default (-1, 1)
-        Bounds of the uniform draws when no trajectory is given (scalars or (n_state,)).
-    rng : None, int, SeedSequence or Generator
-
-    Returns
-    -------
-    ndarray of shape (n_seeds, n_state)
-    """
-    owner = "seed_states"
-    n = system.n_state
-    n_seeds = check_int(owner, "n_seeds", n_seeds, low=1)
-    noise = check_interval(owner, "noise", noise, 0.0, None)
-    gen = as_rng(owner, rng)
-    if trajectory is not None:
-        traj = check_array(owner, "trajectory", trajectory, ndim=2)
-        if traj.shape[1] != n or traj.shape[0] == 0:
-            raise ValueError(
-                f"The 'trajectory' parameter of {owner} must have shape (n_steps, {n}) with "
-                f"n_steps >= 1; got {traj.shape}."
-            )
-        rows = traj[gen.integers(0, traj.shape[0], n_seeds)]
-        scale = traj.std(axis=0) if traj.shape[0] > 1 else np.ones(n)
-        return rows + noise * scale * gen.standard_normal((n_seeds, n))
-    low, high = box
-    low = np.broadcast_to(check_array(owner, "box[0]", low), (n,))
-    high = np.broadcast_to(check_array(owner, "box[1]", high), (n,))
-    if np.any(high <= low):
-        raise param_error(owner, "box", "a pair (low, high) with low < high", tuple(box))
-    return gen.uniform(low, high, (n_seeds, n))
-
-
-def system_input_seeds(owner, system, u, seeds, **seeding):
-    """Validate the system and the constant input (zeros by default), and the seeds, or draw
-    them by ``seed_states`` with the ``seeding`` options."""
+def system_input_seeds(owner, system, u, seeds, rng):
+    """Validate the system and the constant input (zeros by default); the initial states from
+    ``seeds`` (an array or a sampler) and their source name."""
     if not isinstance(system, DrivenMap):
         raise param_error(owner, "system", "a DrivenMap", system, kind=TypeError)
-    n = system.n_state
+    if isinstance(u, Seeds):
+        raise param_error(owner, "u", "the constant input (pass a sampler as seeds=...)",
+                          u, kind=TypeError)
     u = np.zeros(system.n_input) if u is None else check_array(owner, "u", u,
                                                                shape=(system.n_input,))
-    if seeds is None:
-        return u, seed_states(system, **seeding)
-    seeds = check_array(owner, "seeds", seeds, ndim=2)
-    if seeds.shape[1] != n or seeds.shape[0] == 0:
-        raise ValueError(f"The 'seeds' parameter of {owner} must have shape (n_seeds, {n}) "
-                         f"with n_seeds >= 1; got {seeds.shape}.")
-    return u, seeds
+    states, source = initial_states(owner, system, seeds, rng)
+    return u, states, source
 
 
 def find_fixed_points(
     system: DrivenMap,
     u=None,
-    seeds=None,
+    seeds=Uniform(512),
     *,
-    n_seeds: int = 512,
-    trajectory=None,
-    seed_noise: float = 0.05,
-    box=(-1.0, 1.0),
-    solver: Newton | SlowPoints | None = None,
+    solver: Solver | None = None,
     adaptive: Adaptive | str | None = "auto",
     dedup_tol: float = 1e-6,
     n_modes: int = 8,
@@ -389,18 +340,16 @@ def find_fixed_points(
     system : DrivenMap
     u : array_like of shape (n_input,), optional
         The constant input (zeros by default).
-    seeds : array_like of shape (n_seeds, n_state), optional
-        Initial guesses of the first batch. Otherwise ``n_seeds`` guesses are drawn by
-        ``seed_states``: from ``trajectory`` plus noise when given, else uniformly in ``box``.
-    n_seeds : int, default 512
-    trajectory : array_like of shape (n_steps, n_state), optional
-    seed_noise : float, default 0.05
-    box : (low, high), default (-1, 1)
+    seeds : array of shape (n, n_state) or a Seeds sampler, default Uniform(512)
+        The first batch: these states, or drawn by the sampler (``Uniform(n, box)``,
+        ``AroundTrajectory(trajectory, n, noise)``, ``Sampled``; see ``echoscope.analysis.seeds``).
+        The adaptive search draws its further base seeds from the same sampler (uniform in
+        [-1, 1] after an array).
     solver : Newton or SlowPoints, default Newton()
     adaptive : Adaptive, None or 'auto', default 'auto'
         Draw further seed batches until few points are estimated unseen (see ``Adaptive``);
-        None runs the first batch only; 'auto' is ``Adaptive()`` when the seeds are drawn
-        here and the solver is Newton, None otherwise (given seeds, or slow points, which
+        None runs the first batch only; 'auto' is ``Adaptive()`` when the seeds are a sampler
+        and the solver is Newton, None otherwise (an array of seeds, or slow points, which
         are not isolated enough to count).
     dedup_tol : float, default 1e-6
         Two solutions are the same point when ||x - y||_inf <= dedup_tol * max(1, ||y||_inf);
@@ -425,9 +374,9 @@ def find_fixed_points(
     4 saddles of index 1 and an unstable node of index 2 at the origin.
 
     >>> import numpy as np
-    >>> from echoscope import ESN, find_fixed_points
+    >>> from echoscope import ESN, Uniform, find_fixed_points
     >>> bistable = ESN(2.0 * np.eye(2), np.zeros((2, 1)))
-    >>> fps = find_fixed_points(bistable, n_seeds=200, box=(-1.5, 1.5), rng=0)
+    >>> fps = find_fixed_points(bistable, seeds=Uniform(200, box=(-1.5, 1.5)), rng=0)
     >>> len(fps), int(fps.stable.sum()), fps.n_unstable.tolist()
     (9, 4, [0, 0, 0, 0, 1, 1, 1, 1, 2])
     >>> bool(fps.residual.max() < 1e-12), fps.completeness.unseen
@@ -435,10 +384,7 @@ def find_fixed_points(
     """
     owner = "find_fixed_points"
     gen = as_rng(owner, rng)
-    first_source = "given" if seeds is not None else (
-        "uniform" if trajectory is None else "trajectory")
-    u, seeds = system_input_seeds(owner, system, u, seeds, n_seeds=n_seeds,
-                                  trajectory=trajectory, noise=seed_noise, box=box, rng=gen)
+    u, states, first_source = system_input_seeds(owner, system, u, seeds, gen)
     solver = Newton() if solver is None else solver
     if not isinstance(solver, Solver):
         raise param_error(owner, "solver", "a Newton or SlowPoints instance", solver,
@@ -458,9 +404,10 @@ def find_fixed_points(
                           kind=TypeError)
 
     search = _Search(system, u, solver, dedup_tol, workers, adaptive, progress)
-    search.run_batch(seeds, np.full(seeds.shape[0], first_source))
+    search.run_batch(states, np.full(states.shape[0], first_source))
     if adaptive is not None:
-        draw = _Draws(system, u, adaptive, trajectory, seed_noise, box, gen)
+        draw = _Draws(system, u, adaptive, seeds if isinstance(seeds, Seeds) else Uniform(),
+                      gen)
         while search.stop is None:
             batch, source = draw(search, min(adaptive.batch,
                                              adaptive.max_seeds - search.n_seeds))
@@ -641,7 +588,7 @@ class _Search:
                         self.workers)
 
 
-_BASE_SHARE = 0.25  # of each adaptive batch drawn as the base (uniform or trajectory) seeds
+_BASE_SHARE = 0.25  # of each adaptive batch drawn by the base sampler
 _DISCOUNT = 0.7  # weight of a strategy's earlier batches in its yield
 _PRIOR = 50.0  # seeds per point a strategy is credited with before it has run
 _FLOOR = 0.1  # smallest share of the targeted seeds a usable strategy keeps
@@ -651,10 +598,9 @@ _NEIGHBOURS = 8  # near neighbours among which 'between' picks a partner
 class _Draws:
     """Seed batches for the adaptive search: half base draws, half targeted strategies."""
 
-    def __init__(self, system, u, opts: Adaptive, trajectory, noise, box, gen):
+    def __init__(self, system, u, opts: Adaptive, sampler: Seeds, gen):
         self.system, self.u, self.opts = system, u, opts
-        self.trajectory, self.noise, self.box, self.gen = trajectory, noise, box, gen
-        self.base = "uniform" if trajectory is None else "trajectory"
+        self.sampler, self.gen = sampler, gen
         # New points found and seeds spent per targeted strategy, discounted batch by batch.
         self.found = dict.fromkeys(opts.strategies, 0.0)
         self.spent = dict.fromkeys(opts.strategies, 0.0)
@@ -684,9 +630,8 @@ class _Draws:
                   or (s == "unstable" and np.any(search.unstable_mask()))]
         n_base = k if not usable else int(np.ceil(k * _BASE_SHARE))
         shares = self._shares(usable, k - n_base) if usable else []
-        batch = [seed_states(self.system, n_base, trajectory=self.trajectory, noise=self.noise,
-                             box=self.box, rng=gen)]
-        source = [np.full(n_base, self.base)]
+        batch = [self.sampler.draw(self.system, gen, n_base)]
+        source = [np.full(n_base, self.sampler.source)]
         scale = np.maximum(1.0, np.abs(points).max(axis=1)) if len(points) else None
         spread = self.opts.spread
         # Parents are drawn in inverse proportion to how often seeds reached them: the rarely

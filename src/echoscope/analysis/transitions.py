@@ -14,6 +14,7 @@ from ..inputs import switching_inputs
 from ..simulate import simulate
 from ..systems.base import DrivenMap
 from .echo_index import EchoIndices, echo_indices
+from .seeds import Uniform
 
 __all__ = [
     "AmplitudeSweep",
@@ -125,6 +126,7 @@ def switching_scan(
             raise param_error(owner, name, "a non-empty 1-d sequence of integers >= 1",
                               runs if runs.ndim else runs.item())
     n_steps = check_int(owner, "n_steps", n_steps, low=2)
+    n_samples = check_int(owner, "n_samples", n_samples, low=1)
     if np.ndim(p_continue) == 0:
         p_continue = (p_continue, p_continue)
     if len(p_continue) != 2:
@@ -146,7 +148,7 @@ def switching_scan(
                                           rng=children[i * runs_b.size + j])
             realisations[i, j] = seq
     results = echo_indices(system, realisations.reshape(-1, n_steps, system.n_input),
-                           n_samples=n_samples, rng=children[-1], progress=progress,
+                           seeds=Uniform(n_samples), rng=children[-1], progress=progress,
                            **echo_options)
     index = np.array([r.index for r in results]).reshape(runs_a.size, runs_b.size)
     converged = np.array([r.converged for r in results]).reshape(index.shape)
@@ -175,8 +177,8 @@ class SwitchingBoundary(Result):
     escape_steps: tuple
 
 
-def switching_boundary(system: DrivenMap, alphabet, *, max_steps: int = 200, n_seeds: int = 200,
-                       rng=None) -> SwitchingBoundary:
+def switching_boundary(system: DrivenMap, alphabet, *, max_steps: int = 200,
+                       seeds=Uniform(200), rng=None) -> SwitchingBoundary:
     """Fixed points and saddles of each symbol's map, and the escape times between them.
 
     For the 2-D example of Ashwin & Ceni the upper attractor of A needs a run of B of a
@@ -190,7 +192,7 @@ def switching_boundary(system: DrivenMap, alphabet, *, max_steps: int = 200, n_s
     alphabet = check_array(owner, "alphabet", alphabet, ndim=2)
     max_steps = check_int(owner, "max_steps", max_steps, low=1)
     gen = as_rng(owner, rng)
-    fps = tuple(find_fixed_points(system, a, n_seeds=n_seeds, adaptive=None, rng=gen)
+    fps = tuple(find_fixed_points(system, a, seeds, adaptive=None, rng=gen)
                 for a in alphabet)
     escapes = []
     for s, (a, fp) in enumerate(zip(alphabet, fps)):

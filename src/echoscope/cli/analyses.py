@@ -7,6 +7,7 @@ import argparse
 import json
 from pathlib import Path
 
+from ..analysis.seeds import Uniform
 from ._common import (
     Command,
     _check_out,
@@ -94,7 +95,7 @@ def _fixed_points_command(args) -> int:
     update, close = _progress_bar(args.quiet)
     try:
         search = Adaptive(max_seeds=args.max_seeds, max_time=args.max_time)
-        fps = find_fixed_points(system, u, n_seeds=args.n_seeds, rng=args.seed, adaptive=search,
+        fps = find_fixed_points(system, u, Uniform(args.n_seeds), rng=args.seed, adaptive=search,
                                 progress=None if update is None else
                                 (lambda d, t: update("fixed points", d, t)))
         connections = saddle_connections(system, fps)
@@ -138,7 +139,7 @@ def _ena_command(args) -> int:
     model, system = _load_system(args.model)
     u = _input_vector(args, system)
     net = excitable_network(system, baseline=u, max_amplitude=args.max_amplitude,
-                            pulse_steps=args.pulse_steps, tol=args.tol, n_seeds=args.n_seeds,
+                            pulse_steps=args.pulse_steps, tol=args.tol, seeds=Uniform(args.n_seeds),
                             rng=args.seed)
     labels = None
     if hasattr(model, "output") and len(net.attractors):
@@ -197,13 +198,13 @@ def _echo_index_command(args) -> int:
     inputs = _read_inputs(args, system)
     update, close = _progress_bar(args.quiet)
     try:
-        result = echo_index(system, inputs, n_samples=args.n_samples, window=args.window,
+        result = echo_index(system, inputs, seeds=Uniform(args.n_samples), window=args.window,
                             rng=args.seed, progress=None if update is None else
                             (lambda d, t: update("echo index", d, t)))
         sweep = None
         if args.amplitudes:
             sweep = echo_index_vs_amplitude(
-                system, inputs, args.amplitudes, n_samples=args.n_samples, window=args.window,
+                system, inputs, args.amplitudes, seeds=Uniform(args.n_samples), window=args.window,
                 rng=args.seed, progress=None if update is None else
                 (lambda d, t: update("amplitudes", d, t)))
     finally:

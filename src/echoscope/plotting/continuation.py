@@ -56,12 +56,13 @@ def plot_continuation(continuation, *, coordinate=None, ax=None, title=None) -> 
     Examples
     --------
     >>> import numpy as np
-    >>> from echoscope import FunctionMap
+    >>> from echoscope import FunctionMap, Uniform
     >>> from echoscope.analysis.continuation import continue_attractors
     >>> from echoscope.plotting.continuation import plot_continuation
     >>> def unit(g):
     ...     return FunctionMap(lambda u, x: np.tanh(g * x), n_state=1, n_input=0)
-    >>> fig = plot_continuation(continue_attractors(unit, [0.5, 1.5, 2.0], n_seeds=50, rng=0))
+    >>> fig = plot_continuation(continue_attractors(unit, [0.5, 1.5, 2.0], seeds=Uniform(50),
+    ...                                           rng=0))
     >>> sorted(line.get_gid() for line in fig.axes[0].lines)[:4]
     ['attractor-0', 'attractor-1', 'attractor-2', 'births']
     """

@@ -120,10 +120,10 @@ def plot_echo_index(echo, *, coordinates=(0, 1), ax=None, title=None) -> Figure:
     Examples
     --------
     >>> import numpy as np
-    >>> from echoscope import ashwin_ceni, echo_index
+    >>> from echoscope import Uniform, ashwin_ceni, echo_index
     >>> from echoscope.plotting import plot_echo_index
     >>> esn = ashwin_ceni()
-    >>> echo = echo_index(esn, np.tile([0.25, 0.05], (400, 1)), n_samples=200, rng=0)
+    >>> echo = echo_index(esn, np.tile([0.25, 0.05], (400, 1)), seeds=Uniform(200), rng=0)
     >>> fig = plot_echo_index(echo)
     >>> [t.get_text()[:10] for t in fig.axes[0].get_legend().get_texts()]
     ['response 0', 'response 1']

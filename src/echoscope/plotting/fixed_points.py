@@ -118,10 +118,10 @@ def plot_fixed_points(fixed_points, trajectory=None, *, connections=None, ax=Non
     Examples
     --------
     >>> import numpy as np
-    >>> from echoscope import ESN, find_fixed_points
+    >>> from echoscope import ESN, Uniform, find_fixed_points
     >>> from echoscope.plotting import plot_fixed_points
-    >>> fps = find_fixed_points(ESN(2.0 * np.eye(2), np.zeros((2, 1))), n_seeds=200,
-    ...                         box=(-1.5, 1.5), rng=0)
+    >>> fps = find_fixed_points(ESN(2.0 * np.eye(2), np.zeros((2, 1))),
+    ...                         seeds=Uniform(200, box=(-1.5, 1.5)), rng=0)
     >>> fig = plot_fixed_points(fps)
     >>> len(fig.axes[0].collections)  # stable, saddles of index 1 and 2, their directions
     4

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..analysis.seeds import Uniform
 from ..io import load
 from ..systems.esn import TrainedESN, random_esn
 from .flipflop_study.inputs import flipflop
@@ -71,13 +72,14 @@ def sweep_point(config: dict, rng, **params) -> dict:
     analysis_cfg = section("analysis")
     what = analysis_cfg.pop("kind", "echo_index")
     if what == "echo_index":
-        opts = {k: analysis_cfg[k] for k in ("n_samples", "window") if k in analysis_cfg}
-        r = echo_index(system, inputs, rng=rng, **opts)
+        opts = {"window": analysis_cfg["window"]} if "window" in analysis_cfg else {}
+        seeds = Uniform(int(analysis_cfg.get("n_samples", 256)))
+        r = echo_index(system, inputs, seeds=seeds, rng=rng, **opts)
         return {"index": r.index, "converged": bool(r.converged),
                 "largest_fraction": float(r.fractions.max()) if r.fractions.size else np.nan,
                 "max_lyapunov": float(r.lyapunov.max()) if r.lyapunov.size else np.nan}
     if what == "fixed_points":
-        fps = find_fixed_points(system, inputs[0], n_seeds=int(analysis_cfg.get("n_seeds", 256)),
+        fps = find_fixed_points(system, inputs[0], Uniform(int(analysis_cfg.get("n_seeds", 256))),
                                 rng=rng, n_modes=0)
         counts = fps.summary()
         return {"n_stable": counts["stable"], "n_saddles": sum(counts["saddles"].values()),

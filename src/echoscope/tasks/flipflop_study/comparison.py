@@ -25,6 +25,7 @@ import numpy as np
 
 from ..._result import Result
 from ..._validation import as_rng, check_array, check_int, param_error
+from ...analysis.seeds import Uniform
 from ...analysis.transitions import AmplitudeSweep, echo_index_vs_amplitude
 from ...systems.esn import spectral_radius
 from .errors import flip_transitions
@@ -294,7 +295,7 @@ def _runs_of_seed(config, seed, stream, progress):
         clock = time.perf_counter()
         pulses = test_u[: config.echo_steps] / c.pulse_amplitude
         sweep = echo_index_vs_amplitude(trained.closed_loop(), pulses, config.amplitudes,
-                                        n_samples=config.echo_samples, rng=echo_rng)
+                                        seeds=Uniform(config.echo_samples), rng=echo_rng)
         seconds["echo_index"] = time.perf_counter() - clock
         flips = flip_transitions(analysis.explanation, trained, amplitude=c.pulse_amplitude)
         yield TrainingRun(method, seed, result, analysis, flips, sweep, seconds)

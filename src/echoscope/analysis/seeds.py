@@ -1,0 +1,184 @@
+"""Where an analysis starts from: initial states given as an array, or drawn by a sampler.
+
+Every analysis that seeds (``find_fixed_points``, ``find_attractors``, ``excitable_network``,
+``continue_attractors``, ``echo_index``, ``echo_indices``) takes one ``seeds`` argument:
+
+- an array of shape (n, n_state): these states, as they are;
+- ``Uniform(n, box)``: n states uniform in a box (the default of each analysis, with its own n);
+- ``AroundTrajectory(trajectory, n, noise)``: n states of a trajectory plus Gaussian noise;
+- ``Sampled(sampler, n)``: n states from your own ``sampler(rng, n)``.
+
+A sampler is drawn from again by the searches that keep drawing (the adaptive fixed-point
+search); an array is used once.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+
+import numpy as np
+
+from .._validation import as_rng, check_array, check_int, check_interval, param_error
+from ..systems.base import DrivenMap
+
+__all__ = ["AroundTrajectory", "Sampled", "Seeds", "Uniform", "seed_states"]
+
+
+class Seeds:
+    """A way of drawing initial states: ``Uniform``, ``AroundTrajectory`` or ``Sampled``."""
+
+    n: int
+    source = "sampled"  # the name of the draws in results (FixedPoints.seed_source)
+
+    def draw(self, system: DrivenMap, rng, n: int | None = None) -> np.ndarray:
+        """``n`` states (``self.n`` by default), shape (n, n_state)."""
+        raise NotImplementedError
+
+
+@dataclasses.dataclass(frozen=True)
+class Uniform(Seeds):
+    """``n`` states uniform in ``box`` = (low, high): scalars or arrays of shape (n_state,)."""
+
+    n: int = 256
+    box: tuple = (-1.0, 1.0)
+    source = "uniform"
+
+    def __post_init__(self):
+        check_int("Uniform", "n", self.n, low=1)
+        if not isinstance(self.box, (tuple, list)) or len(self.box) != 2:
+            raise param_error("Uniform", "box", "a pair (low, high)", self.box, kind=TypeError)
+        object.__setattr__(self, "box", tuple(self.box))
+
+    def draw(self, system, rng, n=None):
+        low, high = box_bounds("Uniform", self.box, system.n_state)
+        return as_rng("Uniform", rng).uniform(low, high, (self.n if n is None else n,
+                                                          system.n_state))
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class AroundTrajectory(Seeds):
+    """``n`` states of ``trajectory`` (shape (n_steps, n_state)) plus Gaussian noise of
+    standard deviation ``noise`` in units of the trajectory's spread in each coordinate."""
+
+    trajectory: np.ndarray
+    n: int = 256
+    noise: float = 0.05
+    source = "trajectory"
+
+    def __post_init__(self):
+        traj = check_array("AroundTrajectory", "trajectory", self.trajectory, ndim=2)
+        if traj.shape[0] == 0:
+            raise ValueError("The 'trajectory' parameter of AroundTrajectory must hold at least "
+                             "one state; got shape (0, ...).")
+        traj = traj.copy()
+        traj.flags.writeable = False
+        object.__setattr__(self, "trajectory", traj)
+        check_int("AroundTrajectory", "n", self.n, low=1)
+        check_interval("AroundTrajectory", "noise", self.noise, 0.0, None)
+
+    def draw(self, system, rng, n=None):
+        traj, n_state = self.trajectory, system.n_state
+        if traj.shape[1] != n_state:
+            raise ValueError(f"The 'trajectory' parameter of AroundTrajectory must have shape "
+                             f"(n_steps, {n_state}) for this system; got {traj.shape}.")
+        gen = as_rng("AroundTrajectory", rng)
+        k = self.n if n is None else n
+        rows = traj[gen.integers(0, traj.shape[0], k)]
+        scale = traj.std(axis=0) if traj.shape[0] > 1 else np.ones(n_state)
+        return rows + self.noise * scale * gen.standard_normal((k, n_state))
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class Sampled(Seeds):
+    """``n`` states from ``sampler(rng, n)``, which must return shape (n, n_state)."""
+
+    sampler: Callable
+    n: int = 256
+
+    def __post_init__(self):
+        if not callable(self.sampler):
+            raise param_error("Sampled", "sampler", "a callable (rng, n) -> states",
+                              self.sampler, kind=TypeError)
+        check_int("Sampled", "n", self.n, low=1)
+
+    def draw(self, system, rng, n=None):
+        k = self.n if n is None else n
+        return check_array("Sampled", "sampler(rng, n)", self.sampler(as_rng("Sampled", rng), k),
+                           shape=(k, system.n_state))
+
+
+def check_seeds(owner: str, system: DrivenMap, seeds):
+    """The one validation of a ``seeds`` argument: a sampler as it is, or an array of shape
+    (n, n_state), n >= 1."""
+    if isinstance(seeds, Seeds):
+        return seeds
+    if seeds is None or isinstance(seeds, (str, bool)) or callable(seeds):
+        raise param_error(owner, "seeds", "an array of states or a Seeds sampler (Uniform, "
+                          "AroundTrajectory, Sampled)", seeds, kind=TypeError)
+    states = check_array(owner, "seeds", seeds, ndim=2)
+    if states.shape[1] != system.n_state or states.shape[0] == 0:
+        raise ValueError(f"The 'seeds' parameter of {owner} must have shape (n, "
+                         f"{system.n_state}) with n >= 1; got {states.shape}.")
+    return states
+
+
+def initial_states(owner: str, system: DrivenMap, seeds, rng) -> tuple[np.ndarray, str]:
+    """The states an analysis starts from and their source name ('given' for an array)."""
+    seeds = check_seeds(owner, system, seeds)
+    if isinstance(seeds, Seeds):
+        return seeds.draw(system, rng), seeds.source
+    return seeds, "given"
+
+
+def seed_states(system: DrivenMap, n_seeds: int, *, trajectory=None, noise: float = 0.05,
+                box=(-1.0, 1.0), rng=None) -> np.ndarray:
+    """Initial guesses: ``AroundTrajectory(trajectory, n_seeds, noise)`` when a trajectory is
+    given, else ``Uniform(n_seeds, box)``, drawn once.
+
+    Parameters
+    ----------
+    system : DrivenMap
+    n_seeds : int >= 1
+    trajectory : array_like of shape (n_steps, n_state), optional
+    noise : float >= 0, default 0.05
+        Standard deviation of the noise, in units of the trajectory's standard deviation.
+    box : (low, high), default (-1, 1)
+        Bounds of the uniform draws when no trajectory is given (scalars or (n_state,)).
+    rng : None, int, SeedSequence or Generator
+
+    Returns
+    -------
+    ndarray of shape (n_seeds, n_state)
+    """
+    owner = "seed_states"
+    if not isinstance(system, DrivenMap):
+        raise param_error(owner, "system", "a DrivenMap", system, kind=TypeError)
+    n_seeds = check_int(owner, "n_seeds", n_seeds, low=1)
+    noise = check_interval(owner, "noise", noise, 0.0, None)
+    gen = as_rng(owner, rng)
+    if trajectory is None:
+        box_bounds(owner, box, system.n_state)
+        return Uniform(n_seeds, tuple(box)).draw(system, gen)
+    traj = check_array(owner, "trajectory", trajectory, ndim=2)
+    if traj.shape[1] != system.n_state or traj.shape[0] == 0:
+        raise ValueError(f"The 'trajectory' parameter of {owner} must have shape (n_steps, "
+                         f"{system.n_state}) with n_steps >= 1; got {traj.shape}.")
+    return AroundTrajectory(traj, n_seeds, noise).draw(system, gen)
+
+
+def box_bounds(owner, box, n):
+    """``(low, high)`` of shape (n,) from a pair of scalars or (n,) arrays, low < high."""
+    expectation = f"a pair (low, high) of scalars or arrays of shape ({n},) with low < high"
+    try:
+        low, high = box
+        low = np.broadcast_to(check_array(owner, "box[0]", low), (n,))
+        high = np.broadcast_to(check_array(owner, "box[1]", high), (n,))
+    except (TypeError, ValueError) as exc:
+        if "box[" in str(exc) and "finite" in str(exc):
+            raise
+        raise param_error(owner, "box", expectation,
+                          box if isinstance(box, tuple) else type(box).__name__) from None
+    if np.any(high <= low):
+        raise param_error(owner, "box", expectation, (float(np.min(low)), float(np.max(high))))
+    return low, high

@@ -461,7 +461,7 @@ def bench_fixed_points(quick: bool) -> tuple[list[tuple], bool]:
     print(f"    flipflop_job(FlipFlopConfig(n_state=500), rng=0): accuracy "
           f"{result.score.accuracy:.3f}, trained in {time.perf_counter() - t0:.1f} s; "
           f"{type(loop).__name__}, W {type(loop.esn.reservoir).__name__}")
-    states, _ = result.trained.run(result.inputs[:2000])
+    states, _ = es.run_trained(result.trained, result.inputs[:2000])
     settings = {
         "uniform": es.seed_states(loop, N_SEEDS, rng=1)[:n_seeds],
         "traj+noise": es.seed_states(loop, N_SEEDS, trajectory=states, noise=0.05,

@@ -63,7 +63,7 @@ def bench_network(tag: str, kind: str, n_state: int, epochs: int, quick: bool):
     start = time.perf_counter()
     trained = _train(kind, n_state, epochs)
     u, y = es.tasks.flipflop(3, 2000, pulse_prob=0.05, rng=9)
-    states, z = trained.run(u)
+    states, z = es.run_trained(trained, u)
     accuracy = es.flipflop_score(z, y, u).accuracy
     print(f"\n({tag}) {n_state}-unit torch.nn.{kind.upper()} trained by BPTT ({epochs} updates, "
           f"{time.perf_counter() - start:.1f} s): test accuracy {100 * accuracy:.2f}%; "

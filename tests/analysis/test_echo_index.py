@@ -325,7 +325,7 @@ def test_slow_linear_contraction_pullback_agrees_with_forward():
     """The same contraction read in pullback: one response at time 0, as forward."""
     slow = _linear([[0.9]], np.zeros((1, 0)))
     forward = es.echo_index(slow, np.zeros((100, 0)), seeds=es.Uniform(50), rng=0)
-    pullback = es.echo_index(slow, np.zeros((100, 0)), seeds=es.Uniform(50), rng=0, pullback=True)
+    pullback = es.echo_index(slow, np.zeros((100, 0)), seeds=es.Uniform(50), rng=0, schedule=es.Pullback())
     assert forward.index == 1
     assert pullback.index == forward.index, (pullback.index, pullback.defined)
 
@@ -476,8 +476,8 @@ def test_pullback_agrees_with_forward_and_forgets_the_start_time(max_b):
     seq, _ = switching_inputs(ALPHABET, 1200, min_run=[5, 1], max_run=[None, max_b],
                               p_continue=[0.5, 0.5], rng=3)
     forward = es.echo_index(esn, seq[600:], seeds=es.Uniform(100), rng=0)
-    short = es.echo_index(esn, seq[600:], seeds=es.Uniform(100), rng=0, pullback=True)
-    long = es.echo_index(esn, seq, seeds=es.Uniform(100), rng=0, pullback=True)
+    short = es.echo_index(esn, seq[600:], seeds=es.Uniform(100), rng=0, schedule=es.Pullback())
+    long = es.echo_index(esn, seq, seeds=es.Uniform(100), rng=0, schedule=es.Pullback())
     for r in (forward, short, long):
         _check_invariants(r)
         assert r.converged
@@ -493,7 +493,7 @@ def test_pullback_agrees_with_forward_and_forgets_the_start_time(max_b):
 def test_pullback_with_the_echo_state_property():
     """Strong constant input: one response at time 0, the same from both starting times."""
     esn = _decoupled(2.0, 0.5)
-    r = es.echo_index(esn, np.full((300, 1), 1.5), seeds=es.Uniform(40), rng=0, pullback=True)
+    r = es.echo_index(esn, np.full((300, 1), 1.5), seeds=es.Uniform(40), rng=0, schedule=es.Pullback())
     _check_invariants(r)
     assert (r.index, r.converged, r.separation) == (1, True, np.inf)
     np.testing.assert_allclose(r.responses[0, -1], _unit_roots(2.0, 1.5), rtol=0, atol=1e-12)
@@ -701,8 +701,11 @@ def test_summary_is_plain_data():
          r"must hold at least extension \+ window = 115 steps; got 100\."),
         (np.zeros((100, 2)), dict(window=0), ValueError,
          r"The 'window' parameter of echo_index must be an integer >= 1; got 0\."),
-        (np.zeros((100, 2)), dict(separation=1.0), ValueError,
-         r"The 'separation' parameter of echo_index must be in \(1, inf\); got 1\.0\."),
+        (np.zeros((100, 2)), dict(grouping=100.0), TypeError,
+         r"The 'grouping' parameter of echo_index must be a SingleLinkage; got 100\.0\."),
+        (np.zeros((100, 2)), dict(schedule="pullback"), TypeError,
+         r"The 'schedule' parameter of echo_index must be Forward\(\) or Pullback\(\); got "
+         r"'pullback'\."),
         (np.zeros((100, 2)), dict(confidence=1.0), ValueError,
          r"The 'confidence' parameter of echo_index must be in \(0, 1\); got 1\.0\."),
         (np.zeros((100, 2)), dict(rng="seed"), TypeError,
@@ -786,6 +789,8 @@ def test_group_responses_straggler_stays_with_its_group():
          r"The 'n' parameter of Uniform must be an integer; got 2\.5\."),
         (lambda: es.Uniform(box=(0.0, 1.0, 2.0)), TypeError,
          r"The 'box' parameter of Uniform must be a pair \(low, high\)"),
+        (lambda: es.SingleLinkage(separation=1.0), ValueError,
+         r"The 'separation' parameter of SingleLinkage must be in \(1, inf\); got 1\.0\."),
         (lambda: es.Sampled(3), TypeError,
          r"The 'sampler' parameter of Sampled must be a callable \(rng, n\) -> states"),
         (lambda: es.AroundTrajectory(np.zeros((0, 2))), ValueError,

@@ -237,7 +237,7 @@ def test_compare_training_writes_table_figures_and_models(tmp_path, capsys):
     # The ridge network of seed 0 is the one compare_training builds with the same seed.
     config = es.CompareConfig(
         task=FlipFlopConfig(n_state=20, train_steps=2000, test_steps=800),
-        methods=("ridge",), amplitudes=(0.3, 1.0), echo_steps=400, n_fixed_point_seeds=32)
+        trainings=(es.Ridge(),), amplitudes=(0.3, 1.0), echo_steps=400, n_fixed_point_seeds=32)
     again = es.compare_training(config, n_seeds=1, rng=0).runs[0].result.trained
     assert np.array_equal(es.load(out / "models" / "ridge-seed0.npz").readout.w_out,
                           again.readout.w_out)

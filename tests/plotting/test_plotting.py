@@ -68,7 +68,7 @@ def bistable():
 @pytest.fixture(scope="module")
 def failing():
     """A small flip-flop network that fails (82% accuracy) and the explanation of its errors."""
-    run = flipflop_job(FlipFlopConfig(n_state=20, noise=0.0, spectral_radius=0.9), rng=0)
+    run = flipflop_job(FlipFlopConfig(n_state=20, training=es.Ridge(noise=0.0), spectral_radius=0.9), rng=0)
     return run, es.explain_errors(run.trained, run.inputs, run.targets, rng=0)
 
 

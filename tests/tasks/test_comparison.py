@@ -102,7 +102,8 @@ def test_flip_transitions_rejects_other_objects():
 # -- compare_training ----------------------------------------------------------------------------
 
 SMALL = es.CompareConfig(
-    task=FlipFlopConfig(n_state=30, train_steps=3000, test_steps=1500, bptt_epochs=20),
+    task=FlipFlopConfig(n_state=30, train_steps=3000, test_steps=1500),
+    trainings=(es.Ridge(), es.Force(), es.BPTT(epochs=20)),
     amplitudes=(0.2, 1.0, 2.0), echo_steps=600, echo_samples=32, n_fixed_point_seeds=64)
 
 
@@ -116,12 +117,14 @@ def _key(row):
 
 
 def test_flipflop_job_trains_by_each_method():
-    """flipflop_job trains by config.method; its ridge bits are those of the ridge-only job of
-    before (the same four streams), and each method's network works on a small task."""
-    config = FlipFlopConfig(n_state=40, train_steps=4000, test_steps=2000, bptt_epochs=150,
-                            bptt_trial_steps=50)
+    """flipflop_job trains by config.training; its ridge bits are those of the ridge-only job
+    of before (the same four streams), and each method's network works on a small task."""
+    config = FlipFlopConfig(n_state=40, train_steps=4000, test_steps=2000)
+    trainings = {"ridge": es.Ridge(), "force": es.Force(),
+                 "bptt": es.BPTT(epochs=150, trial_steps=50)}
     for method, floor in (("ridge", 0.95), ("force", 0.9), ("bptt", 0.9)):
-        result = es.tasks.flipflop_study.flipflop_job(dataclasses.replace(config, method=method), rng=3)
+        result = es.tasks.flipflop_study.flipflop_job(
+            dataclasses.replace(config, training=trainings[method]), rng=3)
         assert result.config.method == method
         assert result.score.accuracy >= floor, (method, result.score.accuracy)
         if method == "force":
@@ -193,11 +196,11 @@ def test_summary_is_median_min_max_over_seeds(small):
 def test_same_rng_same_bits_and_methods_independent_of_each_other(small):
     again = es.compare_training(SMALL, n_seeds=2, rng=5)
     assert [_key(r) for r in again.rows()] == [_key(r) for r in small.rows()]
-    alone = es.compare_training(dataclasses.replace(SMALL, methods=("force",)), n_seeds=2,
+    alone = es.compare_training(dataclasses.replace(SMALL, trainings=(es.Force(),)), n_seeds=2,
                                 rng=5)
     forces = [r for r in small.runs if r.method == "force"]
     assert [_key(r) for r in alone.rows()] == [_key(r.row()) for r in forces]
-    other = es.compare_training(dataclasses.replace(SMALL, methods=("ridge",)), n_seeds=1,
+    other = es.compare_training(dataclasses.replace(SMALL, trainings=(es.Ridge(),)), n_seeds=1,
                                 rng=6)
     assert not np.array_equal(other.runs[0].result.trained.readout.w_out,
                               small.runs[0].result.trained.readout.w_out)
@@ -205,27 +208,33 @@ def test_same_rng_same_bits_and_methods_independent_of_each_other(small):
 
 def test_progress_reports_every_run():
     seen = []
-    es.compare_training(dataclasses.replace(SMALL, methods=("ridge",)), n_seeds=2, rng=0,
+    es.compare_training(dataclasses.replace(SMALL, trainings=(es.Ridge(),)), n_seeds=2, rng=0,
                         progress=lambda *a: seen.append(a))
     assert [a for a in seen if a[0] == "runs"] == [("runs", 1, 2), ("runs", 2, 2)]
     assert any(a[0] == "ridge training" for a in seen)
 
 
 def test_bad_settings_name_the_parameter():
-    with pytest.raises(ValueError, match="'methods' parameter of CompareConfig"):
-        es.CompareConfig(methods=("ridge", "adam"))
-    with pytest.raises(ValueError, match="'methods' parameter of CompareConfig"):
-        es.CompareConfig(methods=("ridge", "ridge"))
+    with pytest.raises(ValueError, match="'trainings' parameter of CompareConfig"):
+        es.CompareConfig(trainings=(es.Ridge(), "adam"))
+    with pytest.raises(ValueError, match="'trainings' parameter of CompareConfig"):
+        es.CompareConfig(trainings=(es.Ridge(), es.Ridge(noise=0.0)))
     with pytest.raises(TypeError, match="'task' parameter of CompareConfig"):
         es.CompareConfig(task={"n_state": 10})
     with pytest.raises(ValueError, match="'echo_steps' parameter of CompareConfig"):
         es.CompareConfig(task=FlipFlopConfig(test_steps=500))  # echo_steps 1000
     with pytest.raises(ValueError, match="'amplitudes' parameter of CompareConfig"):
         es.CompareConfig(amplitudes=(0.5, -1.0))
-    with pytest.raises(ValueError, match="'bptt_epochs' parameter of FlipFlopConfig"):
-        FlipFlopConfig(bptt_epochs=0)
-    with pytest.raises(ValueError, match="'method' parameter of FlipFlopConfig"):
-        FlipFlopConfig(method="adam")
+    with pytest.raises(ValueError, match="'epochs' parameter of BPTT"):
+        es.BPTT(epochs=0)
+    with pytest.raises(TypeError, match="'training' parameter of FlipFlopConfig must be "
+                                        "Ridge"):
+        FlipFlopConfig(training="adam")
+    with pytest.raises(ValueError, match="'training' parameter of FlipFlopConfig must be a "
+                                         "washout shorter than train_steps"):
+        FlipFlopConfig(train_steps=100, training=es.Force(washout=100))
+    with pytest.raises(ValueError, match="'noise' parameter of Ridge"):
+        es.Ridge(noise=-1.0)
     with pytest.raises(ValueError, match="'n_seeds' parameter of compare_training"):
         es.compare_training(SMALL, n_seeds=0)
     with pytest.raises(TypeError, match="'config' parameter of compare_training"):

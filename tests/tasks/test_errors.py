@@ -19,7 +19,7 @@ import pytest
 import echoscope as es
 from echoscope.analysis.ena import nearest_attractor, pulse_fates
 from echoscope.tasks import flipflop
-from echoscope.tasks.flipflop_study import FlipFlopConfig, flipflop_job
+from echoscope.tasks.flipflop_study import FlipFlopConfig, Ridge, flipflop_job
 from echoscope.tasks.flipflop_study.errors import (
     CAUSES,
     ErrorExplanation,
@@ -33,15 +33,17 @@ CASES = {
     # name: (config, rng); each trained once per module.
     "well-trained": (FlipFlopConfig(), 0),
     # Thresholds above the pulse amplitude: fails (~82 %) by missed transitions.
-    "high-thresholds": (FlipFlopConfig(n_state=20, noise=0.0, spectral_radius=0.9), 0),
+    "high-thresholds": (FlipFlopConfig(n_state=20, training=Ridge(noise=0.0),
+                                       spectral_radius=0.9), 0),
     # Seven attractors: five decode to no corner or duplicate one; six corners missing.
-    "spurious": (FlipFlopConfig(n_state=20, spectral_radius=1.1, noise=0.0,
-                                output_activation="identity"), 0),
+    "spurious": (FlipFlopConfig(n_state=20, spectral_radius=1.1,
+                                training=Ridge(noise=0.0, output_activation="identity")), 0),
     # Four attractors, each a corner of its own; four corners without an attractor.
-    "missing": (FlipFlopConfig(n_state=10, spectral_radius=1.2, noise=0.0,
-                               output_activation="identity", test_steps=4000), 1),
+    "missing": (FlipFlopConfig(n_state=10, spectral_radius=1.2, test_steps=4000,
+                               training=Ridge(noise=0.0, output_activation="identity")), 1),
     # Eight attractors, one per corner; one of them is never visited by the test run.
-    "unvisited": (FlipFlopConfig(n_state=20, spectral_radius=0.9, noise=0.0, test_steps=4000), 1),
+    "unvisited": (FlipFlopConfig(n_state=20, spectral_radius=0.9, test_steps=4000,
+                                 training=Ridge(noise=0.0)), 1),
 }
 FAILING = ["high-thresholds", "spurious", "missing", "unvisited"]
 

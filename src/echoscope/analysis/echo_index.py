@@ -29,6 +29,10 @@ _SHRINK = 0.5  # a converging sample's distance to its response at least halves 
 __all__ = [
     "EchoIndex",
     "EchoIndices",
+    "Forward",
+    "Pullback",
+    "Schedule",
+    "SingleLinkage",
     "echo_index",
     "echo_indices",
     "group_responses",
@@ -209,6 +213,72 @@ def _lone_samples_apart(leaders: np.ndarray, backed: np.ndarray, separation: flo
     return bool(to_others.min() >= between / separation)
 
 
+@dataclasses.dataclass(frozen=True)
+class SingleLinkage:
+    """How sample trajectories are grouped into responses: single linkage over the final
+    window, cut at the widest gap if the groups are at least ``separation`` times farther apart
+    than they are wide (see ``group_responses``)."""
+
+    separation: float = 100.0
+
+    def __post_init__(self):
+        check_interval("SingleLinkage", "separation", self.separation, 1.0, None,
+                       closed="neither")
+
+    def group(self, window: np.ndarray):
+        """``(labels, spread, gap)`` of the trajectories ``window`` (S, window, n_state)."""
+        return group_responses(window, separation=self.separation)
+
+
+class Schedule:
+    """When the responses are read: ``Forward()`` (at the end of the input, from samples
+    started at its beginning) or ``Pullback()`` (at time 0, from samples started in the past)."""
+
+    def _run(self, system, source, samples, length, extension, window, grouping, confidence,
+             progress, budget) -> EchoIndex:
+        raise NotImplementedError
+
+
+@dataclasses.dataclass(frozen=True)
+class Forward(Schedule):
+    """Samples start at time 0; the grouping is computed at two checkpoints, ``extension``
+    steps apart at the end of the input, and must agree. A callable input is extended
+    (doubling) while samples are unresolved, up to ``max_steps``."""
+
+    def _run(self, system, source, samples, length, extension, window, grouping, confidence,
+             progress, budget):
+        if not source.callable:
+            return _batched(system, source.array[None], samples, extension, window, grouping,
+                            confidence, progress)[0]
+        # A callable input: checkpoints at t1 = length - extension and t2 = length, and while
+        # samples are unresolved the run doubles (the second checkpoint becomes the first).
+        t1 = length - extension
+        win1 = simulate(system, source(0, t1), samples, record=Window(window),
+                        progress=_part(progress, 0, budget))
+        t2 = length
+        while True:
+            win2 = simulate(system, source(t1, t2), win1[:, -1], record=Window(window),
+                            progress=_part(progress, t1, budget))
+            outcome = _prove(system, source(t1, t2), win1, win2, window, grouping)
+            if (np.all(outcome["labels"] >= 0) and outcome["stable"]) or t2 * 2 > budget:
+                break
+            win1, t1, t2 = win2, t2, 2 * t2
+        if progress is not None:
+            progress(budget, budget)
+        return _result(outcome, samples, samples.shape[0], t2, confidence)
+
+
+@dataclasses.dataclass(frozen=True)
+class Pullback(Schedule):
+    """The input is the past [-T, 0): samples start at -T and at -T + extension, and both
+    must give the same responses at time 0 (the pullback view)."""
+
+    def _run(self, system, source, samples, length, extension, window, grouping, confidence,
+             progress, budget):
+        return _pullback(system, source, samples, length, extension, window, grouping,
+                         confidence, progress)
+
+
 def echo_index(
     system: DrivenMap,
     inputs,
@@ -218,9 +288,9 @@ def echo_index(
     window: int = 20,
     extension: int | None = None,
     max_steps: int | None = None,
-    separation: float = 100.0,
+    grouping: SingleLinkage = SingleLinkage(),
     confidence: float = 0.95,
-    pullback: bool = False,
+    schedule: Schedule = Forward(),
     rng=None,
     progress=None,
 ) -> EchoIndex:
@@ -260,13 +330,14 @@ def echo_index(
         ``window``).
     max_steps : int, optional
         Budget for a callable input (default 8 x its first length).
-    separation : float > 1, default 100
-        How many times farther apart than wide the groups must be.
+    grouping : SingleLinkage, default SingleLinkage(separation=100)
+        How trajectories are grouped into responses (how many times farther apart than wide
+        the groups must be).
     confidence : float in (0, 1), default 0.95
-    pullback : bool, default False
-        Read the input as the past [-T, 0): samples start at time -T and the responses are
-        read at time 0 (the pullback view); the checkpoints are then two starting times,
-        -T and -T + extension, that must give the same responses at time 0.
+    schedule : Forward() or Pullback(), default Forward()
+        ``Pullback()`` reads the input as the past [-T, 0): samples start at time -T and the
+        responses are read at time 0; the checkpoints are then two starting times, -T and
+        -T + extension, that must give the same responses at time 0.
     rng : None, int, SeedSequence or Generator
     progress : callable ``(steps_done, steps_total)``, optional
 
@@ -294,7 +365,8 @@ def echo_index(
     m = system.n_input
     seeds = check_seeds(owner, system, seeds)
     window = check_int(owner, "window", window, low=1)
-    separation = check_interval(owner, "separation", separation, 1.0, None, closed="neither")
+    _check_option(owner, "grouping", grouping, SingleLinkage, "a SingleLinkage")
+    _check_option(owner, "schedule", schedule, Schedule, "Forward() or Pullback()")
     confidence = check_interval(owner, "confidence", confidence, 0.0, 1.0, closed="neither")
     gen = as_rng(owner, rng)
     source = _InputSource(owner, inputs, m, n_steps)
@@ -311,31 +383,8 @@ def echo_index(
                                                  check_int(owner, "max_steps", max_steps,
                                                            low=length))
     samples, _ = initial_states(owner, system, seeds, gen)
-    n_samples = samples.shape[0]
-
-    if pullback:
-        return _pullback(system, source, samples, length, extension, window, separation,
-                         confidence, progress)
-    if not source.callable:
-        return _batched(system, source.array[None], samples, extension, window, separation,
-                        confidence, progress)[0]
-
-    # A callable input: checkpoints at t1 = length - extension and t2 = length, and while
-    # samples are unresolved the run doubles (the second checkpoint becomes the first).
-    t1 = length - extension
-    win1 = simulate(system, source(0, t1), samples, record=Window(window),
-                    progress=_part(progress, 0, budget))
-    t2 = length
-    while True:
-        win2 = simulate(system, source(t1, t2), win1[:, -1], record=Window(window),
-                        progress=_part(progress, t1, budget))
-        outcome = _prove(system, source(t1, t2), win1, win2, window, separation)
-        if (np.all(outcome["labels"] >= 0) and outcome["stable"]) or t2 * 2 > budget:
-            break
-        win1, t1, t2 = win2, t2, 2 * t2
-    if progress is not None:
-        progress(budget, budget)
-    return _result(outcome, samples, n_samples, t2, confidence)
+    return schedule._run(system, source, samples, length, extension, window, grouping,
+                         confidence, progress, budget)
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -371,7 +420,7 @@ class EchoIndices(Result):
 
 
 def echo_indices(system: DrivenMap, inputs, *, seeds=Uniform(256), window: int = 20,
-                 extension: int | None = None, separation: float = 100.0,
+                 extension: int | None = None, grouping: SingleLinkage = SingleLinkage(),
                  confidence: float = 0.95, rng=None, progress=None) -> EchoIndices:
     """The echo index under each of several input realisations, all in batched runs.
 
@@ -391,7 +440,7 @@ def echo_indices(system: DrivenMap, inputs, *, seeds=Uniform(256), window: int =
                          f"(n_realisations, n_steps, {m}) with both >= 1; got {inputs.shape}.")
     seeds = check_seeds(owner, system, seeds)
     window = check_int(owner, "window", window, low=1)
-    separation = check_interval(owner, "separation", separation, 1.0, None, closed="neither")
+    _check_option(owner, "grouping", grouping, SingleLinkage, "a SingleLinkage")
     confidence = check_interval(owner, "confidence", confidence, 0.0, 1.0, closed="neither")
     length = inputs.shape[1]
     extension = max(window, length // 4) if extension is None else \
@@ -400,7 +449,7 @@ def echo_indices(system: DrivenMap, inputs, *, seeds=Uniform(256), window: int =
         raise ValueError(f"The 'inputs' parameter of {owner} must hold at least extension + "
                          f"window = {extension + window} steps; got {length}.")
     samples, _ = initial_states(owner, system, seeds, as_rng(owner, rng))
-    return EchoIndices(_batched(system, inputs, samples, extension, window, separation,
+    return EchoIndices(_batched(system, inputs, samples, extension, window, grouping,
                                 confidence, progress))
 
 
@@ -439,7 +488,7 @@ def index_distribution(results) -> dict:
 _CHUNK_BYTES = 256 * 2**20
 
 
-def _batched(system, inputs, samples, extension, window, separation, confidence, progress):
+def _batched(system, inputs, samples, extension, window, grouping, confidence, progress):
     """Echo indices of G realisations: (G x S) samples per simulation chunk, then the proofs
     per realisation with one batched Lyapunov run for all responses."""
     g, length, m = inputs.shape
@@ -457,7 +506,7 @@ def _batched(system, inputs, samples, extension, window, separation, confidence,
         win1, win2 = win1.reshape(-1, window, n), win2.reshape(-1, window, n)
         for j in range(stop - start):
             part = slice(j * s, (j + 1) * s)
-            outcomes.append(_prove(system, None, win1[part], win2[part], window, separation))
+            outcomes.append(_prove(system, None, win1[part], win2[part], window, grouping))
         if progress is not None:
             progress(stop, g)
     # One Lyapunov run for the responses of every realisation.
@@ -476,11 +525,11 @@ def _batched(system, inputs, samples, extension, window, separation, confidence,
     return tuple(results)
 
 
-def _prove(system, drive, win1, win2, window, separation) -> dict:
+def _prove(system, drive, win1, win2, window, grouping) -> dict:
     """Group at both checkpoints and check the conditions; with ``drive`` (the inputs between
     the checkpoints) also the Lyapunov exponents, else the states to start them from."""
-    labels1, _, _ = group_responses(win1, separation=separation)
-    labels2, _, gap = group_responses(win2, separation=separation)
+    labels1, _, _ = grouping.group(win1)
+    labels2, _, gap = grouping.group(win2)
     flat1 = win1.reshape(win1.shape[0], -1)
     flat2 = win2.reshape(win2.shape[0], -1)
     k = int(labels2.max()) + 1
@@ -537,14 +586,14 @@ def _result(outcome, samples, n_samples, n_steps, confidence) -> EchoIndex:
     )
 
 
-def _pullback(system, source, samples, length, extension, window, separation, confidence,
+def _pullback(system, source, samples, length, extension, window, grouping, confidence,
               progress) -> EchoIndex:
     """Start at -T and at -T + extension; the responses at time 0 must coincide."""
     late = simulate(system, source(extension, length), samples, record=Window(window))
     early = simulate(system, source(0, length), samples, record=Window(window),
                      progress=_part(progress, 0, length))
-    labels_e, spread_in, gap = group_responses(early, separation=separation)
-    labels_l, _, _ = group_responses(late, separation=separation)
+    labels_e, spread_in, gap = grouping.group(early)
+    labels_l, _, _ = grouping.group(late)
     k = int(labels_e.max()) + 1
     reps = np.array([_representative(early, labels_e == g) for g in range(k)])
     # Pullback convergence: the late start reaches the same responses at time 0.
@@ -553,7 +602,7 @@ def _pullback(system, source, samples, length, extension, window, separation, co
     k_l = int(labels_l.max()) + 1
     reps_l = np.array([_representative(late, labels_l == g) for g in range(k_l)])
     match = np.abs(flat_l[reps_l][:, None] - flat_e[reps][None]).max(axis=2)
-    tol = max(gap / separation, 64 * np.finfo(float).eps) if np.isfinite(gap) else \
+    tol = max(gap / grouping.separation, 64 * np.finfo(float).eps) if np.isfinite(gap) else \
         max(1e-6, spread_in)
     stable = bool(k_l == k and np.all(match.min(axis=1) <= tol))
     d_e = np.abs(flat_e - flat_e[reps[labels_e]]).max(axis=1)
@@ -562,6 +611,11 @@ def _pullback(system, source, samples, length, extension, window, separation, co
     outcome = {"labels": labels_e, "stable": stable, "reps": reps, "responses": early[reps],
                "spread": spread, "separation": gap, "lyapunov": lyap}
     return _result(outcome, samples, samples.shape[0], length, confidence)
+
+
+def _check_option(owner, name, value, kind, expectation):
+    if not isinstance(value, kind):
+        raise param_error(owner, name, expectation, value, kind=TypeError)
 
 
 def _representative(win, members) -> int:

@@ -18,22 +18,35 @@ from ._common import (
 
 
 def _flipflop_arguments(ff) -> None:
-    from ..tasks.flipflop_study import METHODS, FlipFlopConfig
+    from ..tasks.flipflop_study import METHODS, FlipFlopConfig, Ridge
 
     _add_task_options(ff, FlipFlopConfig())
-    ff.add_argument("--method", choices=list(METHODS),
+    ff.add_argument("--method", choices=list(METHODS), default=FlipFlopConfig().method,
                     help="ridge (the readout, teacher forcing; default), force (the readout "
                          "online in closed loop) or bptt (every parameter; use --n-state 100 "
                          "or so)")
-    ff.add_argument("--regularization", type=float, help="ridge penalty (default: 1e-6)")
+    ff.add_argument("--regularization", type=float,
+                    help=f"ridge penalty (default: {Ridge().regularization:g})")
     ff.add_argument("--noise", type=float,
-                    help="state noise during teacher forcing (default: 0.01)")
+                    help=f"state noise during teacher forcing (default: {Ridge().noise:g})")
     ff.add_argument("--pulse-prob", dest="pulse_prob", type=float,
-                    help="pulse probability per step and bit (default: 0.02)")
+                    help=f"pulse probability per step and bit (default: "
+                         f"{FlipFlopConfig().pulse_prob:g})")
     ff.add_argument("--no-analysis", dest="no_analysis", action="store_true",
                     help="skip the fixed points, the ENA and the explanation of errors")
     ff.add_argument("--n-seeds", dest="n_seeds", type=int, default=1024,
                     help="seeds of the fixed-point search (default: %(default)s)")
+
+
+def _training(method: str, args):
+    """The training object of a method, with the options given on the command line."""
+    from ..tasks.flipflop_study import TRAININGS
+
+    names = {"ridge": ("regularization", "noise"), "force": (), "bptt": ()}
+    options = {k: getattr(args, k, None) for k in names[method]}
+    if method == "bptt" and getattr(args, "bptt_epochs", None) is not None:
+        options["epochs"] = args.bptt_epochs
+    return TRAININGS[method](**{k: v for k, v in options.items() if v is not None})
 
 
 def _compare_arguments(ct) -> None:
@@ -55,8 +68,10 @@ def _compare_arguments(ct) -> None:
 
 def _add_task_options(cmd, defaults) -> None:
     """The flip-flop network, task and BPTT options, with the defaults of a FlipFlopConfig."""
+    from ..tasks.flipflop_study import BPTT
+
     cmd.add_argument("--bptt-epochs", dest="bptt_epochs", type=int,
-                     help=f"Adam updates of BPTT (default: {defaults.bptt_epochs})")
+                     help=f"Adam updates of BPTT (default: {BPTT().epochs})")
     cmd.add_argument("--n-bits", dest="n_bits", type=int,
                      help=f"number of bits (default: {defaults.n_bits})")
     cmd.add_argument("--n-state", dest="n_state", type=int,
@@ -74,11 +89,16 @@ def _flipflop(args) -> int:
 
     from .._version import __version__
     from ..io import save
-    from ..tasks.flipflop_study import FlipFlopConfig, analyse_flipflop, flipflop_job
+    from ..tasks.flipflop_study import (
+        FlipFlopConfig,
+        analyse_flipflop,
+        config_dict,
+        flipflop_job,
+    )
 
     config = FlipFlopConfig(**{k: v for k, v in vars(args).items()
                                if k in {f.name for f in dataclasses.fields(FlipFlopConfig)}
-                               and v is not None})
+                               and v is not None}, training=_training(args.method, args))
     out = Path(args.out)
     names = ["model.npz", "metrics.json", "outputs.png", "errors.png"]
     if not args.no_analysis:
@@ -98,9 +118,9 @@ def _flipflop(args) -> int:
 
     out.mkdir(parents=True, exist_ok=True)
     save(result.trained, out / "model.npz", overwrite=args.overwrite,
-         metadata={"task": "flipflop", "seed": args.seed, "config": dataclasses.asdict(config)})
+         metadata={"task": "flipflop", "seed": args.seed, "config": config_dict(config)})
     summary = result.summary()
-    summary.update(seed=args.seed, config=dataclasses.asdict(config),
+    summary.update(seed=args.seed, config=config_dict(config),
                    echoscope_version=__version__)
     _write_text(out / "metrics.json", json.dumps(summary, indent=2) + "\n", args.overwrite)
     score = result.score
@@ -206,13 +226,14 @@ def _compare_training_command(args) -> int:
 
     from .._version import __version__
     from ..io import save
-    from ..tasks.flipflop_study import CompareConfig, compare_training
+    from ..tasks.flipflop_study import CompareConfig, compare_training, config_dict
 
     given = {k: getattr(args, k) for k in ("n_bits", "n_state", "spectral_radius", "train_steps",
-                                          "test_steps", "bptt_epochs")
+                                          "test_steps")
              if getattr(args, k) is not None}
     task = dataclasses.replace(CompareConfig().task, **given)
-    options = {"task": task, "methods": tuple(args.methods), "n_fixed_point_seeds": args.n_seeds}
+    options = {"task": task, "trainings": tuple(_training(m, args) for m in args.methods),
+               "n_fixed_point_seeds": args.n_seeds}
     if args.amplitudes:
         options["amplitudes"] = tuple(args.amplitudes)
     if args.echo_steps is not None:
@@ -244,7 +265,7 @@ def _compare_training_command(args) -> int:
                        "comparison_seed": args.seed})
     rows = comparison.rows()
     doc = {"echoscope_version": __version__, "seed": args.seed, "n_seeds": args.seeds,
-           "config": dataclasses.asdict(config), "summary": comparison.summary(), "rows": rows}
+           "config": config_dict(config), "summary": comparison.summary(), "rows": rows}
     _write_text(out / "comparison.json", json.dumps(doc, indent=2) + "\n", args.overwrite)
     flat = []
     for row in rows:

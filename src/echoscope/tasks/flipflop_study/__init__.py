@@ -24,11 +24,17 @@ from .errors import (
 from .inputs import flipflop, pulse_onsets
 from .score import ErrorEpisode, FlipFlopScore, error_episodes, flipflop_score
 from .study import (
+    BPTT,
     METHODS,
+    TRAININGS,
     FlipFlopAnalysis,
     FlipFlopConfig,
     FlipFlopResult,
+    Force,
+    Ridge,
+    Training,
     analyse_flipflop,
+    config_dict,
     ena_summary,
     evaluate_flipflop,
     flipflop_job,
@@ -37,6 +43,7 @@ from .study import (
 )
 
 __all__ = [
+    "BPTT",
     "CAUSES",
     "FLIP_OUTCOMES",
     "METHODS",
@@ -49,10 +56,15 @@ __all__ = [
     "FlipFlopConfig",
     "FlipFlopResult",
     "FlipFlopScore",
+    "Force",
+    "Ridge",
+    "TRAININGS",
+    "Training",
     "TrainingComparison",
     "TrainingRun",
     "analyse_flipflop",
     "compare_training",
+    "config_dict",
     "ena_summary",
     "error_episodes",
     "evaluate_flipflop",

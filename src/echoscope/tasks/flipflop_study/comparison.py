@@ -31,10 +31,14 @@ from ...systems.esn import spectral_radius
 from .errors import flip_transitions
 from .inputs import flipflop
 from .study import (
+    BPTT,
     METHODS,
     FlipFlopAnalysis,
     FlipFlopConfig,
     FlipFlopResult,
+    Force,
+    Ridge,
+    Training,
     analyse_flipflop,
     evaluate_flipflop,
     flipflop_network,
@@ -48,16 +52,16 @@ __all__ = ["METHODS", "CompareConfig", "TrainingComparison", "TrainingRun", "com
 class CompareConfig:
     """Settings of the training comparison.
 
-    ``task`` holds the network, the task, the test and the settings of each method
-    (``FlipFlopConfig``; its ``method`` is set per run; 100 units by default so that BPTT
-    stays affordable on a laptop). Ridge and FORCE train on the same sequence; BPTT on its
-    own trials (see ``FlipFlopConfig``). The echo index is measured under the first
+    ``task`` holds the network, the task and the test (``FlipFlopConfig``; 100 units by
+    default so that BPTT stays affordable on a laptop); ``trainings`` the methods compared,
+    each with its settings (``Ridge()``, ``Force()``, ``BPTT()``; each run replaces the task's
+    ``training``). Ridge and FORCE train on the same sequence; BPTT on its own trials. The echo index is measured under the first
     ``echo_steps`` steps of the test's pulses scaled by each of ``amplitudes``, from
     ``echo_samples`` initial states; the fixed points from ``n_fixed_point_seeds`` seeds.
     """
 
     task: FlipFlopConfig = dataclasses.field(default_factory=lambda: FlipFlopConfig(n_state=100))
-    methods: tuple = METHODS
+    trainings: tuple = (Ridge(), Force(), BPTT())
     amplitudes: tuple = tuple(np.round(np.arange(1, 16) * 0.1, 2).tolist())
     echo_steps: int = 1000
     echo_samples: int = 64
@@ -67,11 +71,13 @@ class CompareConfig:
         owner = "CompareConfig"
         if not isinstance(self.task, FlipFlopConfig):
             raise param_error(owner, "task", "a FlipFlopConfig", self.task, kind=TypeError)
-        methods = tuple(self.methods) if isinstance(self.methods, (list, tuple)) else None
-        if not methods or any(m not in METHODS for m in methods) or \
-                len(set(methods)) != len(methods):
-            raise param_error(owner, "methods", f"distinct names among {METHODS}", self.methods)
-        object.__setattr__(self, "methods", methods)
+        trainings = tuple(self.trainings) if isinstance(self.trainings, (list, tuple)) \
+            else None
+        if not trainings or any(not isinstance(t, Training) for t in trainings) or \
+                len({t.name for t in trainings}) != len(trainings):
+            raise param_error(owner, "trainings", "Ridge, Force and BPTT settings, one per "
+                              "method", self.trainings)
+        object.__setattr__(self, "trainings", trainings)
         check_int(owner, "echo_samples", self.echo_samples, low=1)
         check_int(owner, "n_fixed_point_seeds", self.n_fixed_point_seeds, low=2)
         check_int(owner, "echo_steps", self.echo_steps, low=2, high=self.task.test_steps)
@@ -80,6 +86,11 @@ class CompareConfig:
             raise param_error(owner, "amplitudes", "at least one positive amplitude",
                               self.amplitudes)
         object.__setattr__(self, "amplitudes", tuple(float(a) for a in amplitudes))
+
+    @property
+    def methods(self) -> tuple:
+        """The names of the methods compared, in order."""
+        return tuple(t.name for t in self.trainings)
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -280,10 +291,11 @@ def _runs_of_seed(config, seed, stream, progress):
                               pulse_amplitude=c.pulse_amplitude, rng=test_rng)
     analysis_streams = dict(zip(METHODS, analysis_rng.spawn(len(METHODS))))
     training_streams = {"ridge": noise_rng, "force": None, "bptt": bptt_rng}
-    for method in config.methods:
+    for training in config.trainings:
+        method = training.name
         report = None if progress is None else \
             (lambda d, t, m=method: progress(f"{m} training", d, t))
-        task = dataclasses.replace(c, method=method)
+        task = dataclasses.replace(c, training=training)
         clock = time.perf_counter()
         trained = train_flipflop(task, esn, u, y, rng=training_streams[method], progress=report)
         seconds = {"train": time.perf_counter() - clock}

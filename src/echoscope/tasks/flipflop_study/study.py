@@ -21,20 +21,119 @@ from .errors import ErrorExplanation, explain_errors
 from .inputs import flipflop
 from .score import FlipFlopScore, flipflop_score
 
-METHODS = ("ridge", "force", "bptt")
-
 __all__ = [
+    "BPTT",
     "METHODS",
+    "Force",
+    "Ridge",
+    "TRAININGS",
+    "Training",
     "FlipFlopAnalysis",
     "FlipFlopConfig",
     "FlipFlopResult",
     "analyse_flipflop",
+    "config_dict",
     "ena_summary",
     "evaluate_flipflop",
     "flipflop_job",
     "flipflop_network",
     "train_flipflop",
 ]
+
+
+class Training:
+    """How the flip-flop network is trained: ``Ridge()``, ``Force()`` or ``BPTT()``, each with
+    its own settings; ``name`` is the method's name in results and tables."""
+
+    name = ""
+
+    def train(self, config, esn: ESN, inputs, targets, *, rng, progress) -> TrainedESN:
+        raise NotImplementedError
+
+
+@dataclasses.dataclass(frozen=True)
+class Ridge(Training):
+    """The readout by ridge regression with teacher forcing (``train_ridge``): ``washout``
+    steps left out, penalty ``regularization``, state noise ``noise`` while forcing."""
+
+    washout: int = 200
+    regularization: float = 1e-6
+    noise: float = 1e-2
+    output_activation: str = "tanh"
+    name = "ridge"
+
+    def __post_init__(self):
+        check_int("Ridge", "washout", self.washout, low=0)
+        check_interval("Ridge", "regularization", self.regularization, 0.0, None)
+        check_interval("Ridge", "noise", self.noise, 0.0, None)
+        check_choice("Ridge", "output_activation", self.output_activation, ("identity", "tanh"))
+
+    def train(self, config, esn, inputs, targets, *, rng, progress):
+        return train_ridge(esn, inputs, targets, washout=self.washout,
+                           regularization=self.regularization,
+                           output_activation=self.output_activation, noise=self.noise, rng=rng,
+                           progress=progress)
+
+
+@dataclasses.dataclass(frozen=True)
+class Force(Training):
+    """The readout online in closed loop (FORCE, ``train_rls``): a linear readout, initial
+    P = I / ``delta``, ``washout`` steps before learning starts."""
+
+    washout: int = 200
+    delta: float = 1.0
+    name = "force"
+
+    def __post_init__(self):
+        check_int("Force", "washout", self.washout, low=0)
+        check_interval("Force", "delta", self.delta, 0.0, None, closed="neither")
+
+    def train(self, config, esn, inputs, targets, *, rng, progress):
+        return train_rls(esn, inputs, targets, washout=self.washout, delta=self.delta,
+                         teacher_forcing=False, progress=progress)
+
+
+@dataclasses.dataclass(frozen=True)
+class BPTT(Training):
+    """Every parameter by backpropagation through time (``train_bptt``): ``epochs`` Adam
+    updates at rate ``lr`` on batches of ``batch_size`` independent trials of ``trial_steps``
+    steps, each from the zero state with a pulse on every bit, pulse probability
+    ``pulse_prob``, as many trials as make up the config's ``train_steps``; random windows cut
+    from one long sequence would ask for bits set before the window starts. Works best on
+    smaller networks (100 units train in about 10 s here)."""
+
+    epochs: int = 600
+    batch_size: int = 32
+    trial_steps: int = 64
+    pulse_prob: float = 0.1
+    lr: float = 1e-2
+    output_activation: str = "tanh"
+    name = "bptt"
+
+    def __post_init__(self):
+        for field in ("epochs", "batch_size", "trial_steps"):
+            check_int("BPTT", field, getattr(self, field), low=1)
+        check_interval("BPTT", "pulse_prob", self.pulse_prob, 0.0, 1.0, closed="right")
+        check_interval("BPTT", "lr", self.lr, 0.0, None, closed="neither")
+        check_choice("BPTT", "output_activation", self.output_activation, ("identity", "tanh"))
+
+    def train(self, config, esn, inputs, targets, *, rng, progress):
+        from ...training.bptt import train_bptt
+
+        c = config
+        trial_rng, fit_rng = as_rng("BPTT", rng).spawn(2)
+        n_trials = max(1, c.train_steps // self.trial_steps)
+        trials = [flipflop(c.n_bits, self.trial_steps, pulse_prob=self.pulse_prob,
+                           pulse_amplitude=c.pulse_amplitude, rng=r)
+                  for r in trial_rng.spawn(n_trials)]
+        return train_bptt(esn, [t[0] for t in trials], [t[1] for t in trials],
+                          output_activation=self.output_activation, epochs=self.epochs,
+                          batch_size=self.batch_size, lr=self.lr, rng=fit_rng,
+                          progress=progress)
+
+
+TRAININGS = {cls.name: cls for cls in (Ridge, Force, BPTT)}
+METHODS = tuple(TRAININGS)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -44,17 +143,8 @@ class FlipFlopConfig:
     The defaults train a 3-bit flip-flop echo state network with output feedback and a tanh
     readout by ridge regression with teacher forcing and state noise; the memory of the bits
     lives in the feedback loop (a small reservoir spectral radius), which gives one stable
-    state per corner of the cube.
-
-    ``method`` chooses the training (see ``train_flipflop``): ``"ridge"`` (the readout, with
-    ``washout``, ``regularization``, ``noise`` and ``output_activation``), ``"force"`` (the
-    readout online in closed loop, FORCE; a linear readout, initial P = I / ``force_delta``)
-    or ``"bptt"`` (every parameter by backpropagation through time: ``bptt_epochs`` Adam
-    updates at rate ``bptt_lr`` on batches of ``bptt_batch_size`` independent trials of
-    ``bptt_trial_steps`` steps, each starting from the zero state with a pulse on every bit,
-    pulse probability ``bptt_pulse_prob``, as many trials as make up ``train_steps`` steps;
-    random windows cut from one long sequence would ask for bits set before the window
-    starts). BPTT works best on smaller networks (100 units train in about 10 s here).
+    state per corner of the cube. ``training`` is the method with its settings: ``Ridge()``,
+    ``Force()`` or ``BPTT()``.
     """
 
     n_bits: int = 3
@@ -69,38 +159,47 @@ class FlipFlopConfig:
     pulse_amplitude: float = 1.0
     train_steps: int = 20_000
     test_steps: int = 10_000
-    washout: int = 200
-    regularization: float = 1e-6
-    noise: float = 1e-2
-    output_activation: str = "tanh"
     settle: int = 5
-    method: str = "ridge"
-    force_delta: float = 1.0
-    bptt_epochs: int = 600
-    bptt_batch_size: int = 32
-    bptt_trial_steps: int = 64
-    bptt_pulse_prob: float = 0.1
-    bptt_lr: float = 1e-2
+    training: Training = Ridge()
 
     def __post_init__(self):
         owner = "FlipFlopConfig"
-        check_choice(owner, "method", self.method, METHODS)
-        for name in ("n_bits", "n_state", "train_steps", "test_steps", "bptt_epochs",
-                     "bptt_batch_size", "bptt_trial_steps"):
+        if not isinstance(self.training, Training):
+            raise param_error(owner, "training", "Ridge(...), Force(...) or BPTT(...)",
+                              self.training, kind=TypeError)
+        for name in ("n_bits", "n_state", "train_steps", "test_steps"):
             check_int(owner, name, getattr(self, name), low=1)
-        for name in ("force_delta", "bptt_lr"):
-            check_interval(owner, name, getattr(self, name), 0.0, None, closed="neither")
-        check_interval(owner, "bptt_pulse_prob", self.bptt_pulse_prob, 0.0, 1.0,
-                       closed="right")
-        check_int(owner, "washout", self.washout, low=0)
         check_int(owner, "settle", self.settle, low=0)
-        if self.washout >= self.train_steps:
-            raise param_error(owner, "washout", f"shorter than train_steps ({self.train_steps})",
-                              self.washout)
+        washout = getattr(self.training, "washout", 0)
+        if washout >= self.train_steps:
+            raise param_error(owner, "training", f"a washout shorter than train_steps "
+                              f"({self.train_steps})", self.training)
         check_interval(owner, "pulse_prob", self.pulse_prob, 0.0, 1.0)
-        for name in ("input_scale", "feedback_scale", "bias_scale", "regularization", "noise",
-                     "spectral_radius"):
+        for name in ("input_scale", "feedback_scale", "bias_scale", "spectral_radius"):
             check_interval(owner, name, getattr(self, name), 0.0, None)
+
+    @property
+    def method(self) -> str:
+        """The training method's name: 'ridge', 'force' or 'bptt'."""
+        return self.training.name
+
+
+def config_dict(config) -> dict:
+    """A settings object (``FlipFlopConfig``, ``CompareConfig``, a training) as a JSON-ready
+    dict; every training says its method, and so does a ``FlipFlopConfig``."""
+    def convert(value):
+        if dataclasses.is_dataclass(value) and not isinstance(value, type):
+            out = {f.name: convert(getattr(value, f.name)) for f in dataclasses.fields(value)}
+            if isinstance(value, Training):
+                out = {"method": value.name, **out}
+            if isinstance(value, FlipFlopConfig):
+                out["method"] = value.method
+            return out
+        if isinstance(value, (tuple, list)):
+            return [convert(v) for v in value]
+        return value
+
+    return convert(config)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -133,7 +232,7 @@ class FlipFlopResult(Result):
 
 def flipflop_job(config: FlipFlopConfig | None = None, *, rng=None,
                  progress=None) -> FlipFlopResult:
-    """Train a flip-flop echo state network with output feedback (by ``config.method``) and
+    """Train a flip-flop echo state network with output feedback (by ``config.training``) and
     test it in closed loop.
 
     Parameters
@@ -181,31 +280,12 @@ def flipflop_job(config: FlipFlopConfig | None = None, *, rng=None,
 
 def train_flipflop(config: FlipFlopConfig, esn: ESN, inputs, targets, *, rng=None,
                    progress=None) -> TrainedESN:
-    """Train the flip-flop network ``esn`` by ``config.method`` (see ``FlipFlopConfig``).
+    """Train the flip-flop network ``esn`` by ``config.training`` (see ``FlipFlopConfig``).
 
     ``inputs`` and ``targets`` are the training sequence of ridge and FORCE; BPTT draws its
     own trials from ``rng``, which is also ridge's state noise. ``progress(done, total)``.
     """
-    c = config
-    if c.method == "ridge":
-        return train_ridge(esn, inputs, targets, washout=c.washout,
-                           regularization=c.regularization,
-                           output_activation=c.output_activation, noise=c.noise, rng=rng,
-                           progress=progress)
-    if c.method == "force":
-        return train_rls(esn, inputs, targets, washout=c.washout, delta=c.force_delta,
-                         teacher_forcing=False, progress=progress)
-    from ...training.bptt import train_bptt
-
-    trial_rng, fit_rng = as_rng("train_flipflop", rng).spawn(2)
-    n_trials = max(1, c.train_steps // c.bptt_trial_steps)
-    trials = [flipflop(c.n_bits, c.bptt_trial_steps, pulse_prob=c.bptt_pulse_prob,
-                       pulse_amplitude=c.pulse_amplitude, rng=r)
-              for r in trial_rng.spawn(n_trials)]
-    return train_bptt(esn, [t[0] for t in trials], [t[1] for t in trials],
-                      output_activation=c.output_activation, epochs=c.bptt_epochs,
-                      batch_size=c.bptt_batch_size, lr=c.bptt_lr, rng=fit_rng,
-                      progress=progress)
+    return config.training.train(config, esn, inputs, targets, rng=rng, progress=progress)
 
 
 def flipflop_network(config: FlipFlopConfig, rng=None) -> ESN:

@@ -46,7 +46,7 @@ def results():
     ]
 
 
-def test_summaries_are_json_ready_and_arrays_are_numeric(results):
+def test_summaries_are_json_ready_and_arrays_are_file_ready(results):
     for result in results:
         summary = result.summary()
         assert isinstance(summary, dict) and summary, type(result)
@@ -54,7 +54,7 @@ def test_summaries_are_json_ready_and_arrays_are_numeric(results):
         arrays = result.arrays()
         assert arrays, type(result)
         for name, value in arrays.items():
-            assert isinstance(value, np.ndarray) and value.dtype.kind in "biuf", (name, value)
+            assert isinstance(value, np.ndarray) and value.dtype.kind in "biufcU", (name, value)
 
 
 def test_save_result_writes_any_result_and_reads_back_the_same(results, tmp_path):
@@ -85,6 +85,12 @@ def test_save_result_refuses_what_is_not_a_result(tmp_path):
     es.save_result(fps, path)
     with pytest.raises(FileExistsError):
         es.save_result(fps, path)
+    with pytest.raises(ValueError, match=r"The 'extra' parameter of save_result must be a dict "
+                                         r"of arrays under names the result does not use"):
+        es.save_result(fps, tmp_path / "y.echoscope", extra={"points": np.zeros(3)})
+    es.save_result(fps, tmp_path / "z.echoscope", extra={"inputs": np.arange(4.0)})
+    arrays, _ = es.load_results(tmp_path / "z.echoscope")
+    np.testing.assert_array_equal(arrays["inputs"], np.arange(4.0))
 
 
 def test_json_ready_known_answers():

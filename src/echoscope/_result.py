@@ -5,8 +5,8 @@ A result is a frozen dataclass that describes itself in two ways:
 - ``summary()``: a JSON-ready dict of what a person reads: counts, verdicts, statuses,
   scalars and short per-item lists (per attractor, per response, per edge), never a state
   array;
-- ``arrays()``: the numeric arrays by name, what a file holds (nested results are prefixed by
-  their field name, ``"completeness.curve"``).
+- ``arrays()``: the arrays by name (numbers, booleans, fixed-width strings), what a file
+  holds (nested results are prefixed by their field name, ``"completeness.curve"``).
 
 ``echoscope.io.save_result`` writes any result from these two. The defaults below read the
 dataclass fields (scalars and strings into the summary, arrays into ``arrays()``, nested
@@ -25,6 +25,7 @@ import numpy as np
 __all__ = ["Result"]
 
 _SHORT = 64  # tuples and lists of scalars up to this length go into the default summary
+_ARRAY_KINDS = "biufcU"  # what a file holds: numbers, booleans, fixed-width strings
 
 
 class Result:
@@ -40,13 +41,13 @@ class Result:
         return out
 
     def arrays(self) -> dict:
-        """The numeric array fields by name; nested results' arrays prefixed by the field."""
+        """The array fields by name; nested results' arrays prefixed by the field."""
         out = {}
         for field in dataclasses.fields(self):
             value = getattr(self, field.name)
             if isinstance(value, Result):
                 out.update({f"{field.name}.{k}": v for k, v in value.arrays().items()})
-            elif isinstance(value, np.ndarray) and value.dtype.kind in "biuf":
+            elif isinstance(value, np.ndarray) and value.dtype.kind in _ARRAY_KINDS:
                 out[field.name] = value
         return out
 

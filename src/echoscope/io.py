@@ -203,12 +203,14 @@ def save_results(path, arrays: dict, *, metadata: dict | None = None,
     _write(path, folder, header, clean, overwrite)
 
 
-def save_result(result, path, *, metadata: dict | None = None, overwrite: bool = False) -> None:
+def save_result(result, path, *, extra: dict | None = None, metadata: dict | None = None,
+                overwrite: bool = False) -> None:
     """Save any echoscope result: its ``arrays()`` as entries, its ``summary()`` in the header.
 
     The file is a ``save_results`` file whose metadata holds ``"result"`` (the type's name),
-    ``"summary"`` and the user's ``metadata`` (under ``"metadata"``); ``load_results`` reads
-    it back.
+    ``"summary"`` and the user's ``metadata`` (under ``"metadata"``); ``extra`` arrays (what
+    the result does not hold, such as the inputs that drove it) are stored beside the
+    result's own, under names of their own. ``load_results`` reads it back.
 
     Examples
     --------
@@ -225,9 +227,16 @@ def save_result(result, path, *, metadata: dict | None = None, overwrite: bool =
     if not isinstance(result, Result):
         raise param_error(owner, "result", "an echoscope result (with summary() and arrays())",
                           result, kind=TypeError)
+    arrays = result.arrays()
+    extra = {} if extra is None else extra
+    if not isinstance(extra, dict) or any(k in arrays for k in extra):
+        raise param_error(owner, "extra", "a dict of arrays under names the result does not "
+                          f"use ({sorted(arrays)})", extra if not isinstance(extra, dict)
+                          else sorted(extra), kind=TypeError if not isinstance(extra, dict)
+                          else ValueError)
     header = {"result": type(result).__name__, "summary": json_ready(result.summary()),
               "metadata": check_metadata(owner, metadata)}
-    save_results(path, result.arrays(), metadata=header, overwrite=overwrite)
+    save_results(path, {**arrays, **extra}, metadata=header, overwrite=overwrite)
 
 
 def load_results(path) -> tuple[dict, dict]:

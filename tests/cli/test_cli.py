@@ -43,7 +43,8 @@ def test_flipflop_main_job_on_defaults(tmp_path, capsys):
         assert (out / name).stat().st_size > 1000
     arrays, meta = es.io.load_results(out / "fixed_points.npz")
     assert arrays["points"].shape == (len(arrays["residual"]), 200)
-    assert meta["kind"] == "FixedPoints" and arrays["residual"].max() < 1e-10
+    assert meta["result"] == "FixedPoints" and arrays["residual"].max() < 1e-10
+    assert meta["summary"]["stable"] == 8 and arrays["saddles"].shape == arrays["saddle_targets"].shape[:1]
 
 
 def test_seed_reproduces_bit_for_bit(tmp_path):

@@ -130,7 +130,7 @@ def _fixed_points_command(args) -> int:
 
 def _ena_command(args) -> int:
     from ..analysis.ena import excitable_network
-    from ..io import save_results
+    from ..io import save_result
     from ..plotting import plot_ena
     from ..tasks.flipflop_study import ena_summary
 
@@ -146,12 +146,8 @@ def _ena_command(args) -> int:
         labels = [f"{i}: " + "".join("+" if v > 0 else "-" for v in model.output(p))
                   for i, p in enumerate(net.attractors)]
     out.mkdir(parents=True, exist_ok=True)
-    save_results(out / "ena.npz", {
-        "attractors": net.attractors, "kinds": net.nodes.kinds, "periods": net.nodes.periods,
-        "directions": net.directions, "thresholds": net.thresholds, "targets": net.targets,
-        "baseline": net.baseline,
-    }, metadata={"kind": "ExcitableNetwork", "pulse_steps": net.pulse_steps,
-                 "max_amplitude": net.max_amplitude, "tol": net.tol}, overwrite=args.overwrite)
+    save_result(net, out / "ena.npz", metadata={"model": str(args.model), "labels": labels},
+                overwrite=args.overwrite)
     doc = ena_summary(net, pulse_amplitude=args.pulse_amplitude)
     doc.update(model=str(args.model), baseline=u.tolist(), labels=labels)
     _write_text(out / "ena.json", json.dumps(doc, indent=2) + "\n", args.overwrite)
@@ -188,7 +184,7 @@ def _echo_index_command(args) -> int:
 
     from ..analysis.echo_index import echo_index
     from ..analysis.transitions import echo_index_vs_amplitude
-    from ..io import save_results
+    from ..io import save_result
     from ..plotting import plot_amplitude_sweep, plot_echo_index
 
     out = Path(args.out)
@@ -211,17 +207,14 @@ def _echo_index_command(args) -> int:
         close()
     out.mkdir(parents=True, exist_ok=True)
     doc = {"model": str(args.model), "n_steps": int(inputs.shape[0]), **result.summary()}
-    arrays = {"labels": result.labels, "fractions": result.fractions,
-              "fraction_intervals": result.fraction_intervals,
-              "responses": result.responses, "lyapunov": result.lyapunov,
-              "samples": result.samples, "inputs": inputs}
+    extra = {"inputs": inputs}
     if sweep is not None:
         doc["amplitude_sweep"] = {"amplitudes": sweep.amplitudes.tolist(),
                                   "index": sweep.index.tolist(),
                                   "converged": sweep.converged.tolist()}
-        arrays.update(sweep_amplitudes=sweep.amplitudes, sweep_index=sweep.index)
-    save_results(out / "echo_index.npz", arrays, metadata={"kind": "EchoIndex"},
-                 overwrite=args.overwrite)
+        extra.update(sweep_amplitudes=sweep.amplitudes, sweep_index=sweep.index)
+    save_result(result, out / "echo_index.npz", extra=extra,
+                metadata={"model": str(args.model)}, overwrite=args.overwrite)
     _write_text(out / "echo_index.json", json.dumps(doc, indent=2) + "\n", args.overwrite)
     plot_echo_index(result).savefig(out / "echo_index.png", dpi=110)
     written = ["echo_index.json", "echo_index.npz", "echo_index.png"]
@@ -249,7 +242,7 @@ def _scan_command(args) -> int:
     import numpy as np
 
     from ..analysis.transitions import switching_boundary, switching_scan
-    from ..io import save_results
+    from ..io import save_result
     from ..plotting import plot_switching_scan
     from ..systems.examples import ASHWIN_CENI_INPUTS, ashwin_ceni
 
@@ -268,12 +261,7 @@ def _scan_command(args) -> int:
         close()
     boundary = switching_boundary(system, alphabet, rng=args.seed)
     out.mkdir(parents=True, exist_ok=True)
-    save_results(out / "scan.npz", {"min_runs_a": scan.min_runs_a, "max_runs_b": scan.max_runs_b,
-                                    "index": scan.index, "converged": scan.converged,
-                                    "fractions": scan.fractions},
-                 metadata={"kind": "SwitchingScan", "periodic": scan.periodic,
-                           "p_continue": list(scan.p_continue), "n_steps": scan.n_steps,
-                           "n_samples": scan.n_samples}, overwrite=args.overwrite)
+    save_result(scan, out / "scan.npz", overwrite=args.overwrite)
     symbols = "AB"
     explanation = []
     for s, fp in enumerate(boundary.fixed_points):

@@ -206,18 +206,11 @@ def _print_analysis(analysis, config) -> None:
 
 
 def _save_fixed_points(path, fps, connections, overwrite) -> None:
-    from ..io import save_results
+    """The fixed points as a result file, with where the saddles' unstable branches lead."""
+    from ..io import save_result
 
-    save_results(path, {
-        "points": fps.points, "residual": fps.residual, "q": fps.q,
-        "eigenvalues": fps.eigenvalues, "stable": fps.stable, "n_unstable": fps.n_unstable,
-        "is_fixed": fps.is_fixed, "u": fps.u, "seeds": fps.seeds,
-        "seed_labels": fps.seed_labels, "seed_status": fps.seed_status,
-        "seed_source": fps.seed_source, "n_reached": fps.n_reached,
-        "saddles": connections.saddles, "saddle_targets": connections.targets,
-    }, metadata={"kind": "FixedPoints", "tol": fps.tol, "dedup_tol": fps.dedup_tol,
-                 "completeness": fps.completeness.summary()},
-        overwrite=overwrite)
+    save_result(fps, path, overwrite=overwrite,
+                extra={"saddles": connections.saddles, "saddle_targets": connections.targets})
 
 
 def _compare_training_command(args) -> int:

@@ -88,7 +88,10 @@ def check_array(
     if ndim is not None:
         allowed = (ndim,) if isinstance(ndim, int) else ndim
         if arr.ndim not in allowed:
-            dims = " or ".join(str(d) for d in allowed)
+            contiguous = len(allowed) > 2 and tuple(allowed) == tuple(
+                range(allowed[0], allowed[-1] + 1))
+            dims = f"{allowed[0]}- to {allowed[-1]}" if contiguous else \
+                " or ".join(str(d) for d in allowed)
             raise ValueError(
                 f"The '{name}' parameter of {owner} must be a {dims}-d array; "
                 f"got shape {arr.shape}."

@@ -51,10 +51,11 @@ class All(Record):
     streams = True
 
     def n_kept(self, n_steps):
+        """All of them: the time axis has ``n_steps`` entries."""
         return n_steps
 
     def keep(self, out, buf, t0, t1, n_steps):
-        pass  # the chunks were written in place
+        """Nothing to copy: the chunks were written in place."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -62,9 +63,11 @@ class Final(Record):
     """Record the final state only: shape (..., n_state)."""
 
     def n_kept(self, n_steps):
+        """None: no time axis, the final state only."""
         return None
 
     def keep(self, out, buf, t0, t1, n_steps):
+        """The last state of the run, when this chunk holds it."""
         if t1 == n_steps:
             out[...] = buf[:, t1 - t0 - 1]
 
@@ -79,9 +82,11 @@ class Every(Record):
         check_int("Every", "k", self.k, low=1)
 
     def n_kept(self, n_steps):
+        """``n_steps // k``."""
         return n_steps // self.k
 
     def keep(self, out, buf, t0, t1, n_steps):
+        """The states of this chunk whose index is a multiple of ``k`` (counting from 1)."""
         k = self.k
         first = ((t0 + 1 + k - 1) // k) * k - 1  # first index i >= t0 with (i + 1) % k == 0
         idx = np.arange(first, t1, k)
@@ -99,9 +104,11 @@ class Window(Record):
         check_int("Window", "length", self.length, low=1)
 
     def n_kept(self, n_steps):
+        """``length``."""
         return self.length
 
     def keep(self, out, buf, t0, t1, n_steps):
+        """The states of this chunk that fall in the last ``length`` steps."""
         start = n_steps - self.length
         lo = max(t0, start)
         if lo < t1:
@@ -115,6 +122,29 @@ def _block_rows(n_state: int) -> int:
     """Samples per block: fixed by the state size alone, never by the number of threads, so that
     every sample sees the same sequence of floating-point operations whatever the worker count."""
     return max(16, _BLOCK_ELEMENTS // max(n_state, 1))
+
+
+def check_drive(owner: str, system: DrivenMap, inputs, x0, dtype=np.float64):
+    """The one check of "inputs and initial states" for every function that drives a system:
+    ``inputs`` of shape (..., n_steps >= 1, n_input) and ``x0`` of shape (..., n_state), whose
+    leading (sample) axes broadcast. Returns (inputs, x0, the broadcast sample shape)."""
+    n, m = system.n_state, system.n_input
+    u = check_array(owner, "inputs", inputs, ndim=tuple(range(2, _MAX_NDIM + 2)), dtype=dtype)
+    if u.shape[-1] != m:
+        raise ValueError(f"{owner}: 'inputs' must have shape (..., n_steps, {m}); got {u.shape}.")
+    x0 = check_array(owner, "x0", x0, ndim=tuple(range(1, _MAX_NDIM + 1)), dtype=dtype)
+    if x0.shape[-1] != n:
+        raise ValueError(f"{owner}: 'x0' must have shape (..., {n}); got {x0.shape}.")
+    if u.shape[-2] == 0:
+        raise ValueError(f"{owner}: 'inputs' must hold at least one step; got {u.shape}.")
+    try:
+        batch_shape = np.broadcast_shapes(u.shape[:-2], x0.shape[:-1])
+    except ValueError:
+        raise ValueError(
+            f"{owner}: the leading (sample) axes of 'inputs' {u.shape[:-2]} and 'x0' "
+            f"{x0.shape[:-1]} must broadcast against each other."
+        ) from None
+    return u, x0, batch_shape
 
 
 def simulate(
@@ -199,24 +229,8 @@ def simulate(
     if dtype not in (np.float64, np.float32):
         raise param_error(owner, "dtype", "float64 or float32", str(dtype))
     n, m = system.n_state, system.n_input
-    u = check_array(owner, "inputs", inputs, ndim=tuple(range(2, _MAX_NDIM + 2)), dtype=dtype)
-    if u.shape[-1] != m:
-        raise ValueError(
-            f"simulate: 'inputs' must have shape (..., n_steps, {m}); got {u.shape}."
-        )
-    x0 = check_array(owner, "x0", x0, ndim=tuple(range(1, _MAX_NDIM + 1)), dtype=dtype)
-    if x0.shape[-1] != n:
-        raise ValueError(f"simulate: 'x0' must have shape (..., {n}); got {x0.shape}.")
+    u, x0, batch_shape = check_drive(owner, system, inputs, x0, dtype)
     n_steps = u.shape[-2]
-    if n_steps == 0:
-        raise ValueError(f"simulate: 'inputs' must hold at least one step; got {u.shape}.")
-    try:
-        batch_shape = np.broadcast_shapes(u.shape[:-2], x0.shape[:-1])
-    except ValueError:
-        raise ValueError(
-            f"simulate: the leading (sample) axes of 'inputs' {u.shape[:-2]} and 'x0' "
-            f"{x0.shape[:-1]} must broadcast against each other."
-        ) from None
     shared = u.ndim == 2
     batched = len(batch_shape) > 0
     n_samples = math.prod(batch_shape)

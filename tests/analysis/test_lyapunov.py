@@ -343,10 +343,10 @@ def test_non_finite_linearisation_names_the_step():
         (dict(system="esn"), TypeError,
          r"The 'system' parameter of lyapunov_spectrum must be a DrivenMap; got 'esn'\."),
         (dict(inputs=np.zeros((10, 2))), ValueError,
-         r"lyapunov_spectrum: 'inputs' must have shape \(n_steps, 1\) or "
-         r"\(n_samples, n_steps, 1\); got \(10, 2\)\."),
+         r"lyapunov_spectrum: 'inputs' must have shape \(\.\.\., n_steps, 1\); got "
+         r"\(10, 2\)\."),
         (dict(inputs=np.zeros(10)), ValueError,
-         r"The 'inputs' parameter of lyapunov_spectrum must be a 2 or 3-d array; got shape "
+         r"The 'inputs' parameter of lyapunov_spectrum must be a 2- to 9-d array; got shape "
          r"\(10,\)\."),
         (dict(inputs=np.full((10, 1), np.nan)), ValueError,
          r"The 'inputs' parameter of lyapunov_spectrum must hold finite numbers; got NaN or "
@@ -354,12 +354,15 @@ def test_non_finite_linearisation_names_the_step():
         (dict(inputs=np.zeros((0, 1))), ValueError,
          r"lyapunov_spectrum: 'inputs' must hold at least one step; got \(0, 1\)\."),
         (dict(x0=np.zeros(4)), ValueError,
-         r"lyapunov_spectrum: 'x0' must have shape \(3,\) or \(n_samples, 3\); got \(4,\)\."),
+         r"lyapunov_spectrum: 'x0' must have shape \(\.\.\., 3\); got \(4,\)\."),
         (dict(x0=[np.inf, 0, 0]), ValueError,
          r"The 'x0' parameter of lyapunov_spectrum must hold finite numbers"),
         (dict(inputs=np.zeros((2, 10, 1)), x0=np.zeros((3, 3))), ValueError,
-         r"lyapunov_spectrum: 'inputs' and 'x0' must have the same number of samples; got 2 "
-         r"and 3\."),
+         r"lyapunov_spectrum: the leading \(sample\) axes of 'inputs' \(2,\) and 'x0' \(3,\) "
+         r"must broadcast against each other\."),
+        (dict(x0=np.zeros((2, 2, 3))), ValueError,
+         r"lyapunov_spectrum: 'inputs' and 'x0' may have one sample axis at most; got sample "
+         r"shape \(2, 2\)\."),
         (dict(n_exponents=0), ValueError,
          r"The 'n_exponents' parameter of lyapunov_spectrum must be an integer in \[1, 3\]; "
          r"got 0\."),

@@ -107,9 +107,11 @@ class EchoIndex(Result):
 
     @property
     def n_unresolved(self) -> int:
+        """Samples that joined no response (label -1)."""
         return int(np.sum(self.labels < 0))
 
     def summary(self) -> dict:
+        """JSON-ready: the index, its proofs, the fractions with intervals and the exponents."""
         return {
             "index": int(self.index), "defined": bool(self.defined),
             "converged": bool(self.converged),
@@ -406,16 +408,20 @@ class EchoIndices(Result):
 
     @property
     def index(self) -> np.ndarray:
+        """The echo index of each realisation (-1 where undefined)."""
         return np.array([r.index for r in self.results], dtype=int)
 
     @property
     def converged(self) -> np.ndarray:
+        """Whether each realisation's index is proved."""
         return np.array([r.converged for r in self.results], dtype=bool)
 
     def summary(self) -> dict:
+        """The distribution over realisations (``index_distribution``) and their number."""
         return {"n_realisations": len(self), **index_distribution(self.results)}
 
     def arrays(self) -> dict:
+        """The index and convergence of each realisation."""
         return {"index": self.index, "converged": self.converged}
 
 

@@ -282,6 +282,7 @@ class FixedPoints(Result):
 
     @property
     def n_seeds_failed(self) -> int:
+        """Seeds that converged to no point (any status but 'converged')."""
         return int(np.sum(self.seed_labels < 0))
 
     def unstable_directions(self, i: int) -> np.ndarray:

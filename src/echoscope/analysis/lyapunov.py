@@ -17,10 +17,10 @@ from .._threads import _blas_single_thread
 from .._validation import (
     NonFiniteStateError,
     as_rng,
-    check_array,
     check_int,
     param_error,
 )
+from ..simulate import check_drive
 from ..systems.base import DrivenMap
 
 __all__ = ["LyapunovSpectrum", "lyapunov_spectrum", "maximal_lyapunov_exponent"]
@@ -63,6 +63,7 @@ class LyapunovSpectrum(Result):
 
     @property
     def n_exponents(self) -> int:
+        """How many exponents were computed."""
         return self.exponents.shape[-1]
 
 
@@ -204,25 +205,12 @@ def _lyapunov(owner, system, inputs, x0, n_exponents, transient, rng, renormaliz
               progress) -> LyapunovSpectrum:
     if not isinstance(system, DrivenMap):
         raise param_error(owner, "system", "a DrivenMap", system, kind=TypeError)
-    n, m = system.n_state, system.n_input
-    u = check_array(owner, "inputs", inputs, ndim=(2, 3))
-    if u.shape[-1] != m:
-        raise ValueError(
-            f"{owner}: 'inputs' must have shape (n_steps, {m}) or (n_samples, n_steps, {m}); "
-            f"got {u.shape}."
-        )
+    n = system.n_state
+    u, x0, batch_shape = check_drive(owner, system, inputs, x0)
+    if len(batch_shape) > 1:
+        raise ValueError(f"{owner}: 'inputs' and 'x0' may have one sample axis at most; got "
+                         f"sample shape {batch_shape}.")
     n_total = u.shape[-2]
-    if n_total == 0:
-        raise ValueError(f"{owner}: 'inputs' must hold at least one step; got {u.shape}.")
-    x0 = check_array(owner, "x0", x0, ndim=(1, 2))
-    if x0.shape[-1] != n:
-        raise ValueError(f"{owner}: 'x0' must have shape ({n},) or (n_samples, {n}); "
-                         f"got {x0.shape}.")
-    if u.ndim == 3 and x0.ndim == 2 and u.shape[0] != x0.shape[0]:
-        raise ValueError(
-            f"{owner}: 'inputs' and 'x0' must have the same number of samples; got "
-            f"{u.shape[0]} and {x0.shape[0]}."
-        )
     k = n if n_exponents is None else check_int(owner, "n_exponents", n_exponents, low=1,
                                                 high=n)
     transient = check_int(owner, "transient", transient, low=0)
@@ -236,8 +224,8 @@ def _lyapunov(owner, system, inputs, x0, n_exponents, transient, rng, renormaliz
                           kind=TypeError)
     gen = None if rng is None else as_rng(owner, rng)
 
-    batched = u.ndim == 3 or x0.ndim == 2
-    n_samples = u.shape[0] if u.ndim == 3 else (x0.shape[0] if x0.ndim == 2 else 1)
+    batched = len(batch_shape) == 1
+    n_samples = batch_shape[0] if batched else 1
     state = np.array(np.broadcast_to(x0, (n_samples, n)))
     frame = np.array(np.broadcast_to(_initial_frame(n, k, gen), (n_samples, k, n)))
 

@@ -51,6 +51,7 @@ class Uniform(Seeds):
         object.__setattr__(self, "box", tuple(self.box))
 
     def draw(self, system, rng, n=None):
+        """``n`` states uniform in the box."""
         low, high = box_bounds("Uniform", self.box, system.n_state)
         return as_rng("Uniform", rng).uniform(low, high, (self.n if n is None else n,
                                                           system.n_state))
@@ -78,6 +79,7 @@ class AroundTrajectory(Seeds):
         check_interval("AroundTrajectory", "noise", self.noise, 0.0, None)
 
     def draw(self, system, rng, n=None):
+        """``n`` states of the trajectory, each plus noise."""
         traj, n_state = self.trajectory, system.n_state
         if traj.shape[1] != n_state:
             raise ValueError(f"The 'trajectory' parameter of AroundTrajectory must have shape "
@@ -103,6 +105,7 @@ class Sampled(Seeds):
         check_int("Sampled", "n", self.n, low=1)
 
     def draw(self, system, rng, n=None):
+        """``n`` states from the sampler, checked for their shape."""
         k = self.n if n is None else n
         return check_array("Sampled", "sampler(rng, n)", self.sampler(as_rng("Sampled", rng), k),
                            shape=(k, system.n_state))

@@ -15,6 +15,7 @@ COMMANDS: tuple[Command, ...] = flipflop.COMMANDS[:1] + analyses.COMMANDS + \
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The argument parser: one subcommand per entry of ``COMMANDS``."""
     parser = argparse.ArgumentParser(
         prog="echoscope",
         description="Open the black box of input-driven recurrent neural networks.",
@@ -30,6 +31,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv=None) -> int:
+    """Run the command line (``argv``: the arguments, by default ``sys.argv[1:]``)."""
     args = build_parser().parse_args(argv)
     try:
         return args.handler(args)

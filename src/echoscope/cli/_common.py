@@ -26,6 +26,14 @@ class Command:
     seed_help: str = "random seed (default: 0)"
 
 
+def library_default(func, name: str):
+    """The default of parameter ``name`` of the library function ``func``: the command line
+    shows and uses the library's defaults, never a copy of them."""
+    import inspect
+
+    return inspect.signature(func).parameters[name].default
+
+
 def _model_arguments(cmd, n_seeds: int | None = None) -> None:
     """A saved model, the constant input it is analysed at, and the seeds of the search."""
     cmd.add_argument("model", help="a model saved by echoscope (e.g. model.npz of "

@@ -18,26 +18,33 @@ from ._common import (
     _print_fixed_points,
     _progress_bar,
     _write_text,
+    library_default,
 )
 from .flipflop import _save_fixed_points
 
 
 def _fixed_points_arguments(cmd) -> None:
+    from ..analysis.fixed_points import Adaptive
+
     _model_arguments(cmd, n_seeds=1024)
-    cmd.add_argument("--max-seeds", dest="max_seeds", type=int, default=200_000,
+    cmd.add_argument("--max-seeds", dest="max_seeds", type=int, default=Adaptive().max_seeds,
                      help="seed budget of the adaptive search (default: %(default)s)")
-    cmd.add_argument("--max-time", dest="max_time", type=float, default=60.0,
+    cmd.add_argument("--max-time", dest="max_time", type=float, default=Adaptive().max_time,
                      help="time budget of the adaptive search in seconds; the points found "
                           "by then are kept (default: %(default)s)")
 
 
 def _ena_arguments(cmd) -> None:
+    from ..analysis.ena import excitable_network
+
     _model_arguments(cmd, n_seeds=1024)
-    cmd.add_argument("--max-amplitude", dest="max_amplitude", type=float, default=2.0,
+    cmd.add_argument("--max-amplitude", dest="max_amplitude", type=float,
+                     default=library_default(excitable_network, "max_amplitude"),
                      help="largest pulse amplitude probed (default: %(default)s)")
-    cmd.add_argument("--pulse-steps", dest="pulse_steps", type=int, default=1,
+    cmd.add_argument("--pulse-steps", dest="pulse_steps", type=int,
+                     default=library_default(excitable_network, "pulse_steps"),
                      help="pulse duration in steps (default: %(default)s)")
-    cmd.add_argument("--tol", type=float, default=1e-3,
+    cmd.add_argument("--tol", type=float, default=library_default(excitable_network, "tol"),
                      help="threshold tolerance (default: %(default)s)")
     cmd.add_argument("--pulse-amplitude", dest="pulse_amplitude", type=float, default=1.0,
                      help="the task's pulse amplitude, to flag thresholds above it "
@@ -45,6 +52,8 @@ def _ena_arguments(cmd) -> None:
 
 
 def _echo_index_arguments(echo) -> None:
+    from ..analysis.echo_index import echo_index
+
     echo.add_argument("model", help="a model saved by echoscope")
     source = echo.add_mutually_exclusive_group()
     source.add_argument("--inputs", help="input file: .npy, .csv or whitespace text, one row "
@@ -61,13 +70,16 @@ def _echo_index_arguments(echo) -> None:
                            "(default: %(default)s)")
     echo.add_argument("--amplitudes", type=float, nargs="+", metavar="A",
                       help="also the echo index of A * input for each amplitude A")
-    echo.add_argument("--n-samples", dest="n_samples", type=int, default=256,
+    echo.add_argument("--n-samples", dest="n_samples", type=int,
+                      default=library_default(echo_index, "seeds").n,
                       help="initial states (default: %(default)s)")
-    echo.add_argument("--window", type=int, default=20,
+    echo.add_argument("--window", type=int, default=library_default(echo_index, "window"),
                       help="final window compared (default: %(default)s)")
 
 
 def _scan_arguments(scan) -> None:
+    from ..analysis.transitions import switching_scan
+
     scan.add_argument("--periodic", action="store_true",
                       help="deterministic input: A m_A times, then B m_B times")
     scan.add_argument("--p-continue", dest="p_continue", type=float, nargs=2,
@@ -76,9 +88,10 @@ def _scan_arguments(scan) -> None:
                            "(default: 0.5 0.5)")
     scan.add_argument("--max-run", dest="max_run", type=int, default=40,
                       help="largest run length on both axes (default: %(default)s)")
-    scan.add_argument("--steps", type=int, default=1000,
+    scan.add_argument("--steps", type=int, default=library_default(switching_scan, "n_steps"),
                       help="steps per realisation (default: %(default)s)")
-    scan.add_argument("--n-samples", dest="n_samples", type=int, default=50,
+    scan.add_argument("--n-samples", dest="n_samples", type=int,
+                      default=library_default(switching_scan, "n_samples"),
                       help="initial states per grid point (default: %(default)s)")
 
 

@@ -97,6 +97,7 @@ class Grid:
 
     @property
     def names(self) -> tuple[str, ...]:
+        """The parameter names, in the grid's order."""
         return self._names
 
     @property
@@ -113,6 +114,7 @@ class Grid:
 
     @property
     def n_points(self) -> int:
+        """How many points the grid has."""
         return math.prod(self.shape)
 
     def __len__(self) -> int:

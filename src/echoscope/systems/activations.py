@@ -26,6 +26,7 @@ class Activation:
     bound: float
 
     def __call__(self, s, out=None):
+        """phi(s), elementwise (into ``out`` when given)."""
         return self.function(s, out)
 
     def __repr__(self) -> str:

@@ -330,10 +330,12 @@ class ESN(_LeakyNetwork):
     # dimensions ---------------------------------------------------------------------------
     @property
     def n_state(self) -> int:
+        """Number of reservoir units."""
         return self.w.shape[0]
 
     @property
     def n_input(self) -> int:
+        """Number of input channels."""
         return self.w_in.shape[1]
 
     @property
@@ -406,14 +408,17 @@ class Readout:
 
     @property
     def n_output(self) -> int:
+        """Number of outputs."""
         return self.w_out.shape[0]
 
     @property
     def n_state(self) -> int:
+        """Number of states it reads out."""
         return self.w_out.shape[1]
 
     @property
     def g(self) -> Activation:
+        """The output activation g as an ``Activation``."""
         return get_activation("Readout", self.activation, output=True)
 
     def __call__(self, x) -> np.ndarray:
@@ -456,6 +461,7 @@ class TrainedESN:
 
     @property
     def n_output(self) -> int:
+        """Number of outputs (of the readout)."""
         return self.readout.n_output
 
     def closed_loop(self) -> DrivenMap:

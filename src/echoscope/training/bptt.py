@@ -58,6 +58,7 @@ class TrainedTorch:
 
     @property
     def n_output(self) -> int:
+        """Number of outputs of the readout."""
         return self.w_out.shape[0]
 
     def output(self, states) -> np.ndarray:

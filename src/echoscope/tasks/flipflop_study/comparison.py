@@ -187,6 +187,7 @@ class TrainingComparison(Result):
     runs: tuple
 
     def rows(self) -> list:
+        """One JSON-ready row per run: the method, the seed and what was measured."""
         return [run.row() for run in self.runs]
 
     def summary(self) -> dict:

@@ -97,6 +97,7 @@ class ErrorExplanation(Result):
         return {c: sum(1 for e in self.explanations if e.cause == c) for c in CAUSES}
 
     def summary(self) -> dict:
+        """JSON-ready: the attractors against the task states, and the cause of each error episode."""
         return {
             "n_attractors": int(self.network.attractors.shape[0]),
             "n_task_states": int(self.task_states.shape[0]),

@@ -48,6 +48,7 @@ class Training:
     name = ""
 
     def train(self, config, esn: ESN, inputs, targets, *, rng, progress) -> TrainedESN:
+        """The trained network (the flip-flop ``config`` gives the task of trial-based methods)."""
         raise NotImplementedError
 
 
@@ -69,6 +70,7 @@ class Ridge(Training):
         check_choice("Ridge", "output_activation", self.output_activation, ("identity", "tanh"))
 
     def train(self, config, esn, inputs, targets, *, rng, progress):
+        """The network with its readout fitted by ridge regression."""
         return train_ridge(esn, inputs, targets, washout=self.washout,
                            regularization=self.regularization,
                            output_activation=self.output_activation, noise=self.noise, rng=rng,
@@ -89,6 +91,7 @@ class Force(Training):
         check_interval("Force", "delta", self.delta, 0.0, None, closed="neither")
 
     def train(self, config, esn, inputs, targets, *, rng, progress):
+        """The network with its readout learnt online in closed loop."""
         return train_rls(esn, inputs, targets, washout=self.washout, delta=self.delta,
                          teacher_forcing=False, progress=progress)
 
@@ -118,6 +121,7 @@ class BPTT(Training):
         check_choice("BPTT", "output_activation", self.output_activation, ("identity", "tanh"))
 
     def train(self, config, esn, inputs, targets, *, rng, progress):
+        """The network with every parameter trained on flip-flop trials."""
         from ...training.bptt import train_bptt
 
         c = config
@@ -324,6 +328,7 @@ class FlipFlopAnalysis(Result):
 
     @property
     def network(self) -> ExcitableNetwork:
+        """The excitable network of the trained closed loop (from the explanation)."""
         return self.explanation.network
 
     def summary(self, pulse_amplitude: float = 1.0) -> dict:

@@ -81,6 +81,9 @@ def check_array(
     """
     if sp.issparse(value):
         raise param_error(owner, name, "a dense array", value, kind=TypeError)
+    if _complex(value):  # numpy would drop the imaginary part with a mere warning
+        raise param_error(owner, name, "an array of real numbers", "complex numbers",
+                          kind=TypeError)
     try:
         arr = np.array(value, dtype=dtype, copy=copy or None)
     except (TypeError, ValueError):
@@ -127,6 +130,9 @@ def check_matrix(owner: str, name: str, value, *, shape: tuple, allow_sparse: bo
     if sp.issparse(value):
         if not allow_sparse:
             raise param_error(owner, name, "a dense array", value, kind=TypeError)
+        if value.dtype.kind == "c":
+            raise param_error(owner, name, "a matrix of real numbers", "complex numbers",
+                              kind=TypeError)
         mat = sp.csr_array(value, dtype=np.float64)
         if not all(s is None or s == a for s, a in zip(shape, mat.shape)):
             want = "(" + ", ".join("n" if s is None else str(s) for s in shape) + ")"
@@ -216,3 +222,17 @@ def check_metadata(owner: str, metadata) -> dict:
     if copy != metadata:  # tuples, non-str keys: JSON would change them
         raise param_error(owner, "metadata", expectation, metadata)
     return copy
+
+
+def _complex(value) -> bool:
+    """Whether ``value`` holds complex numbers (an array, a scalar or nested sequences)."""
+    if isinstance(value, np.ndarray):
+        return value.dtype.kind == "c"
+    if isinstance(value, complex | np.complexfloating):
+        return True
+    if isinstance(value, list | tuple):
+        try:
+            return np.asarray(value).dtype.kind == "c"
+        except (TypeError, ValueError):
+            return False
+    return False

@@ -252,6 +252,10 @@ def simulate(
             f"simulate: 'record' Window({record.length}) is longer than the run "
             f"({n_steps} steps)."
         )
+    if isinstance(record, Every) and record.k > n_steps:
+        raise ValueError(
+            f"simulate: 'record' Every({record.k}) keeps no state of a run of {n_steps} steps."
+        )
     if callback is not None and not callable(callback):
         raise param_error(owner, "callback", "a callable (start, states)", callback,
                           kind=TypeError)

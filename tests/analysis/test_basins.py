@@ -293,6 +293,10 @@ def test_basins_2d_bad_input_messages(esn, inputs):
     with pytest.raises(ValueError, match=r"The 'axes' parameter of basins_2d must have shape "
                                          r"\(2, 2\); got \(3, 2\)\."):
         es.basins_2d(esn, inputs, axes=np.ones((3, 2)))
+    for axes in ([[0.0, 0.0], [0.0, 1.0]], [[1.0, 1.0], [-2.0, -2.0]]):  # zero, parallel
+        with pytest.raises(ValueError, match=r"The 'axes' parameter of basins_2d must be two "
+                                             r"linearly independent directions \(a plane\)"):
+            es.basins_2d(esn, inputs, axes=axes)
     with pytest.raises(ValueError, match=r"The 'center' parameter of basins_2d must have "
                                          r"shape \(2,\); got \(3,\)\."):
         es.basins_2d(esn, inputs, center=np.zeros(3))

@@ -635,6 +635,15 @@ def test_custom_activation_is_rejected():
         esp_conditions(esn)
 
 
+def test_an_unknown_solver_is_refused_not_silently_skipped():
+    """A solver name cvxpy does not know used to fail inside the bisection, which then read
+    every failure as infeasibility and reported a bracket no solver had computed."""
+    esn = es.random_esn(6, 1, spectral_radius=0.9, rng=0)
+    with pytest.raises(ValueError, match=r"The 'solver' parameter of esp_conditions must be "
+                                         r"one of the installed cvxpy solvers .*; got 'nope'"):
+        esp_conditions(esn, solver="nope")
+
+
 def test_bad_arguments_have_clear_messages():
     esn = bistable_units(2, 0.5, driven=True)
     with pytest.raises(ValueError, match=r"low <= high; got low\[1\] = 1 > high\[1\] = 0"):

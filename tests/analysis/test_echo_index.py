@@ -716,6 +716,9 @@ def test_summary_is_plain_data():
          r"\(256, 2\); got \(256, 3\)\."),
         (lambda s, t: np.zeros((t - s, 2)), {}, ValueError,
          r"echo_index: a callable 'inputs' needs 'n_steps', the length of the first run\."),
+        (np.zeros((100, 2)), dict(n_steps=-1), ValueError,
+         r"The 'n_steps' parameter of echo_index must be None with an array of inputs \(it is "
+         r"for a callable input\); got -1\."),
         (lambda s, t: np.zeros((t - s, 2)), dict(n_steps=1), ValueError,
          r"The 'n_steps' parameter of echo_index must be an integer >= 2; got 1\."),
         (lambda s, t: np.zeros((t - s, 2)), dict(n_steps=100, max_steps=50), ValueError,

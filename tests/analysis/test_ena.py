@@ -448,6 +448,10 @@ def test_bad_input_messages():
     with pytest.raises(ValueError, match=rf"The 'directions' parameter of {owner} must be a "
                                          r"2-d array; got shape \(2,\)\."):
         es.excitable_network(esn, directions=[1.0, 0.0])
+    with pytest.raises(ValueError, match=rf"The 'directions' parameter of {owner} must be "
+                                         r"non-zero pulse directions; got 'a zero row at index "
+                                         r"1'\."):
+        es.excitable_network(esn, directions=[[1.0, 0.0], [0.0, 0.0]])
     for value in (0.0, -1.0):
         with pytest.raises(ValueError, match=rf"The 'tol' parameter of {owner} must be in "
                                              rf"\(0, inf\); got {value}\."):

@@ -191,6 +191,8 @@ def test_non_finite_state_names_step_and_sample():
          r"Window\(m\); got 'last'"),
         (lambda s: es.simulate(s, np.zeros((5, 2)), np.zeros(4), record=es.Window(6)),
          ValueError, r"Window\(6\) is longer than the run \(5 steps\)"),
+        (lambda s: es.simulate(s, np.zeros((5, 2)), np.zeros(4), record=es.Every(6)),
+         ValueError, r"'record' Every\(6\) keeps no state of a run of 5 steps"),
         (lambda s: es.simulate(s, np.zeros((5, 2)), np.zeros(4), noise=-1.0), ValueError,
          r"The 'noise' parameter of simulate must be in \[0, inf\); got -1.0"),
         (lambda s: es.simulate(s, np.zeros((5, 2)), np.zeros(4), dtype=np.int32), ValueError,
@@ -249,3 +251,21 @@ def test_non_finite_state_names_the_sample_by_its_index_in_the_batch():
             pytest.raises(es.NonFiniteStateError, match=r"in sample \(1, 2\)") as info:
         es.simulate(system, np.zeros((3, 1)), x0)
     assert info.value.sample == (1, 2)
+
+
+def test_complex_values_are_refused_not_cut_to_their_real_part():
+    import scipy.sparse as sp
+
+    esn = es.random_esn(4, 2, rng=0)
+    with pytest.raises(TypeError, match=r"The 'x0' parameter of simulate must be an array of "
+                                        r"real numbers; got 'complex numbers'\."):
+        es.simulate(esn, np.zeros((5, 2)), np.zeros(4) + 1j)
+    with pytest.raises(TypeError, match=r"The 'inputs' parameter of simulate must be an array "
+                                        r"of real numbers"):
+        es.simulate(esn, [[0.0, 1j]] * 5, np.zeros(4))
+    with pytest.raises(TypeError, match=r"The 'w' parameter of ESN must be a matrix of real "
+                                        r"numbers"):
+        es.ESN(sp.csr_array(np.eye(2) * (1 + 1j)), np.zeros((2, 1)))
+    with pytest.raises(TypeError, match=r"The 'w_in' parameter of ESN must be an array of real "
+                                        r"numbers"):
+        es.ESN(np.eye(2), np.zeros((2, 1), dtype=complex))

@@ -83,6 +83,26 @@ def test_large_sparse_radius_uses_a_fixed_start_vector():
     assert first == pytest.approx(reference, rel=1e-8)
 
 
+def test_spectral_radius_of_an_array_changed_in_place_is_the_new_one():
+    w = np.diag([0.5, 2.0])
+    assert es.spectral_radius(w) == 2.0
+    w *= 3.0
+    assert es.spectral_radius(w) == 6.0
+    s = sp.csr_array(np.diag([0.5, 2.0]))
+    assert es.spectral_radius(s) == 2.0
+    s.data *= 3.0
+    assert es.spectral_radius(s) == 6.0
+    base = np.diag([0.5, 2.0])
+    view = base.view()
+    view.flags.writeable = False  # read-only, but its base is not
+    assert es.spectral_radius(view) == 2.0
+    base *= 3.0
+    assert es.spectral_radius(view) == 6.0
+    # What echoscope froze cannot change, and its radius is remembered.
+    esn = es.ESN(np.diag([0.5, 2.0]), np.zeros((2, 1)))
+    assert not esn.reservoir.flags.writeable and es.spectral_radius(esn.reservoir) == 2.0
+
+
 def test_sparse_and_dense_networks_agree():
     esn = es.random_esn(40, 2, density=0.2, sparse=True, leak=0.6, rng=2)
     dense = es.ESN(esn.reservoir.toarray(), esn.w_in, bias=esn.bias, leak=0.6)
@@ -188,3 +208,14 @@ def test_trained_esn_bad_input():
         es.Readout(np.ones((2, 10)), activation="relu")
     with pytest.raises(ValueError, match="has no feedback matrix"):
         es.random_esn(10, 1, rng=0).teacher_forced()
+
+
+def test_a_radius_that_overflows_the_reservoir_is_refused_at_construction():
+    with pytest.raises(ValueError, match=r"The 'spectral_radius' parameter of ESN must be a "
+                                         r"radius at which W x stays finite in float64 \(w's own "
+                                         r"radius is 1\)"):
+        es.ESN(np.array([[1.0, 1.0], [0.0, 0.0]]), np.zeros((2, 1)), spectral_radius=1e308)
+    fine = es.ESN(np.eye(2), np.zeros((2, 1)), spectral_radius=1e308)  # W x is finite
+    assert np.isfinite(fine.step(np.zeros(1), np.ones(2))).all()
+    with pytest.raises(ValueError, match=r"'spectral_radius' parameter of ESN"):
+        es.random_esn(20, 1, spectral_radius=1e308, rng=0)

@@ -332,6 +332,10 @@ def test_bad_input_messages():
     with pytest.raises(ValueError, match=rf"The 'settle' parameter of {owner} must be an "
                                          r"integer >= 0; got -1\."):
         explain_errors(trained, u, y, settle=-1)
+    for bad in (0.5 * y, np.zeros_like(y)):  # not the task's bits; nothing to explain
+        with pytest.raises(ValueError, match=rf"The 'targets' parameter of {owner} must be the "
+                                             r"bits of the flip-flop task"):
+            explain_errors(trained, u, bad)
     with pytest.raises(TypeError, match=rf"The 'network' parameter of {owner} must be an "
                                         r"ExcitableNetwork or None; got dict\."):
         explain_errors(trained, u, y, network={})

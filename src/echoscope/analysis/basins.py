@@ -85,6 +85,10 @@ def basins_2d(system: DrivenMap, inputs, *, center=None, axes=None, extent=1.0,
     center = np.zeros(n) if center is None else check_array(owner, "center", center,
                                                             shape=(n,))
     axes = np.eye(n)[:2] if axes is None else check_array(owner, "axes", axes, shape=(2, n))
+    # The two directions must span a plane: a zero or a parallel pair gives a line or a point.
+    if np.linalg.matrix_rank(axes, tol=1e-12 * max(1.0, float(np.abs(axes).max()))) < 2:
+        raise param_error(owner, "axes", "two linearly independent directions (a plane)",
+                          axes.tolist())
     resolution = check_int(owner, "resolution", resolution, low=2)
     if np.isscalar(extent):
         e = check_interval(owner, "extent", extent, 0.0, None, closed="neither")

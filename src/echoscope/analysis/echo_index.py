@@ -657,6 +657,9 @@ class _InputSource:
             self.function = inputs
             self.length = check_int(owner, "n_steps", n_steps, low=2)
         else:
+            if n_steps is not None:  # the array's own length is the run's: a second is a slip
+                raise param_error(owner, "n_steps", "None with an array of inputs (it is for a "
+                                  "callable input)", n_steps)
             arr = check_array(owner, "inputs", inputs, ndim=2)
             if arr.shape[1] != n_input:
                 raise ValueError(f"The 'inputs' parameter of {owner} must have shape "

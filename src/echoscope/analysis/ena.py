@@ -256,6 +256,10 @@ def excitable_network(
     if directions.shape[1] != m or directions.shape[0] == 0:
         raise ValueError(f"The 'directions' parameter of {owner} must have shape (d, {m}) with "
                          f"d >= 1; got {directions.shape}.")
+    zero = np.flatnonzero(~np.any(directions != 0, axis=1))
+    if zero.size:  # a zero pulse never switches: it would silently give no edge
+        raise param_error(owner, "directions", "non-zero pulse directions",
+                          f"a zero row at index {int(zero[0])}")
     pulse_steps = check_int(owner, "pulse_steps", pulse_steps, low=1)
     max_amplitude = check_interval(owner, "max_amplitude", max_amplitude, 0.0, None,
                                    closed="neither")

@@ -49,11 +49,12 @@ def spectral_radius(w) -> float:
     """Spectral radius max |lambda_i(w)| of a dense or sparse square matrix, deterministically.
 
     Dense LAPACK (single-threaded) up to 1500 units; above, ARPACK with a fixed start vector, so
-    that the same matrix always gives the same bits. The value is remembered for the matrix
-    object (read-only arrays stored by echoscope), so rescaling a stored draw is cheap.
+    that the same matrix always gives the same bits. The value is remembered for matrices that
+    cannot change (the read-only arrays echoscope stores), so rescaling a stored draw is cheap;
+    a writeable array is computed afresh each time, as it may have been changed in place.
     """
     key = id(w)
-    hit = _radius_cache.get(key)
+    hit = _radius_cache.get(key) if _immutable(w) else None
     if hit is not None and hit[0]() is w:
         return hit[1]
     from .._threads import _blas_single_thread
@@ -77,7 +78,24 @@ def spectral_radius(w) -> float:
     return radius
 
 
+def _immutable(w) -> bool:
+    """Whether ``w`` cannot change under its radius: a read-only array that owns its data, or
+    a CSR matrix echoscope froze (a writeable array may be rescaled in place)."""
+    if sp.issparse(w):
+        return bool(getattr(w, "_echoscope_frozen", False))
+    if not isinstance(w, np.ndarray) or w.flags.writeable:
+        return False
+    base = w.base
+    while isinstance(base, np.ndarray):  # a read-only view of a writeable array can change
+        if base.flags.writeable:
+            return False
+        base = base.base
+    return base is None or isinstance(base, bytes)
+
+
 def _remember_radius(w, radius: float) -> None:
+    if not _immutable(w):
+        return
     key = id(w)
     try:
         ref = weakref.ref(w, lambda _r, key=key: _radius_cache.pop(key, None))
@@ -324,7 +342,14 @@ class ESN(_LeakyNetwork):
                     "radius is 0 (a nilpotent or empty draw; raise the density)."
                 )
             if current != 0.0:
-                reservoir = _read_only(self.w * (radius / current))
+                with np.errstate(over="ignore", invalid="ignore"):
+                    reservoir = _read_only(self.w * (radius / current))
+                    # W x overflows for some |x| <= 1 when a row's absolute sum does.
+                    row_sums = abs(reservoir).sum(axis=1)
+                if not np.isfinite(np.max(row_sums)):
+                    raise param_error(owner, "spectral_radius", "a radius at which W x stays "
+                                      f"finite in float64 (w's own radius is {current:.3g})",
+                                      radius)
         object.__setattr__(self, "_reservoir", reservoir)
 
     # dimensions ---------------------------------------------------------------------------

@@ -270,17 +270,19 @@ def _by_sdp(owner, mats, lo, hi, best, best_d, tol, solver):
             with warnings.catch_warnings():  # inaccurate solutions are verified below
                 warnings.simplefilter("ignore", UserWarning)
                 problem.solve(solver=solver)
-            solved = problem.status in ("optimal", "optimal_inaccurate")
         except cp.error.SolverError:
-            solved = False
+            break  # the solver failed: it said nothing about mu, so the bracket stays as is
+        solved = problem.status in ("optimal", "optimal_inaccurate")
         if solved and p_var.value is not None and float(t_var.value) > 0.0:
             d = np.sqrt(np.clip(np.asarray(p_var.value, dtype=float), 1.0, None))
             val = _scaled_norm(mats, d)
             if val < best:
                 best, best_d = val, d
             hi = min(hi, max(val, mu))
+        elif solved or problem.status in ("infeasible", "infeasible_inaccurate"):
+            lo = max(lo, mu)  # the solver's word: no D reaches mu
         else:
-            lo = max(lo, mu)
+            break  # unbounded or unknown: no evidence either way
         mu = 0.5 * (lo + hi)
     return lo, best, best_d
 
@@ -378,6 +380,11 @@ def esp_conditions(system, *, buehner_young: bool | None = None, tol: float = 1e
     tol = check_interval(owner, "tol", tol, 0.0, 1.0, closed="neither")
     if solver is not None and not isinstance(solver, str):
         raise param_error(owner, "solver", "a cvxpy solver name or None", solver, kind=TypeError)
+    if solver is not None:
+        installed = _import_cvxpy(owner).installed_solvers()
+        if solver not in installed:
+            raise param_error(owner, "solver", f"one of the installed cvxpy solvers "
+                              f"{sorted(installed)}", solver)
     n, a, c = net.n, net.leak, net.slope
     if buehner_young is True and n > _DENSE_LIMIT:
         raise ValueError(

@@ -168,6 +168,10 @@ def explain_errors(
             f"{owner}: 'inputs' and 'targets' must have {trained.esn.n_input} and "
             f"{trained.n_output} channels; got {inputs.shape[1]} and {targets.shape[1]}."
         )
+    values = np.unique(targets)
+    if not np.all(np.isin(values, (-1.0, 0.0, 1.0))) or not np.any(values != 0):
+        raise param_error(owner, "targets", "the bits of the flip-flop task (+1 or -1; 0 before "
+                          "a bit's first pulse), not all 0", f"values {values[:6].tolist()}")
     settle = check_int(owner, "settle", settle, low=0)
     decode_margin = check_interval(owner, "decode_margin", decode_margin, 0.0, 1.0,
                                    closed="neither")

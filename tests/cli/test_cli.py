@@ -213,6 +213,66 @@ def test_sweep_command_resumes_from_its_store(tmp_path, capsys):
         main(["sweep", str(bad), "--out", str(tmp_path / "b")])
 
 
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("[grid]\nspectral_radus = [0.5, 1.5]\n",
+         r"unknown grid parameter 'spectral_radus'; did you mean 'spectral_radius'\?"),
+        ("[grid]\nleak = [0.5]\n[system]\nn_stat = 10\n",
+         r"unknown key of \[system\] 'n_stat'; did you mean 'n_state'\?"),
+        ("[grid]\nleak = [0.5]\n[analysis]\nkind = 'echo_index'\nn_sample = 10\n",
+         r"unknown key of \[analysis\] 'n_sample'; did you mean 'n_samples'\?"),
+        ("[grid]\nleak = [0.5]\n[sweep]\nchunksize = 2\n",
+         r"unknown key of \[sweep\] 'chunksize'; did you mean 'chunk_size'\?"),
+        ("[grid]\nleak = [0.5]\n[sytem]\nn_state = 10\n",
+         r"unknown section 'sytem'; did you mean 'system'\?"),
+    ],
+)
+def test_sweep_configuration_typos_are_refused_before_anything_runs(tmp_path, text, message):
+    config = tmp_path / "typo.toml"
+    config.write_text(text)
+    with pytest.raises(SystemExit, match=message):
+        main(["sweep", str(config), "--out", str(tmp_path / "out"), "--quiet"])
+    assert not (tmp_path / "out").exists()
+
+
+def test_an_out_that_cannot_hold_results_is_refused_before_any_work(tmp_path):
+    afile = tmp_path / "results.txt"
+    afile.write_text("mine")
+    with pytest.raises(SystemExit, match=r"--out .*results.txt is a file, not a folder"):
+        main(["scan", "--out", str(afile), "--quiet"])
+    with pytest.raises(SystemExit, match=r"--out .*sub cannot be created or written \(.*"
+                                         r"results.txt is not a writable folder\)"):
+        main(["scan", "--out", str(afile / "sub"), "--quiet"])
+    assert afile.read_text() == "mine"
+
+
+def test_unreadable_inputs_files_are_named(tmp_path):
+    model = tmp_path / "m.npz"
+    es.save(es.random_esn(5, 2, rng=0), model)
+    cases = {"empty.csv": "", "header.csv": "u1,u2\n0.1,0.2\n", "words.txt": "a b\nc d\n"}
+    for name, text in cases.items():
+        (tmp_path / name).write_text(text)
+        with pytest.raises(SystemExit, match=rf"--inputs .*{name} must hold one row of numbers "
+                                             r"per step"):
+            main(["echo-index", str(model), "--inputs", str(tmp_path / name), "--quiet",
+                  "--out", str(tmp_path / "o")])
+    np.save(tmp_path / "objects.npy", np.array([{"a": 1}], dtype=object))
+    with pytest.raises(SystemExit, match=r"--inputs .*objects.npy must hold one row of numbers"):
+        main(["echo-index", str(model), "--inputs", str(tmp_path / "objects.npy"), "--quiet",
+              "--out", str(tmp_path / "o")])
+
+
+def test_a_sweep_with_failed_points_exits_non_zero_and_says_where(tmp_path, capsys):
+    config = tmp_path / "fail.toml"
+    config.write_text("[system]\nmodel = 'missing.npz'\n[input]\nn_steps = 100\n"
+                      "[analysis]\nkind = 'lyapunov'\n[grid]\nleak = [0.5, 0.9]\n")
+    assert main(["sweep", str(config), "--out", str(tmp_path / "out"), "--quiet"]) == 1
+    err = capsys.readouterr().err
+    assert "2 of 2 points failed; their errors are in the variable 'error' of" in err
+    assert "sweep.nc" in err
+
+
 def test_compare_training_writes_table_figures_and_models(tmp_path, capsys):
     out = tmp_path / "ct"
     args = ["compare-training", "--out", str(out), "--quiet", "--seeds", "2", "--n-state", "20",

@@ -121,6 +121,18 @@ def test_progress_reaches_the_total():
         assert calls[-1] == (600, 600)
 
 
+def test_tanh_readout_refuses_targets_it_cannot_reach():
+    esn = es.random_esn(10, 1, 1, rng=0)
+    u = np.random.default_rng(0).uniform(-1, 1, (200, 1))
+    with pytest.raises(ValueError, match=r"The 'targets' parameter of train_ridge must be values "
+                                         r"in \[-1, 1\] with a tanh readout; got 'values up to "
+                                         r"2 in absolute value'"):
+        train_ridge(esn, u, 2.0 * np.sign(u), washout=10, output_activation="tanh")
+    # +-1 itself is the task's value (fitted as arctanh of +-0.995), and a linear readout is free.
+    train_ridge(esn, u, np.sign(u), washout=10, output_activation="tanh")
+    train_ridge(esn, u, 2.0 * np.sign(u), washout=10)
+
+
 @pytest.mark.parametrize("train", [train_ridge, train_rls])
 def test_bad_input(train):
     esn = es.random_esn(10, 2, 1, rng=0)

@@ -70,7 +70,16 @@ def _progress_bar(quiet: bool):
 
 
 def _check_out(out: Path, names, overwrite: bool) -> None:
-    """Refuse to replace existing results unless asked."""
+    """Before any work: refuse an --out that cannot hold results (a file, or below a folder
+    that cannot be written), and refuse to replace existing results unless asked."""
+    if out.exists() and not out.is_dir():
+        raise SystemExit(f"echoscope: --out {out} is a file, not a folder; choose another --out.")
+    parent = out
+    while not parent.exists():  # the nearest folder that exists is where out will be made
+        parent = parent.parent
+    if not parent.is_dir() or not os.access(parent, os.W_OK | os.X_OK):
+        raise SystemExit(f"echoscope: --out {out} cannot be created or written ({parent} is "
+                         "not a writable folder); choose another --out.")
     existing = [n for n in names if (out / n).exists()]
     if existing and not overwrite:
         raise SystemExit(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import warnings
 from pathlib import Path
 
 from ..analysis.seeds import Uniform
@@ -183,9 +184,22 @@ def _read_inputs(args, system):
         path = Path(args.inputs)
         if not path.exists():
             raise SystemExit(f"echoscope: --inputs {path} does not exist.")
-        data = np.load(path, allow_pickle=False) if path.suffix == ".npy" else \
-            np.loadtxt(path, delimiter="," if path.suffix == ".csv" else None, ndmin=2)
-        return np.asarray(data, dtype=float).reshape(len(data), -1)
+        expectation = ("one row of numbers per step (.npy, .csv, or whitespace-separated "
+                       "text without a header)")
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("error")  # an empty text file is an error, not a warning
+                data = np.load(path, allow_pickle=False) if path.suffix == ".npy" else \
+                    np.loadtxt(path, delimiter="," if path.suffix == ".csv" else None, ndmin=2)
+            data = np.asarray(data, dtype=float)
+        except (ValueError, TypeError, OSError, UserWarning) as err:
+            reason = str(err).splitlines()[0] if str(err) else type(err).__name__
+            raise SystemExit(f"echoscope: --inputs {path} must hold {expectation}; it could "
+                             f"not be read as such ({reason}).") from None
+        if data.ndim == 0 or data.shape[0] == 0:
+            raise SystemExit(f"echoscope: --inputs {path} must hold {expectation}; it holds no "
+                             "step.")
+        return data.reshape(len(data), -1)
     if args.input is not None:
         return np.tile(_input_vector(args, system), (args.steps, 1))
     u, _ = flipflop(system.n_input, args.steps, pulse_prob=args.pulse_prob,

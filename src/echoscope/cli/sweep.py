@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from pathlib import Path
 
 from ._common import (
@@ -34,7 +35,7 @@ def _sweep_command(args) -> int:
 
     from ..plotting import plot_sweep
     from ..sweep import Grid, sweep
-    from ..tasks.configured_sweep import sweep_point
+    from ..tasks.configured_sweep import check_config, sweep_point
 
     path = Path(args.config)
     if not path.exists():
@@ -46,6 +47,10 @@ def _sweep_command(args) -> int:
     if not isinstance(config.get("grid"), dict) or not config["grid"]:
         raise SystemExit(f"echoscope: {path} needs a [grid] section naming parameters and "
                          "their values.")
+    try:
+        check_config(config, where=str(path))
+    except ValueError as err:
+        raise SystemExit(f"echoscope sweep: {err}") from None
     out = Path(args.out)
     _check_out(out, ["sweep.nc", "sweep.png", "sweep.json"], args.overwrite)
     settings = config.get("sweep", {})
@@ -84,6 +89,13 @@ def _sweep_command(args) -> int:
     if store:
         print(f"  store {store} (resumable)")
     print(f"  wrote {', '.join(str(out / n) for n in written)}")
+    if summary["n_errors"]:
+        errors = ds["error"].values.ravel()
+        first = next(str(e) for e in errors if str(e))
+        print(f"echoscope sweep: {summary['n_errors']} of {summary['n_points']} points failed; "
+              f"their errors are in the variable 'error' of {out / 'sweep.nc'} (the first: "
+              f"{first.splitlines()[-1] if first else '?'})", file=sys.stderr)
+        return 1
     return 0
 
 

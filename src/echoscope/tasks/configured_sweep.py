@@ -9,9 +9,52 @@ from ..io import load
 from ..systems.esn import TrainedESN, random_esn
 from .flipflop_study.inputs import flipflop
 
-__all__ = ["SWEEP_ANALYSES", "sweep_point"]
+__all__ = ["SECTIONS", "SWEEP_ANALYSES", "check_config", "sweep_point"]
 
 SWEEP_ANALYSES = ("echo_index", "fixed_points", "lyapunov")
+_ESN_KEYS = ("n_state", "n_input", "n_output", "spectral_radius", "density", "input_scale",
+             "feedback_scale", "bias_scale", "leak", "activation", "sparse")
+SECTIONS = {
+    "system": _ESN_KEYS + ("model", "network_seed"),
+    "input": ("kind", "n_steps", "input_amplitude", "value", "pulse_prob"),
+    "analysis": ("kind", "n_samples", "window", "n_seeds"),
+    "sweep": ("seed", "chunk_size", "store"),
+}
+"""The sections of a sweep configuration and the keys each may hold (besides ``[grid]``)."""
+_GRID_KEYS = tuple(k for name in ("system", "input", "analysis") for k in SECTIONS[name]
+                   if k not in ("kind", "model"))
+
+
+def check_config(config: dict, where: str = "the configuration") -> None:
+    """Refuse what a sweep configuration may not hold, before anything runs: an unknown
+    section, an unknown key in a section, or a grid parameter no section uses (each would be
+    ignored, and the sweep would run the defaults at every point). The message names the key
+    and the nearest valid one."""
+    import difflib
+
+    def refuse(kind, key, valid):
+        near = difflib.get_close_matches(str(key), valid, n=1)
+        hint = f"; did you mean {near[0]!r}?" if near else ""
+        raise ValueError(f"{where}: unknown {kind} {key!r}{hint} (valid: "
+                         f"{', '.join(valid)}).")
+
+    if not isinstance(config, dict):
+        raise ValueError(f"{where}: a configuration is a table of sections; got "
+                         f"{type(config).__name__}.")
+    for name, body in config.items():
+        if name == "grid":
+            for key in body if isinstance(body, dict) else ():
+                if key not in _GRID_KEYS:
+                    refuse("grid parameter", key, list(_GRID_KEYS))
+            continue
+        if name not in SECTIONS:
+            refuse("section", name, ["grid", *SECTIONS])
+        if not isinstance(body, dict):
+            raise ValueError(f"{where}: [{name}] must be a table of keys; got "
+                             f"{type(body).__name__}.")
+        for key in body:
+            if key not in SECTIONS[name]:
+                refuse(f"key of [{name}]", key, list(SECTIONS[name]))
 
 
 def sweep_point(config: dict, rng, **params) -> dict:
@@ -30,12 +73,12 @@ def sweep_point(config: dict, rng, **params) -> dict:
     from ..analysis.fixed_points import find_fixed_points
     from ..analysis.lyapunov import maximal_lyapunov_exponent
 
+    check_config({**config, "grid": dict(params)}, where="sweep_point")
+
     def section(name):
         merged = dict(config.get(name, {}))
-        merged.update({k: v for k, v in params.items() if k in merged or
-                       (name == "system" and k in _ESN_KEYS) or
-                       (name == "input" and k in ("input_amplitude", "n_steps", "value",
-                                                  "pulse_prob"))})
+        merged.update({k: v for k, v in params.items()
+                       if k in SECTIONS[name] and k not in ("kind", "model")})
         return merged
 
     system_cfg = section("system")
@@ -92,6 +135,3 @@ def sweep_point(config: dict, rng, **params) -> dict:
     raise ValueError(f"sweep_point: analysis kind must be one of {SWEEP_ANALYSES}; "
                      f"got {what!r}.")
 
-
-_ESN_KEYS = ("n_state", "n_input", "n_output", "spectral_radius", "density", "input_scale",
-             "feedback_scale", "bias_scale", "leak", "activation", "sparse")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.linalg
 
-from .._validation import as_rng, check_array, check_choice, check_interval
+from .._validation import as_rng, check_array, check_choice, check_interval, param_error
 from ..simulate import simulate
 from ..systems.esn import ESN, Readout, TrainedESN
 from ._data import check_sequences, forced_inputs, open_loop
@@ -49,7 +49,8 @@ def train_ridge(
     regularization : float >= 0, default 1e-6
         Ridge penalty added to the state Gram matrix.
     output_activation : {'identity', 'tanh'}, default 'identity'
-        With 'tanh', the regression targets are arctanh(y), y clipped to +/- 0.995.
+        With 'tanh', the regression targets are arctanh(y), y clipped to +/- 0.995; targets
+        beyond [-1, 1], which tanh cannot reach, are refused.
     noise : float >= 0, default 0
         Standard deviation of Gaussian state noise during teacher forcing; it makes feedback
         networks robust to their own errors in closed loop.
@@ -83,6 +84,11 @@ def train_ridge(
     output_activation = check_choice(owner, "output_activation", output_activation,
                                      ("identity", "tanh"))
     noise = check_interval(owner, "noise", noise, 0.0, None)
+    if output_activation == "tanh":
+        peak = max(float(np.abs(y).max()) for y in outs)
+        if peak > 1.0:  # tanh never reaches them: a fit to clipped targets would say nothing
+            raise param_error(owner, "targets", "values in [-1, 1] with a tanh readout",
+                              f"values up to {peak:g} in absolute value")
     x0 = np.zeros(esn.n_state) if x0 is None else check_array(owner, "x0", x0,
                                                               shape=(esn.n_state,))
     gen = as_rng(owner, rng)

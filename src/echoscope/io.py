@@ -83,6 +83,8 @@ _HEADER = "echoscope.json"
 _KINDS = ("ESN", "Readout", "TrainedESN", "Results")
 _DATE = (1980, 1, 1, 0, 0, 0)
 _READ_ERRORS = (zipfile.BadZipFile, zlib.error, EOFError, ValueError, OSError)
+_MAX_HEADER_BYTES = 16 * 2**20  # what the JSON header may take, as its ZIP entry declares it
+_NPY_HEADER_BYTES = 2**16  # room for a .npy header beside its data (numpy writes ~128 bytes)
 
 
 # -- saving ----------------------------------------------------------------------------------------
@@ -443,6 +445,11 @@ def _read_header(archive: zipfile.ZipFile, src: str) -> dict:
             f"{src} is not an echoscope file: the ZIP archive has no {_HEADER!r} "
             "(an ordinary .npz or ZIP file?)."
         )
+    declared = archive.getinfo(_HEADER).file_size
+    if declared > _MAX_HEADER_BYTES:  # sizes are checked before anything is inflated
+        raise FileFormatError(f"{src} is not a plausible echoscope file: its header declares "
+                              f"{declared} bytes, more than the {_MAX_HEADER_BYTES} a header "
+                              "may take.")
     try:
         raw = archive.read(_HEADER)
     except _READ_ERRORS as exc:
@@ -506,9 +513,20 @@ class _ArrayReader:
             shape = _field(entry, "shape", list, src, where)
             if not all(type(s) is int and s >= 0 for s in shape):
                 raise FileFormatError(f"{src} is corrupted: {where} has shape {shape}.")
-            _field(entry, "dtype", str, src, where)
+            dtype = _field(entry, "dtype", str, src, where)
             _field(entry, "sha256", str, src, where)
+            try:
+                itemsize = np.dtype(dtype).itemsize
+            except TypeError:
+                raise FileFormatError(f"{src} is corrupted: {where} has dtype {dtype!r}.") from None
+            entry = {**entry, "nbytes": int(np.prod(shape, dtype=object)) * itemsize}
             self.entries[name] = entry
+        total = sum(e["nbytes"] for e in self.entries.values())
+        available = _available_memory()
+        if total > available:
+            raise FileFormatError(f"{src} declares arrays of {total} bytes in all, more than "
+                                  f"the {available} bytes of memory available here; it is "
+                                  "not loaded.")
 
     def has(self, name: str) -> bool:
         return name in self.entries
@@ -520,29 +538,27 @@ class _ArrayReader:
         member = f"{name}.npy"
         if entry is None or member not in self.archive.namelist():
             raise FileFormatError(f"{src} is corrupted: the array {name!r} is missing.")
+        declared = self.archive.getinfo(member).file_size
+        if declared > entry["nbytes"] + _NPY_HEADER_BYTES:  # checked before inflating it
+            raise FileFormatError(
+                f"{src} is corrupted: the entry of array {name!r} declares {declared} bytes; "
+                f"its header's shape {tuple(entry['shape'])} and dtype {entry['dtype']!r} "
+                f"take {entry['nbytes']}."
+            )
         try:
             with self.archive.open(member) as stream:
-                arr = np.load(stream, allow_pickle=False)
+                arr = _read_npy(stream, entry, name, src)
         except _READ_ERRORS as exc:
             raise FileFormatError(f"{src} is corrupted: the array {name!r} cannot be "
                                   f"read ({exc}).") from exc
-        if not isinstance(arr, np.ndarray):
-            raise FileFormatError(f"{src} is corrupted: {member!r} is not a .npy "
-                                  "array.")
-        if arr.dtype.str != entry["dtype"] or list(arr.shape) != entry["shape"]:
-            raise FileFormatError(
-                f"{src} is corrupted: the array {name!r} has shape {arr.shape} and "
-                f"dtype {arr.dtype.str!r}; its header says {tuple(entry['shape'])} and "
-                f"{entry['dtype']!r}."
-            )
         if _digest(arr) != entry["sha256"]:
             raise FileFormatError(f"{src} is corrupted: the array {name!r} does not "
                                   "match its SHA-256 checksum.")
-        if kind is None:  # analysis results: any plain dtype, as stored
+        if kind is None:  # analysis results: any plain dtype, as stored, theirs to change
             if arr.dtype.kind not in "biufcU":
                 raise FileFormatError(f"{src} is corrupted: the array {name!r} has dtype "
                                       f"{arr.dtype}.")
-            return arr
+            return arr.copy()
         ok = arr.dtype.kind == "f" and arr.dtype.itemsize == 8 if kind == "f" \
             else arr.dtype.kind in "iu"
         if not ok:
@@ -550,6 +566,39 @@ class _ArrayReader:
             raise FileFormatError(f"{src} is corrupted: the array {name!r} has dtype "
                                   f"{arr.dtype}; expected {wanted}.")
         return arr.astype(np.float64, copy=False) if kind == "f" else arr
+
+
+def _read_npy(stream, entry: dict, name: str, src: str) -> np.ndarray:
+    """A .npy member whose own header must say the shape and dtype of the echoscope header
+    before any data is read (a crafted .npy header cannot make numpy allocate more)."""
+    version = np.lib.format.read_magic(stream)
+    if version == (1, 0):
+        shape, fortran, dtype = np.lib.format.read_array_header_1_0(stream)
+    elif version == (2, 0):
+        shape, fortran, dtype = np.lib.format.read_array_header_2_0(stream)
+    else:
+        raise FileFormatError(f"{src} is corrupted: the array {name!r} is a .npy file of "
+                              f"version {version}, which echoscope does not write.")
+    if dtype.hasobject or dtype.str != entry["dtype"] or list(shape) != entry["shape"]:
+        raise FileFormatError(
+            f"{src} is corrupted: the array {name!r} has shape {shape} and dtype "
+            f"{dtype.str!r}; its header says {tuple(entry['shape'])} and {entry['dtype']!r}."
+        )
+    data = stream.read(entry["nbytes"])
+    if len(data) != entry["nbytes"]:
+        raise FileFormatError(f"{src} is truncated: the array {name!r} holds {len(data)} of "
+                              f"its {entry['nbytes']} bytes.")
+    arr = np.frombuffer(data, dtype=dtype)
+    return arr.reshape(shape[::-1]).T if fortran else arr.reshape(shape)
+
+
+def _available_memory() -> int:
+    """Bytes of memory available to this process now (physical pages free; no limit known:
+    2**63)."""
+    try:
+        return int(os.sysconf("SC_AVPHYS_PAGES")) * int(os.sysconf("SC_PAGE_SIZE"))
+    except (ValueError, OSError, AttributeError):
+        return 2**63
 
 
 def _construct(src: str, kind: str, build):

@@ -414,6 +414,56 @@ def test_tampered_array_byte(saved, tmp_path):
         load(bad)
 
 
+def test_a_header_declaring_huge_arrays_is_refused_before_reading(saved, tmp_path):
+    """A 10^6 x 10^6 array in the header is 8 TB: refused from the header alone, quickly and
+    with a sentence, not a MemoryError after inflating it."""
+    def huge(header):
+        entry = next(e for e in header["arrays"] if e["name"] == "esn.w_in")
+        entry["shape"] = [10**6, 10**6]
+
+    bad = edit_header(saved, tmp_path / "huge.echoscope", huge)
+    with pytest.raises(FileFormatError, match=r"declares arrays of \d+ bytes in all, more than "
+                                              r"the \d+ bytes of memory available here"):
+        load(bad)
+
+
+def test_a_crafted_npy_header_cannot_make_numpy_allocate(saved, tmp_path):
+    """The .npy member says (10^6, 10^6) while the echoscope header says the true shape: the
+    mismatch is seen from the .npy header, before any data is read or allocated."""
+    def craft(name, data):
+        if name != "esn.w_in.npy":
+            return data
+        buffer = io.BytesIO()
+        np.lib.format.write_array_header_1_0(
+            buffer, {"descr": "<f8", "fortran_order": False, "shape": (10**6, 10**6)})
+        return buffer.getvalue() + data[-16:]
+
+    bad = rewrite(saved, tmp_path / "crafted.echoscope", craft)
+    with pytest.raises(FileFormatError, match=r"the array 'esn.w_in' has shape "
+                                              r"\(1000000, 1000000\)"):
+        load(bad)
+
+
+def test_an_entry_larger_than_its_array_is_refused_before_inflating(saved, tmp_path):
+    """A member that declares far more bytes than its header's shape takes (a ZIP bomb: zeros
+    compress to nothing) is refused from the ZIP directory, before it is inflated."""
+    def bomb(name, data):
+        return data + bytes(2**20) if name == "esn.w_in.npy" else data
+
+    bad = rewrite(saved, tmp_path / "bomb.echoscope", bomb)
+    assert bad.stat().st_size < 100_000
+    with pytest.raises(FileFormatError, match=r"the entry of array 'esn.w_in' declares \d+ "
+                                              r"bytes; its header's shape"):
+        load(bad)
+
+
+def test_loaded_results_are_the_callers_to_change(tmp_path):
+    echoscope.io.save_results(tmp_path / "r.echoscope", {"x": np.arange(3.0)})
+    arrays, _ = echoscope.load_results(tmp_path / "r.echoscope")
+    arrays["x"] += 1.0
+    np.testing.assert_array_equal(arrays["x"], [1.0, 2.0, 3.0])
+
+
 def test_raw_byte_flip_in_zip(tmp_path):
     path = tmp_path / "esn.echoscope"
     save(dense_esn(), path)

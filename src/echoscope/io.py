@@ -593,8 +593,15 @@ def _read_npy(stream, entry: dict, name: str, src: str) -> np.ndarray:
 
 
 def _available_memory() -> int:
-    """Bytes of memory available to this process now (physical pages free; no limit known:
-    2**63)."""
+    """Bytes of memory available now: Linux's MemAvailable (free memory plus what the page
+    cache would give back), else the free physical pages, else no known limit (2**63)."""
+    try:
+        with open("/proc/meminfo") as info:
+            for line in info:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
     try:
         return int(os.sysconf("SC_AVPHYS_PAGES")) * int(os.sysconf("SC_PAGE_SIZE"))
     except (ValueError, OSError, AttributeError):

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import numbers
+import os
 
 import numpy as np
 import scipy.sparse as sp
@@ -236,3 +237,34 @@ def _complex(value) -> bool:
         except (TypeError, ValueError):
             return False
     return False
+
+
+def available_memory() -> int:
+    """Bytes of memory available now: Linux's MemAvailable (free memory plus what the page
+    cache would give back), else the free physical pages, else no known limit (2**63)."""
+    try:
+        with open("/proc/meminfo") as info:
+            for line in info:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        return int(os.sysconf("SC_AVPHYS_PAGES")) * int(os.sysconf("SC_PAGE_SIZE"))
+    except (ValueError, OSError, AttributeError):
+        return 2**63
+
+
+def check_memory(owner: str, name: str, value, nbytes: float, what: str) -> None:
+    """Refuse, before allocating, a call whose ``what`` would take ``nbytes`` (an estimate)
+    when the machine does not have them, naming the parameter that sets the size."""
+    available = available_memory()
+    if nbytes > available:
+        raise ValueError(
+            f"The '{name}' parameter of {owner} asks for {what} of {_gib(nbytes)}; this machine "
+            f"has {_gib(available)} of memory available; got {value!r}."
+        )
+
+
+def _gib(nbytes: float) -> str:
+    return f"{nbytes / 2**30:.3g} GiB"

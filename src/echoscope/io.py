@@ -68,7 +68,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from ._result import Result, json_ready
-from ._validation import FileFormatError, check_metadata, param_error
+from ._validation import FileFormatError, available_memory, check_metadata, param_error
 from .systems.activations import ACTIVATIONS, OUTPUT_ACTIVATIONS, Activation
 from .systems.esn import ESN, Readout, TrainedESN, _frozen, _remember_radius, spectral_radius
 
@@ -522,7 +522,7 @@ class _ArrayReader:
             entry = {**entry, "nbytes": int(np.prod(shape, dtype=object)) * itemsize}
             self.entries[name] = entry
         total = sum(e["nbytes"] for e in self.entries.values())
-        available = _available_memory()
+        available = available_memory()
         if total > available:
             raise FileFormatError(f"{src} declares arrays of {total} bytes in all, more than "
                                   f"the {available} bytes of memory available here; it is "
@@ -590,22 +590,6 @@ def _read_npy(stream, entry: dict, name: str, src: str) -> np.ndarray:
                               f"its {entry['nbytes']} bytes.")
     arr = np.frombuffer(data, dtype=dtype)
     return arr.reshape(shape[::-1]).T if fortran else arr.reshape(shape)
-
-
-def _available_memory() -> int:
-    """Bytes of memory available now: Linux's MemAvailable (free memory plus what the page
-    cache would give back), else the free physical pages, else no known limit (2**63)."""
-    try:
-        with open("/proc/meminfo") as info:
-            for line in info:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
-    except (OSError, ValueError, IndexError):
-        pass
-    try:
-        return int(os.sysconf("SC_AVPHYS_PAGES")) * int(os.sysconf("SC_PAGE_SIZE"))
-    except (ValueError, OSError, AttributeError):
-        return 2**63
 
 
 def _construct(src: str, kind: str, build):

@@ -17,6 +17,7 @@ from ._validation import (
     check_array,
     check_int,
     check_interval,
+    check_memory,
     param_error,
 )
 from .systems.base import DrivenMap
@@ -270,6 +271,9 @@ def simulate(
 
     # result and chunking --------------------------------------------------------------------
     kept = record.n_kept(n_steps)
+    check_memory(owner, "record" if kept else "x0", record if kept else batch_shape,
+                 float(n_samples) * (kept or 1) * n * dtype.itemsize,
+                 f"{n_samples} sample(s) x {kept or 1} recorded state(s) x {n} units")
     out = np.empty((n_samples, n) if kept is None else (n_samples, kept, n), dtype=dtype)
     per_step = n_samples * n * dtype.itemsize  # states, noise and per-sample drive of one step
     chunk = int(max(1, min(n_steps, _CHUNK_BYTES // max(per_step, 1), 4096)))

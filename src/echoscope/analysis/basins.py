@@ -9,7 +9,14 @@ import dataclasses
 import numpy as np
 
 from .._result import Result
-from .._validation import as_rng, check_array, check_int, check_interval, param_error
+from .._validation import (
+    as_rng,
+    check_array,
+    check_int,
+    check_interval,
+    check_memory,
+    param_error,
+)
 from ..simulate import Window, simulate
 from ..systems.base import DrivenMap
 from .echo_index import EchoIndex, echo_index
@@ -90,6 +97,10 @@ def basins_2d(system: DrivenMap, inputs, *, center=None, axes=None, extent=1.0,
         raise param_error(owner, "axes", "two linearly independent directions (a plane)",
                           axes.tolist())
     resolution = check_int(owner, "resolution", resolution, low=2)
+    window = echo_options.get("window", 20)
+    check_memory(owner, "resolution", resolution,
+                 8.0 * resolution**2 * n * (1 + 2 * (window if isinstance(window, int) else 20)),
+                 f"a {resolution} x {resolution} grid of {n}-unit states and their windows")
     if np.isscalar(extent):
         e = check_interval(owner, "extent", extent, 0.0, None, closed="neither")
         bounds = (-e, e, -e, e)

@@ -19,7 +19,14 @@ from collections.abc import Callable
 
 import numpy as np
 
-from .._validation import as_rng, check_array, check_int, check_interval, param_error
+from .._validation import (
+    as_rng,
+    check_array,
+    check_int,
+    check_interval,
+    check_memory,
+    param_error,
+)
 from ..systems.base import DrivenMap
 
 __all__ = ["AroundTrajectory", "Sampled", "Seeds", "Uniform", "seed_states"]
@@ -52,6 +59,7 @@ class Uniform(Seeds):
 
     def draw(self, system, rng, n=None):
         """``n`` states uniform in the box."""
+        _check_size("Uniform", self.n if n is None else n, system)
         low, high = box_bounds("Uniform", self.box, system.n_state)
         return as_rng("Uniform", rng).uniform(low, high, (self.n if n is None else n,
                                                           system.n_state))
@@ -86,6 +94,7 @@ class AroundTrajectory(Seeds):
                              f"(n_steps, {n_state}) for this system; got {traj.shape}.")
         gen = as_rng("AroundTrajectory", rng)
         k = self.n if n is None else n
+        _check_size("AroundTrajectory", k, system)
         rows = traj[gen.integers(0, traj.shape[0], k)]
         scale = traj.std(axis=0) if traj.shape[0] > 1 else np.ones(n_state)
         return rows + self.noise * scale * gen.standard_normal((k, n_state))
@@ -109,6 +118,11 @@ class Sampled(Seeds):
         k = self.n if n is None else n
         return check_array("Sampled", "sampler(rng, n)", self.sampler(as_rng("Sampled", rng), k),
                            shape=(k, system.n_state))
+
+
+def _check_size(owner, n, system):
+    check_memory(owner, "n", n, 8.0 * n * system.n_state,
+                 f"{n} states of {system.n_state} units")
 
 
 def check_seeds(owner: str, system: DrivenMap, seeds):

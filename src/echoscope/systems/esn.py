@@ -19,6 +19,7 @@ from .._validation import (
     check_int,
     check_interval,
     check_matrix,
+    check_memory,
     param_error,
 )
 from .activations import Activation, get_activation
@@ -607,6 +608,9 @@ def random_esn(
         sparse = density <= 0.2
     elif not isinstance(sparse, bool):
         raise param_error(owner, "sparse", "a bool or None", sparse, kind=TypeError)
+    per_entry = 8.0 if not sparse or density >= 1.0 else 8.0 * density * 2  # CSR: value + index
+    check_memory(owner, "n_state", n_state, per_entry * float(n_state) ** 2,
+                 f"a {n_state} x {n_state} reservoir")
     gen_w, gen_in, gen_fb, gen_b = as_rng(owner, rng).spawn(4)
 
     if density < 1.0:

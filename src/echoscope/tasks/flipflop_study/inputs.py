@@ -8,7 +8,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..._validation import as_rng, check_array, check_int, check_interval, param_error
+from ..._validation import (
+    as_rng,
+    check_array,
+    check_int,
+    check_interval,
+    check_memory,
+    param_error,
+)
 
 __all__ = ["flipflop", "pulse_onsets"]
 
@@ -88,6 +95,8 @@ def flipflop(
     pulse_steps = check_int(owner, "pulse_steps", pulse_steps, low=1)
     if not isinstance(initial_pulse, (bool, np.bool_)):
         raise param_error(owner, "initial_pulse", "a bool", initial_pulse, kind=TypeError)
+    check_memory(owner, "n_steps", n_steps, 16.0 * n_steps * n_bits,
+                 f"inputs and targets of {n_steps} steps x {n_bits} bits")
     gen = as_rng(owner, rng)
 
     onsets, signs = _draw_onsets(gen, n_bits, n_steps, pulse_prob, pulse_steps,

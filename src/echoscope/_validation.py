@@ -255,9 +255,14 @@ def available_memory() -> int:
         return 2**63
 
 
+_ALWAYS_AFFORDABLE = 256 * 2**20  # bytes below which a call is not checked against memory
+
+
 def check_memory(owner: str, name: str, value, nbytes: float, what: str) -> None:
     """Refuse, before allocating, a call whose ``what`` would take ``nbytes`` (an estimate)
     when the machine does not have them, naming the parameter that sets the size."""
+    if nbytes <= _ALWAYS_AFFORDABLE:  # no need to ask the system on every small call
+        return
     available = available_memory()
     if nbytes > available:
         raise ValueError(

@@ -60,6 +60,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import secrets
 import zipfile
 import zlib
@@ -83,6 +84,7 @@ _HEADER = "echoscope.json"
 _KINDS = ("ESN", "Readout", "TrainedESN", "Results")
 _DATE = (1980, 1, 1, 0, 0, 0)
 _READ_ERRORS = (zipfile.BadZipFile, zlib.error, EOFError, ValueError, OSError)
+_ARRAY_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,199}")
 _MAX_HEADER_BYTES = 16 * 2**20  # what the JSON header may take, as its ZIP entry declares it
 _NPY_HEADER_BYTES = 2**16  # room for a .npy header beside its data (numpy writes ~128 bytes)
 
@@ -187,6 +189,10 @@ def save_results(path, arrays: dict, *, metadata: dict | None = None,
         raise param_error(owner, "arrays", "a dict of named arrays", arrays, kind=TypeError)
     clean = {}
     for name, value in arrays.items():
+        if not _ARRAY_NAME.fullmatch(name) or ".." in name:
+            # The name becomes a ZIP member: no paths, no traversal.
+            raise param_error(owner, "arrays", "names of letters, digits, '_', '-' and single "
+                              "'.' (no '/', no '..')", name)
         arr = np.ascontiguousarray(value)
         if arr.dtype.kind not in "biufcU":
             raise param_error(owner, f"arrays[{name!r}]", "an array of numbers, booleans or "

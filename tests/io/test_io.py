@@ -585,3 +585,12 @@ def test_results_round_trip_and_kind_checks(tmp_path):
         load_results(model)
     with pytest.raises(TypeError, match=r"'arrays\['bad'\]' parameter of save_results must be"):
         save_results(tmp_path / "x.npz", {"bad": np.array([object()])})
+
+
+@pytest.mark.parametrize("name", ["../../x", "a/b", "/abs", "", "..", "x..y", ".hidden"])
+def test_array_names_cannot_escape_or_shape_paths(tmp_path, name):
+    with pytest.raises(ValueError, match=r"The 'arrays' parameter of save_results must be names "
+                                         r"of letters, digits"):
+        echoscope.io.save_results(tmp_path / "r.echoscope", {name: np.zeros(2)})
+    assert not (tmp_path / "r.echoscope").exists()
+    echoscope.io.save_results(tmp_path / "ok.echoscope", {"completeness.curve": np.zeros(2)})

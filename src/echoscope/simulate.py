@@ -42,6 +42,9 @@ class Record:
         """Copy the kept states of the chunk [t0, t1) (``buf``) into ``out``."""
         raise NotImplementedError
 
+    def check_run(self, n_steps: int) -> None:
+        """Refuse a run this mode would keep nothing sensible of (nothing to refuse here)."""
+
     streams = False  # the chunks are views of the result itself
 
 
@@ -86,6 +89,12 @@ class Every(Record):
         """``n_steps // k``."""
         return n_steps // self.k
 
+    def check_run(self, n_steps):
+        """A run shorter than k steps would keep no state."""
+        if self.k > n_steps:
+            raise ValueError(f"simulate: 'record' Every({self.k}) keeps no state of a run of "
+                             f"{n_steps} steps.")
+
     def keep(self, out, buf, t0, t1, n_steps):
         """The states of this chunk whose index is a multiple of ``k`` (counting from 1)."""
         k = self.k
@@ -107,6 +116,12 @@ class Window(Record):
     def n_kept(self, n_steps):
         """``length``."""
         return self.length
+
+    def check_run(self, n_steps):
+        """The window must fit in the run."""
+        if self.length > n_steps:
+            raise ValueError(f"simulate: 'record' Window({self.length}) is longer than the run "
+                             f"({n_steps} steps).")
 
     def keep(self, out, buf, t0, t1, n_steps):
         """The states of this chunk that fall in the last ``length`` steps."""
@@ -233,7 +248,6 @@ def simulate(
     u, x0, batch_shape = check_drive(owner, system, inputs, x0, dtype)
     n_steps = u.shape[-2]
     shared = u.ndim == 2
-    batched = len(batch_shape) > 0
     n_samples = math.prod(batch_shape)
     state = np.array(np.broadcast_to(x0, batch_shape + (n,)).reshape(n_samples, n),
                      dtype=dtype)
@@ -248,15 +262,7 @@ def simulate(
     if not isinstance(record, Record):
         raise param_error(owner, "record", "'all', 'final', Every(k) or Window(m)", record,
                           kind=ValueError if isinstance(record, str) else TypeError)
-    if isinstance(record, Window) and record.length > n_steps:
-        raise ValueError(
-            f"simulate: 'record' Window({record.length}) is longer than the run "
-            f"({n_steps} steps)."
-        )
-    if isinstance(record, Every) and record.k > n_steps:
-        raise ValueError(
-            f"simulate: 'record' Every({record.k}) keeps no state of a run of {n_steps} steps."
-        )
+    record.check_run(n_steps)
     if callback is not None and not callable(callback):
         raise param_error(owner, "callback", "a callable (start, states)", callback,
                           kind=TypeError)
@@ -269,6 +275,18 @@ def simulate(
         workers = os.cpu_count() or 1
     workers = check_int(owner, "workers", workers, low=1)
 
+    return _run(owner, system, u, state, None if shared else source, batch_shape, record,
+                callback, noise, gen, dtype, workers, progress)
+
+
+def _run(owner, system, u, state, source, batch_shape, record, callback, noise, gen, dtype,
+         workers, progress) -> np.ndarray:
+    """The chunked, block-threaded run of ``simulate`` on validated arguments: ``u`` shared
+    (n_steps, m) when ``source`` is None, else per sequence, sample i reading u[source[i]]."""
+    n_samples, n = state.shape
+    n_steps = u.shape[-2]
+    shared = source is None
+    batched = len(batch_shape) > 0
     # result and chunking --------------------------------------------------------------------
     kept = record.n_kept(n_steps)
     check_memory(owner, "record" if kept else "x0", record if kept else batch_shape,

@@ -731,7 +731,7 @@ def test_adaptive_search_finds_all_3_to_the_n_points_of_decoupled_bistable_units
 
 def test_chao1_known_answer():
     """Counts 1, 1, 1, 2, 2, 5 from 12 seeds: f1 = 3, f2 = 2, f0 = (11/12) 3 2 / (2 3)."""
-    from echoscope.analysis.fixed_points import completeness
+    from echoscope.analysis._completeness import completeness
 
     c = completeness([1, 1, 1, 2, 2, 5, 0], n_points=7, n_seeds=20, n_base=12)
     assert (c.f1, c.f2, c.n_base_points, c.n_points) == (3, 2, 6, 7)
@@ -794,7 +794,7 @@ def test_adaptive_search_does_not_stop_on_two_points_seen_once():
 
 
 def test_targeted_seeds_are_shared_by_yield_with_a_floor():
-    from echoscope.analysis.fixed_points import _Draws
+    from echoscope.analysis._search import _Draws
 
     draws = _Draws(None, None, es.Adaptive(), es.Uniform(), None)
     draws.found = {"perturb": 0.0, "between": 99.0, "unstable": 9.0}

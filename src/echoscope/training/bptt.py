@@ -279,11 +279,10 @@ def train_rnn(
                   callback=callback)
 
 
-def _train(owner, param, esn_or_kind, inputs, targets, *, n_state, output_activation, epochs,
-           batch_size, seq_len, lr, washout, rng, progress, callback):
-    import torch
-
-    from ..systems.esn import ESN, Readout, TrainedESN
+def _model_and_data(owner, param, esn_or_kind, inputs, targets, n_state, output_activation):
+    """The model to train and its data, checked against each other: (kind, esn, readout,
+    input sequences, target sequences, n_state, output activation)."""
+    from ..systems.esn import ESN, TrainedESN
 
     if isinstance(esn_or_kind, str):
         kind = check_choice(owner, param, esn_or_kind, _KINDS)
@@ -334,6 +333,18 @@ def _train(owner, param, esn_or_kind, inputs, targets, *, n_state, output_activa
         output_activation,
         ("identity", "tanh") if kind == "esn" else ("identity",),
     )
+    return kind, esn, readout, us, ys, n_state, output_activation
+
+
+def _train(owner, param, esn_or_kind, inputs, targets, *, n_state, output_activation, epochs,
+           batch_size, seq_len, lr, washout, rng, progress, callback):
+    import torch
+
+    from ..systems.esn import ESN, Readout, TrainedESN
+
+    kind, esn, readout, us, ys, n_state, output_activation = _model_and_data(
+        owner, param, esn_or_kind, inputs, targets, n_state, output_activation)
+    n_in, n_out = us[0].shape[1], ys[0].shape[1]
     epochs = check_int(owner, "epochs", epochs, low=1)
     batch_size = check_int(owner, "batch_size", batch_size, low=1)
     longest = max(u.shape[0] for u in us)

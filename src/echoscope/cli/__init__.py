@@ -4,9 +4,10 @@ plot, print). Nothing else lives here."""
 from __future__ import annotations
 
 import argparse
+import functools
 
 from . import analyses, flipflop, sweep
-from ._common import Command, _add_common
+from ._common import Command, _add_common, run
 
 __all__ = ["COMMANDS", "build_parser", "main"]
 
@@ -26,7 +27,7 @@ def build_parser() -> argparse.ArgumentParser:
                                   description=command.description)
         command.arguments(cmd)
         _add_common(cmd, command.out, command.seed_help)
-        cmd.set_defaults(handler=command.run)
+        cmd.set_defaults(handler=functools.partial(run, command))
     return parser
 
 

@@ -1,29 +1,124 @@
-"""What every command shares: the command table's entry, output folders, progress bars,
-loading a saved model, and the printing of fixed points and excitable networks."""
+"""What every command shares: the command table's entry, the runner that turns an entry into a
+run (check --out, call the library with a progress bar, write the files into a fresh folder
+and swap it in, print), loading a saved model, and the printing of fixed points and excitable
+networks."""
 
 from __future__ import annotations
 
 import argparse
 import dataclasses
-import os
+import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
+
+from . import _output
+
+
+@dataclasses.dataclass(frozen=True)
+class Saved:
+    """A file of the run: an echoscope object (a model, or a result with its ``extra`` arrays)
+    saved by ``echoscope.io``."""
+
+    obj: object
+    extra: dict | None = None
+    metadata: dict | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class Products:
+    """What a command's computation hands to the runner.
+
+    ``files`` maps each file name (relative to --out) to its content: a ``Saved`` object, a
+    dict (written as JSON), a str (written as text), or a function of the path that writes the
+    file (a figure's ``savefig``, a dataset's ``to_netcdf``), called only once the computation
+    is done. ``lines`` are printed after the files are in place; ``status`` is the exit status
+    and ``message`` (if any) goes to stderr after the lines.
+    """
+
+    files: dict
+    lines: list
+    status: int = 0
+    message: str | None = None
 
 
 @dataclasses.dataclass(frozen=True)
 class Command:
     """One command of the command line: its name and help, its default output folder, the
-    function that adds its own options and the function that runs it (parse, call the
-    library, save, plot, print)."""
+    function that adds its own options, and the function that computes it (parse the options,
+    call the library, return the ``Products``). ``products`` are the glob patterns of the files
+    it may write (how a folder written before run manifests is recognised) and ``keep`` names
+    the paths it reads or keeps (flag -> path), which must not lie inside --out."""
 
     name: str
     help: str
     description: str
     out: str
     arguments: Callable[[argparse.ArgumentParser], None]
-    run: Callable[[argparse.Namespace], int]
+    compute: Callable[[argparse.Namespace, Callable | None], Products]
+    products: tuple[str, ...]
+    keep: Callable[[argparse.Namespace], dict] = lambda args: {}
     seed_help: str = "random seed (default: 0)"
+
+
+def run(command: Command, args: argparse.Namespace) -> int:
+    """Run one command: check --out before any work, compute with progress bars, write every
+    file into a fresh folder, swap it in whole, then print what was found and written."""
+    out = Path(args.out)
+    keep = command.keep(args)
+    _output.check_out(out, command.name, command.products, keep, args.overwrite)
+    update, close = _progress_bar(args.quiet)
+    try:
+        products = command.compute(args, update)
+    finally:
+        close()
+    with _output.staged(out) as stage:
+        for name, content in products.files.items():
+            _write(stage / name, content)
+        from .._version import __version__
+
+        _output.write_manifest(stage, {
+            "command": command.name, "echoscope_version": __version__,
+            "arguments": {k: _plain(v) for k, v in sorted(vars(args).items())
+                          if k not in ("handler", "command")}}, list(products.files))
+        _output.swap_in(stage, out, command.name, command.products, keep, args.overwrite)
+    for line in products.lines:
+        print(line)
+    top = [n for n in products.files if "/" not in n]
+    nested = {}
+    for n in products.files:
+        if "/" in n:
+            nested.setdefault(n.split("/")[0], []).append(n)
+    more = "".join(f" and {len(v)} files in {out / k}" for k, v in nested.items())
+    print(f"  wrote {', '.join(str(out / n) for n in top)}{more}")
+    if products.message:
+        print(products.message, file=sys.stderr)
+    return products.status
+
+
+def _write(path: Path, content) -> None:
+    """One file of a run, by the kind of its content."""
+    from ..io import save, save_result
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if isinstance(content, Saved):
+        from .._result import Result
+
+        if isinstance(content.obj, Result):
+            save_result(content.obj, path, extra=content.extra, metadata=content.metadata)
+        else:
+            save(content.obj, path, metadata=content.metadata)
+    elif isinstance(content, dict):
+        path.write_text(json.dumps(content, indent=2) + "\n")
+    elif isinstance(content, str):
+        path.write_text(content)
+    else:
+        content(path)
+
+
+def figure(make: Callable, dpi: int = 110) -> Callable:
+    """The file content of a figure: ``make()`` is called only when the file is written."""
+    return lambda path: make().savefig(path, dpi=dpi)
 
 
 def library_default(func, name: str):
@@ -69,41 +164,6 @@ def _progress_bar(quiet: bool):
     return update, close
 
 
-def _check_out(out: Path, names, overwrite: bool) -> None:
-    """Before any work: refuse an --out that cannot hold results (a file, or below a folder
-    that cannot be written), and refuse to replace existing results unless asked."""
-    if out.exists() and not out.is_dir():
-        raise SystemExit(f"echoscope: --out {out} is a file, not a folder; choose another --out.")
-    parent = out
-    while not parent.exists():  # the nearest folder that exists is where out will be made
-        parent = parent.parent
-    if not parent.is_dir() or not os.access(parent, os.W_OK | os.X_OK):
-        raise SystemExit(f"echoscope: --out {out} cannot be created or written ({parent} is "
-                         "not a writable folder); choose another --out.")
-    existing = [n for n in names if (out / n).exists()]
-    if existing and not overwrite:
-        raise SystemExit(
-            f"echoscope: {out} already holds {', '.join(existing)}; pass --overwrite to "
-            "replace them, or choose another --out."
-        )
-
-
-def _write_text(path: Path, text: str, overwrite: bool) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text)
-    if not overwrite and path.exists():
-        tmp.unlink()
-        raise SystemExit(f"echoscope: {path} appeared while writing; not replaced.")
-    os.replace(tmp, path)
-
-
-def _remove_stale(out: Path, names) -> None:
-    """Pictures of an earlier run that this run does not produce (--overwrite was given)."""
-    for name in names:
-        if (out / name).exists():
-            os.remove(out / name)
-
-
 def _load_system(path):
     from ..io import load
     from ..systems.esn import TrainedESN
@@ -139,26 +199,32 @@ def _add_common(cmd, default_out: str, seed_help: str) -> None:
     cmd.add_argument("--quiet", action="store_true", help="no progress bars")
 
 
-def _print_fixed_points(fps, needed=None) -> None:
+def _fixed_point_lines(fps, needed=None) -> list[str]:
     counts = fps.summary()
     saddles = ", ".join(f"{n} of index {i}" for i, n in counts["saddles"].items()) or "none"
     want = f" (the task needs {needed})" if needed is not None else ""
-    print(f"  fixed points: {counts['stable']} stable{want}; saddles: {saddles}; "
-          f"{counts['slow']} slow points; {counts['failed_seeds']} of {counts['seeds']} seeds "
-          "failed")
-    print(f"  completeness: {fps.completeness.describe()}")
+    return [f"  fixed points: {counts['stable']} stable{want}; saddles: {saddles}; "
+            f"{counts['slow']} slow points; {counts['failed_seeds']} of {counts['seeds']} seeds "
+            "failed", f"  completeness: {fps.completeness.describe()}"]
 
 
-def _print_edges(net, amplitude=None, labels=None) -> None:
-    print(f"  excitable network: {len(net.attractors)} attractors "
-          f"({', '.join(sorted(set(net.nodes.kinds.tolist())))}), {len(net.edges)} edges, "
-          f"{len(net.no_switch)} (attractor, direction) pairs without a switch up to "
-          f"{net.max_amplitude:g}")
+def _edge_lines(net, amplitude=None, labels=None) -> list[str]:
+    lines = [f"  excitable network: {len(net.attractors)} attractors "
+             f"({', '.join(sorted(set(net.nodes.kinds.tolist())))}), {len(net.edges)} edges, "
+             f"{len(net.no_switch)} (attractor, direction) pairs without a switch up to "
+             f"{net.max_amplitude:g}"]
     names = labels if labels else [str(i) for i in range(len(net.attractors))]
     for e in sorted(net.edges, key=lambda e: (e.source, e.direction)):
         flag = ""
         if amplitude is not None:
             flag = "  above the pulse amplitude" if e.threshold > amplitude else ""
         vec = ", ".join(f"{v + 0.0:+g}" for v in net.directions[e.direction])
-        print(f"    {names[e.source]:>8} -> {names[e.target]:<8} pulse ({vec}) threshold "
-              f"{e.threshold:.4f}{flag}")
+        lines.append(f"    {names[e.source]:>8} -> {names[e.target]:<8} pulse ({vec}) "
+                     f"threshold {e.threshold:.4f}{flag}")
+    return lines
+
+
+def _fixed_points_file(fps, connections) -> Saved:
+    """The fixed points as a result file, with where the saddles' unstable branches lead."""
+    return Saved(fps, extra={"saddles": connections.saddles,
+                             "saddle_targets": connections.targets})

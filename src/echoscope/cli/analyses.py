@@ -4,24 +4,23 @@ and the ``scan`` of the switching-input example."""
 from __future__ import annotations
 
 import argparse
-import json
 import warnings
 from pathlib import Path
 
 from ..analysis.seeds import Uniform
 from ._common import (
     Command,
-    _check_out,
+    Products,
+    Saved,
+    _edge_lines,
+    _fixed_point_lines,
+    _fixed_points_file,
     _input_vector,
     _load_system,
     _model_arguments,
-    _print_edges,
-    _print_fixed_points,
-    _progress_bar,
-    _write_text,
+    figure,
     library_default,
 )
-from .flipflop import _save_fixed_points
 
 
 def _fixed_points_arguments(cmd) -> None:
@@ -96,27 +95,22 @@ def _scan_arguments(scan) -> None:
                       help="initial states per grid point (default: %(default)s)")
 
 
-def _fixed_points_command(args) -> int:
+def _stage(update, name):
+    """The library's ``(done, total)`` callback feeding the bar of one stage."""
+    return None if update is None else (lambda done, total: update(name, done, total))
+
+
+def _fixed_points_command(args, update) -> Products:
     from ..analysis.attractors import saddle_connections
     from ..analysis.fixed_points import Adaptive, find_fixed_points
     from ..plotting import plot_fixed_points
 
-    out = Path(args.out)
-    _check_out(out, ["fixed_points.npz", "fixed_points.json", "fixed_points.png"],
-               args.overwrite)
     model, system = _load_system(args.model)
     u = _input_vector(args, system)
-    update, close = _progress_bar(args.quiet)
-    try:
-        search = Adaptive(max_seeds=args.max_seeds, max_time=args.max_time)
-        fps = find_fixed_points(system, u, Uniform(args.n_seeds), rng=args.seed, adaptive=search,
-                                progress=None if update is None else
-                                (lambda d, t: update("fixed points", d, t)))
-        connections = saddle_connections(system, fps)
-    finally:
-        close()
-    out.mkdir(parents=True, exist_ok=True)
-    _save_fixed_points(out / "fixed_points.npz", fps, connections, args.overwrite)
+    search = Adaptive(max_seeds=args.max_seeds, max_time=args.max_time)
+    fps = find_fixed_points(system, u, Uniform(args.n_seeds), rng=args.seed, adaptive=search,
+                            progress=_stage(update, "fixed points"))
+    connections = saddle_connections(system, fps)
     rows = []
     decode = getattr(model, "output", None)
     for i in range(len(fps)):
@@ -128,28 +122,25 @@ def _fixed_points_command(args) -> int:
         rows.append(row)
     doc = {"model": str(args.model), "u": u.tolist(), "summary": fps.summary(),
            "points": rows, "saddle_connections": [list(p) for p in connections.pairs()]}
-    _write_text(out / "fixed_points.json", json.dumps(doc, indent=2) + "\n", args.overwrite)
-    plot_fixed_points(fps, connections=connections).savefig(out / "fixed_points.png", dpi=110)
-    print(f"fixed points of {args.model} at u = {u.tolist()}")
-    _print_fixed_points(fps)
+    lines = [f"fixed points of {args.model} at u = {u.tolist()}", *_fixed_point_lines(fps)]
     for row in rows[:40]:
         kind = "stable" if row["stable"] else f"saddle of index {row['n_unstable']}"
         extra = f" output {[round(v, 3) for v in row['output']]}" if "output" in row else ""
-        print(f"    {row['index']:3d}: {kind:<18} max|lambda| {row['max_abs_eigenvalue']:.4f} "
-              f"residual {row['residual']:.1e}{extra}")
-    print(f"  wrote {out / 'fixed_points.npz'}, {out / 'fixed_points.json'}, "
-          f"{out / 'fixed_points.png'}")
-    return 0
+        lines.append(f"    {row['index']:3d}: {kind:<18} max|lambda| "
+                     f"{row['max_abs_eigenvalue']:.4f} residual {row['residual']:.1e}{extra}")
+    return Products(
+        files={"fixed_points.npz": _fixed_points_file(fps, connections),
+               "fixed_points.json": doc,
+               "fixed_points.png": figure(lambda: plot_fixed_points(fps,
+                                                                    connections=connections))},
+        lines=lines)
 
 
-def _ena_command(args) -> int:
+def _ena_command(args, update) -> Products:
     from ..analysis.ena import excitable_network
-    from ..io import save_result
     from ..plotting import plot_ena
     from ..tasks.flipflop_study import ena_summary
 
-    out = Path(args.out)
-    _check_out(out, ["ena.npz", "ena.json", "ena.png"], args.overwrite)
     model, system = _load_system(args.model)
     u = _input_vector(args, system)
     net = excitable_network(system, baseline=u, max_amplitude=args.max_amplitude,
@@ -159,18 +150,15 @@ def _ena_command(args) -> int:
     if hasattr(model, "output") and len(net.attractors):
         labels = [f"{i}: " + "".join("+" if v > 0 else "-" for v in model.output(p))
                   for i, p in enumerate(net.attractors)]
-    out.mkdir(parents=True, exist_ok=True)
-    save_result(net, out / "ena.npz", metadata={"model": str(args.model), "labels": labels},
-                overwrite=args.overwrite)
     doc = ena_summary(net, pulse_amplitude=args.pulse_amplitude)
     doc.update(model=str(args.model), baseline=u.tolist(), labels=labels)
-    _write_text(out / "ena.json", json.dumps(doc, indent=2) + "\n", args.overwrite)
-    plot_ena(net, labels=labels, amplitude=args.pulse_amplitude).savefig(out / "ena.png",
-                                                                         dpi=110)
-    print(f"excitable network attractor of {args.model} at baseline u = {u.tolist()}")
-    _print_edges(net, args.pulse_amplitude, labels)
-    print(f"  wrote {out / 'ena.npz'}, {out / 'ena.json'}, {out / 'ena.png'}")
-    return 0
+    return Products(
+        files={"ena.npz": Saved(net, metadata={"model": str(args.model), "labels": labels}),
+               "ena.json": doc,
+               "ena.png": figure(lambda: plot_ena(net, labels=labels,
+                                                  amplitude=args.pulse_amplitude))},
+        lines=[f"excitable network attractor of {args.model} at baseline u = {u.tolist()}",
+               *_edge_lines(net, args.pulse_amplitude, labels)])
 
 
 def _read_inputs(args, system):
@@ -207,88 +195,60 @@ def _read_inputs(args, system):
     return u
 
 
-def _echo_index_command(args) -> int:
-
+def _echo_index_command(args, update) -> Products:
     from ..analysis.echo_index import echo_index
     from ..analysis.transitions import echo_index_vs_amplitude
-    from ..io import save_result
     from ..plotting import plot_amplitude_sweep, plot_echo_index
 
-    out = Path(args.out)
-    names = ["echo_index.json", "echo_index.npz", "echo_index.png", "amplitude_sweep.png"]
-    _check_out(out, names, args.overwrite)
     _, system = _load_system(args.model)
     inputs = _read_inputs(args, system)
-    update, close = _progress_bar(args.quiet)
-    try:
-        result = echo_index(system, inputs, seeds=Uniform(args.n_samples), window=args.window,
-                            rng=args.seed, progress=None if update is None else
-                            (lambda d, t: update("echo index", d, t)))
-        sweep = None
-        if args.amplitudes:
-            sweep = echo_index_vs_amplitude(
-                system, inputs, args.amplitudes, seeds=Uniform(args.n_samples), window=args.window,
-                rng=args.seed, progress=None if update is None else
-                (lambda d, t: update("amplitudes", d, t)))
-    finally:
-        close()
-    out.mkdir(parents=True, exist_ok=True)
+    result = echo_index(system, inputs, seeds=Uniform(args.n_samples), window=args.window,
+                        rng=args.seed, progress=_stage(update, "echo index"))
+    sweep = None
+    if args.amplitudes:
+        sweep = echo_index_vs_amplitude(
+            system, inputs, args.amplitudes, seeds=Uniform(args.n_samples), window=args.window,
+            rng=args.seed, progress=_stage(update, "amplitudes"))
     doc = {"model": str(args.model), "n_steps": int(inputs.shape[0]), **result.summary()}
     extra = {"inputs": inputs}
+    files = {"echo_index.json": doc,
+             "echo_index.npz": Saved(result, extra=extra, metadata={"model": str(args.model)}),
+             "echo_index.png": figure(lambda: plot_echo_index(result))}
+    state = "converged" if result.converged else "NOT converged"
+    lines = [f"echo index of {args.model} under {inputs.shape[0]} input steps: "
+             f"{result.index if result.defined else 'undefined'} ({state}; "
+             f"{result.n_samples} samples, {result.n_unresolved} unresolved)"]
+    for i, (f, (lo, hi)) in enumerate(zip(result.fractions, result.fraction_intervals)):
+        lines.append(f"    response {i}: basin fraction {f:.3f} [{lo:.3f}, {hi:.3f}], maximal "
+                     f"conditional Lyapunov exponent {result.lyapunov[i]:.4f}")
+    lines.append(f"  a basin smaller than {result.missed_fraction:.4f} could have been missed "
+                 f"(confidence {result.confidence:g})")
     if sweep is not None:
         doc["amplitude_sweep"] = {"amplitudes": sweep.amplitudes.tolist(),
                                   "index": sweep.index.tolist(),
                                   "converged": sweep.converged.tolist()}
         extra.update(sweep_amplitudes=sweep.amplitudes, sweep_index=sweep.index)
-    save_result(result, out / "echo_index.npz", extra=extra,
-                metadata={"model": str(args.model)}, overwrite=args.overwrite)
-    _write_text(out / "echo_index.json", json.dumps(doc, indent=2) + "\n", args.overwrite)
-    plot_echo_index(result).savefig(out / "echo_index.png", dpi=110)
-    written = ["echo_index.json", "echo_index.npz", "echo_index.png"]
-    if sweep is not None:
-        plot_amplitude_sweep(sweep).savefig(out / "amplitude_sweep.png", dpi=110)
-        written.append("amplitude_sweep.png")
-    state = "converged" if result.converged else "NOT converged"
-    print(f"echo index of {args.model} under {inputs.shape[0]} input steps: "
-          f"{result.index if result.defined else 'undefined'} ({state}; "
-          f"{result.n_samples} samples, {result.n_unresolved} unresolved)")
-    for i, (f, (lo, hi)) in enumerate(zip(result.fractions, result.fraction_intervals)):
-        print(f"    response {i}: basin fraction {f:.3f} [{lo:.3f}, {hi:.3f}], maximal "
-              f"conditional Lyapunov exponent {result.lyapunov[i]:.4f}")
-    print(f"  a basin smaller than {result.missed_fraction:.4f} could have been missed "
-          f"(confidence {result.confidence:g})")
-    if sweep is not None:
-        print("  echo index against amplitude: " + ", ".join(
+        files["amplitude_sweep.png"] = figure(lambda: plot_amplitude_sweep(sweep))
+        lines.append("  echo index against amplitude: " + ", ".join(
             f"{a:g}: {i}{'' if c else '?'}" for a, i, c in zip(sweep.amplitudes, sweep.index,
                                                               sweep.converged)))
-    print(f"  wrote {', '.join(str(out / n) for n in written)}")
-    return 0
+    return Products(files=files, lines=lines)
 
 
-def _scan_command(args) -> int:
+def _scan_command(args, update) -> Products:
     import numpy as np
 
     from ..analysis.transitions import switching_boundary, switching_scan
-    from ..io import save_result
     from ..plotting import plot_switching_scan
     from ..systems.examples import ASHWIN_CENI_INPUTS, ashwin_ceni
 
-    out = Path(args.out)
-    _check_out(out, ["scan.json", "scan.npz", "scan.png"], args.overwrite)
     system, alphabet = ashwin_ceni(), ASHWIN_CENI_INPUTS
     runs = np.arange(1, args.max_run + 1)
-    update, close = _progress_bar(args.quiet)
-    try:
-        scan = switching_scan(system, alphabet, runs, runs, periodic=args.periodic,
-                              p_continue=tuple(args.p_continue), n_steps=args.steps,
-                              n_samples=args.n_samples, rng=args.seed,
-                              progress=None if update is None else
-                              (lambda d, t: update("scan", d, t)))
-    finally:
-        close()
+    scan = switching_scan(system, alphabet, runs, runs, periodic=args.periodic,
+                          p_continue=tuple(args.p_continue), n_steps=args.steps,
+                          n_samples=args.n_samples, rng=args.seed,
+                          progress=_stage(update, "scan"))
     boundary = switching_boundary(system, alphabet, rng=args.seed)
-    out.mkdir(parents=True, exist_ok=True)
-    save_result(scan, out / "scan.npz", overwrite=args.overwrite)
     symbols = "AB"
     explanation = []
     for s, fp in enumerate(boundary.fixed_points):
@@ -308,17 +268,20 @@ def _scan_command(args) -> int:
            "n_samples": scan.n_samples, "min_runs_a": scan.min_runs_a.tolist(),
            "max_runs_b": scan.max_runs_b.tolist(), "index": scan.index.tolist(),
            "converged": scan.converged.tolist(), "explanation": explanation}
-    _write_text(out / "scan.json", json.dumps(doc, indent=2) + "\n", args.overwrite)
-    plot_switching_scan(scan, boundary).savefig(out / "scan.png", dpi=110)
     counts = {int(k): int(v) for k, v in zip(*np.unique(scan.index, return_counts=True))}
     setting = "periodic" if scan.periodic else f"random, p_continue {list(scan.p_continue)}"
-    print(f"echo-index scan of the switching-input map ({setting}), {runs.size} x {runs.size} "
-          f"grid, {scan.n_samples} samples, {scan.n_steps} steps")
-    print(f"  cells by echo index: {counts}; {int(np.sum(~scan.converged))} cells not converged")
-    for line in explanation:
-        print(f"  {line}")
-    print(f"  wrote {out / 'scan.json'}, {out / 'scan.npz'}, {out / 'scan.png'}")
-    return 0
+    lines = [f"echo-index scan of the switching-input map ({setting}), {runs.size} x "
+             f"{runs.size} grid, {scan.n_samples} samples, {scan.n_steps} steps",
+             f"  cells by echo index: {counts}; {int(np.sum(~scan.converged))} cells not "
+             "converged", *(f"  {line}" for line in explanation)]
+    return Products(
+        files={"scan.json": doc, "scan.npz": Saved(scan),
+               "scan.png": figure(lambda: plot_switching_scan(scan, boundary))},
+        lines=lines)
+
+
+def _model_path(args) -> dict:
+    return {"the model": args.model}
 
 
 COMMANDS = (
@@ -327,25 +290,30 @@ COMMANDS = (
         "Find the fixed points of a saved network (its closed loop when it has a trained "
         "readout with feedback) at a constant input, with stability, saddle index and where "
         "the unstable manifolds of the saddles lead; write fixed_points.npz/.json/.png.",
-        "echoscope-out/fixed-points", _fixed_points_arguments, _fixed_points_command),
+        "echoscope-out/fixed-points", _fixed_points_arguments, _fixed_points_command,
+        products=("fixed_points.npz", "fixed_points.json", "fixed_points.png"), keep=_model_path),
     Command(
         "ena", "the excitable network attractor of a saved model",
         "Find the attractors of a saved network at a baseline input and the excitability "
         "thresholds of the pulses along each input channel (both signs) that switch between "
         "them; write ena.npz/.json/.png.",
-        "echoscope-out/ena", _ena_arguments, _ena_command),
+        "echoscope-out/ena", _ena_arguments, _ena_command,
+        products=("ena.npz", "ena.json", "ena.png"), keep=_model_path),
     Command(
         "echo-index", "the echo index of a saved model under an input",
         "Drive many initial states of a saved network with one input realisation and count "
         "the stable responses (local point attractors), with basin fractions, confidence "
         "intervals and convergence proofs; optionally against the input amplitude. Write "
         "echo_index.json/.npz/.png.",
-        "echoscope-out/echo-index", _echo_index_arguments, _echo_index_command),
+        "echoscope-out/echo-index", _echo_index_arguments, _echo_index_command,
+        products=("echo_index.json", "echo_index.npz", "echo_index.png", "amplitude_sweep.png"),
+        keep=lambda args: {**_model_path(args), "--inputs": args.inputs}),
     Command(
         "scan", "echo-index map of the switching-input example (Ashwin & Ceni)",
         "Scan the minimum repetitions of input A against the maximum repetitions of input B "
         "for the 2-D leaky map x -> 0.75 x + 0.25 tanh(diag(0.5, 1.75) x + u), "
         "A = (0.25, 0.05), B = (-0.25, -0.5); explain the boundary by the fixed points and "
         "escape times of each input's map. Write scan.json/.npz/.png.",
-        "echoscope-out/scan", _scan_arguments, _scan_command),
+        "echoscope-out/scan", _scan_arguments, _scan_command,
+        products=("scan.json", "scan.npz", "scan.png")),
 )

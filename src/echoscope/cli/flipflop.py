@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 import dataclasses
-import json
-from pathlib import Path
 
 from ._common import (
     Command,
-    _check_out,
-    _print_edges,
-    _print_fixed_points,
-    _progress_bar,
-    _remove_stale,
-    _write_text,
+    Products,
+    Saved,
+    _edge_lines,
+    _fixed_point_lines,
+    _fixed_points_file,
+    figure,
 )
 
 
@@ -84,11 +82,11 @@ def _add_task_options(cmd, defaults) -> None:
                      help=f"test sequence length (default: {defaults.test_steps})")
 
 
-def _flipflop(args) -> int:
+def _flipflop(args, update) -> Products:
     import numpy as np
 
     from .._version import __version__
-    from ..io import save
+    from ..plotting import plot_outputs
     from ..tasks.flipflop_study import (
         FlipFlopConfig,
         analyse_flipflop,
@@ -99,88 +97,73 @@ def _flipflop(args) -> int:
     config = FlipFlopConfig(**{k: v for k, v in vars(args).items()
                                if k in {f.name for f in dataclasses.fields(FlipFlopConfig)}
                                and v is not None}, training=_training(args.method, args))
-    out = Path(args.out)
-    names = ["model.npz", "metrics.json", "outputs.png", "errors.png"]
-    if not args.no_analysis:
-        names += ["analysis.json", "fixed_points.npz", "fixed_points.png", "ena.png",
-                  "explained_errors.png"]
-    _check_out(out, names, args.overwrite)
-    update, close = _progress_bar(args.quiet)
-    try:
-        result = flipflop_job(config, rng=args.seed, progress=update)
-        analysis = None if args.no_analysis else analyse_flipflop(
-            result, n_seeds=args.n_seeds, rng=np.random.SeedSequence([args.seed, 1]),
-            progress=update)
-    finally:
-        close()
+    result = flipflop_job(config, rng=args.seed, progress=update)
+    analysis = None if args.no_analysis else analyse_flipflop(
+        result, n_seeds=args.n_seeds, rng=np.random.SeedSequence([args.seed, 1]),
+        progress=update)
 
-    from ..plotting import plot_outputs
-
-    out.mkdir(parents=True, exist_ok=True)
-    save(result.trained, out / "model.npz", overwrite=args.overwrite,
-         metadata={"task": "flipflop", "seed": args.seed, "config": config_dict(config)})
     summary = result.summary()
-    summary.update(seed=args.seed, config=config_dict(config),
-                   echoscope_version=__version__)
-    _write_text(out / "metrics.json", json.dumps(summary, indent=2) + "\n", args.overwrite)
+    summary.update(seed=args.seed, config=config_dict(config), echoscope_version=__version__)
     score = result.score
-    fig = plot_outputs(result.targets, result.outputs, episodes=score.episodes,
-                       title=f"flip-flop test: {100 * score.accuracy:.2f}% per-bit sign accuracy "
-                             f"outside a {config.settle}-step settling window")
-    fig.savefig(out / "outputs.png", dpi=110)
-    written = ["model.npz", "metrics.json", "outputs.png"]
+    files = {
+        "model.npz": Saved(result.trained, metadata={"task": "flipflop", "seed": args.seed,
+                                                     "config": config_dict(config)}),
+        "metrics.json": summary,
+        "outputs.png": figure(lambda: plot_outputs(
+            result.targets, result.outputs, episodes=score.episodes,
+            title=f"flip-flop test: {100 * score.accuracy:.2f}% per-bit sign accuracy outside "
+                  f"a {config.settle}-step settling window")),
+    }
     window = None
     if score.episodes:
         first = score.episodes[0]
         lo = max(0, first.start - 400)
         hi = min(config.test_steps, max(first.end + 400, lo + 800))
         window = (lo, hi)
-        fig = plot_outputs(result.targets, result.outputs, episodes=score.episodes,
-                           window=window, title=f"the first error episodes (steps {lo}-{hi})")
-        fig.savefig(out / "errors.png", dpi=110)
-        written.append("errors.png")
-    else:
-        _remove_stale(out, ["errors.png", "explained_errors.png"])
-
-    print(f"flip-flop, {config.n_bits} bits, {config.n_state}-unit ESN with output feedback, "
-          f"trained by {config.method}, seed {args.seed}")
-    print(f"  per-bit sign accuracy {100 * score.accuracy:.2f}% "
-          f"(bits: {', '.join(f'{100 * a:.2f}%' for a in score.per_bit)}) on "
-          f"{config.test_steps} test steps, outside a {config.settle}-step settling window")
-    print(f"  NRMSE {result.nrmse:.4f}, {len(score.episodes)} error episodes")
-    print(f"  train {result.seconds['train']:.1f} s, test {result.seconds['test']:.1f} s")
+        files["errors.png"] = figure(lambda: plot_outputs(
+            result.targets, result.outputs, episodes=score.episodes, window=window,
+            title=f"the first error episodes (steps {lo}-{hi})"))
+    lines = [
+        f"flip-flop, {config.n_bits} bits, {config.n_state}-unit ESN with output feedback, "
+        f"trained by {config.method}, seed {args.seed}",
+        f"  per-bit sign accuracy {100 * score.accuracy:.2f}% "
+        f"(bits: {', '.join(f'{100 * a:.2f}%' for a in score.per_bit)}) on "
+        f"{config.test_steps} test steps, outside a {config.settle}-step settling window",
+        f"  NRMSE {result.nrmse:.4f}, {len(score.episodes)} error episodes",
+        f"  train {result.seconds['train']:.1f} s, test {result.seconds['test']:.1f} s",
+    ]
     if analysis is not None:
-        written += _write_analysis(out, analysis, result, window, args.overwrite)
-        _print_analysis(analysis, config)
-    print(f"  wrote {', '.join(str(out / n) for n in written)}")
-    return 0
+        files.update(_analysis_files(analysis, result, window))
+        lines += _analysis_lines(analysis, config)
+    return Products(files=files, lines=lines)
 
 
-def _write_analysis(out, analysis, result, window, overwrite) -> list[str]:
+def _trajectory(result):
+    """States of the trained network under the first test inputs, for the PCA of a figure."""
+    from ..training.run import run_trained
+
+    return run_trained(result.trained, result.inputs[:2000])[0]
+
+
+def _analysis_files(analysis, result, window) -> dict:
     from ..plotting import plot_ena, plot_explained_errors, plot_fixed_points
 
     config = result.config
     ex = analysis.explanation
-    _write_text(out / "analysis.json",
-                json.dumps(analysis.summary(config.pulse_amplitude), indent=2) + "\n",
-                overwrite)
-    _save_fixed_points(out / "fixed_points.npz", analysis.fixed_points, analysis.connections,
-                       overwrite)
-    from ..training.run import run_trained
-
-    states, _ = run_trained(result.trained, result.inputs[:2000])
-    fig = plot_fixed_points(analysis.fixed_points, states, connections=analysis.connections,
-                            title="fixed points of the closed loop (PCA of a test trajectory)")
-    fig.savefig(out / "fixed_points.png", dpi=110)
-    fig = plot_ena(ex.network, labels=_corner_labels(ex), amplitude=config.pulse_amplitude,
-                   title="excitable network attractor: thresholds of the input pulses")
-    fig.savefig(out / "ena.png", dpi=110)
-    written = ["analysis.json", "fixed_points.npz", "fixed_points.png", "ena.png"]
+    files = {
+        "analysis.json": analysis.summary(config.pulse_amplitude),
+        "fixed_points.npz": _fixed_points_file(analysis.fixed_points, analysis.connections),
+        "fixed_points.png": figure(lambda: plot_fixed_points(
+            analysis.fixed_points, _trajectory(result), connections=analysis.connections,
+            title="fixed points of the closed loop (PCA of a test trajectory)")),
+        "ena.png": figure(lambda: plot_ena(
+            ex.network, labels=_corner_labels(ex), amplitude=config.pulse_amplitude,
+            title="excitable network attractor: thresholds of the input pulses")),
+    }
     if ex.explanations:
-        fig = plot_explained_errors(ex, result.targets, window=window)
-        fig.savefig(out / "explained_errors.png", dpi=110)
-        written.append("explained_errors.png")
-    return written
+        files["explained_errors.png"] = figure(
+            lambda: plot_explained_errors(ex, result.targets, window=window))
+    return files
 
 
 def _corner_labels(ex) -> list[str]:
@@ -191,34 +174,27 @@ def _corner_labels(ex) -> list[str]:
     return labels
 
 
-def _print_analysis(analysis, config) -> None:
+def _analysis_lines(analysis, config) -> list[str]:
     ex = analysis.explanation
-    _print_fixed_points(analysis.fixed_points, needed=2 ** config.n_bits)
-    _print_edges(ex.network, config.pulse_amplitude, _corner_labels(ex))
+    lines = [*_fixed_point_lines(analysis.fixed_points, needed=2 ** config.n_bits),
+             *_edge_lines(ex.network, config.pulse_amplitude, _corner_labels(ex))]
     if len(ex.spurious) or len(ex.missing):
-        print(f"  spurious attractors: {ex.spurious.tolist()}; task states without an "
-              f"attractor: {[ex.task_states[i].astype(int).tolist() for i in ex.missing]}")
+        lines.append(f"  spurious attractors: {ex.spurious.tolist()}; task states without an "
+                     f"attractor: {[ex.task_states[i].astype(int).tolist() for i in ex.missing]}")
     causes = {c: n for c, n in ex.counts().items() if n}
     if causes:
-        print("  error episodes by cause: " + ", ".join(f"{c} {n}" for c, n in causes.items()))
-        for e in ex.explanations[:5]:
-            print(f"    {e.text}")
+        lines.append("  error episodes by cause: " + ", ".join(f"{c} {n}"
+                                                                for c, n in causes.items()))
+        lines += [f"    {e.text}" for e in ex.explanations[:5]]
+    return lines
 
 
-def _save_fixed_points(path, fps, connections, overwrite) -> None:
-    """The fixed points as a result file, with where the saddles' unstable branches lead."""
-    from ..io import save_result
-
-    save_result(fps, path, overwrite=overwrite,
-                extra={"saddles": connections.saddles, "saddle_targets": connections.targets})
-
-
-def _compare_training_command(args) -> int:
+def _compare_training_command(args, update) -> Products:
     import csv
     import io
 
     from .._version import __version__
-    from ..io import save
+    from ..plotting import plot_training_comparison
     from ..tasks.flipflop_study import CompareConfig, compare_training, config_dict
 
     given = {k: getattr(args, k) for k in ("n_bits", "n_state", "spectral_radius", "train_steps",
@@ -232,34 +208,12 @@ def _compare_training_command(args) -> int:
     if args.echo_steps is not None:
         options["echo_steps"] = args.echo_steps
     config = CompareConfig(**options)
-    out = Path(args.out)
-    models = [f"models/{m}-seed{s}.npz" for s in range(args.seeds) for m in config.methods]
-    figures = [f"{kind}_{m}.png" for m in config.methods for kind in ("fixed_points", "ena")]
-    names = ["comparison.json", "comparison.csv", "comparison.md", "comparison.png"] + \
-        figures + models
-    _check_out(out, names, args.overwrite)
-    update, close = _progress_bar(args.quiet)
     shown = None if update is None else (
         lambda stage, d, t: update(stage, d, t) if stage == "runs" or
         stage.startswith("bptt") else None)
-    try:
-        comparison = compare_training(config, n_seeds=args.seeds, rng=args.seed,
-                                      progress=shown)
-    finally:
-        close()
+    comparison = compare_training(config, n_seeds=args.seeds, rng=args.seed, progress=shown)
 
-    from ..plotting import plot_ena, plot_fixed_points, plot_training_comparison
-
-    (out / "models").mkdir(parents=True, exist_ok=True)
-    for run in comparison.runs:
-        save(run.result.trained, out / f"models/{run.method}-seed{run.seed}.npz",
-             overwrite=args.overwrite,
-             metadata={"task": "flipflop", "method": run.method, "seed": run.seed,
-                       "comparison_seed": args.seed})
     rows = comparison.rows()
-    doc = {"echoscope_version": __version__, "seed": args.seed, "n_seeds": args.seeds,
-           "config": config_dict(config), "summary": comparison.summary(), "rows": rows}
-    _write_text(out / "comparison.json", json.dumps(doc, indent=2) + "\n", args.overwrite)
     flat = []
     for row in rows:
         line = {}
@@ -275,32 +229,42 @@ def _compare_training_command(args) -> int:
     writer = csv.DictWriter(text, fieldnames=list(flat[0]), lineterminator="\n")
     writer.writeheader()
     writer.writerows(flat)
-    _write_text(out / "comparison.csv", text.getvalue(), args.overwrite)
     table = comparison.markdown()
-    _write_text(out / "comparison.md", table, args.overwrite)
-    plot_training_comparison(comparison).savefig(out / "comparison.png", dpi=110)
-    amplitude = config.task.pulse_amplitude
-    for m in config.methods:
-        run = next(r for r in comparison.runs if r.method == m)
-        ex = run.analysis.explanation
-        from ..training.run import run_trained
+    files = {
+        "comparison.json": {"echoscope_version": __version__, "seed": args.seed,
+                            "n_seeds": args.seeds, "config": config_dict(config),
+                            "summary": comparison.summary(), "rows": rows},
+        "comparison.csv": text.getvalue(),
+        "comparison.md": table,
+        "comparison.png": figure(lambda: plot_training_comparison(comparison)),
+    }
+    for m in config.methods:  # the figures of each method's first seed
+        files.update(_method_figures(next(r for r in comparison.runs if r.method == m),
+                                     config.task.pulse_amplitude))
+    for run in comparison.runs:
+        files[f"models/{run.method}-seed{run.seed}.npz"] = Saved(
+            run.result.trained, metadata={"task": "flipflop", "method": run.method,
+                                          "seed": run.seed, "comparison_seed": args.seed})
+    lines = [f"{config.task.n_bits}-bit flip-flop, {config.task.n_state}-unit ESN with output "
+             f"feedback, trained by {', '.join(config.methods)} on {args.seeds} "
+             f"seed{'s' if args.seeds != 1 else ''} (median [min, max] over seeds)",
+             table.rstrip("\n")]
+    return Products(files=files, lines=lines)
 
-        states, _ = run_trained(run.result.trained, run.result.inputs[:2000])
-        plot_fixed_points(run.analysis.fixed_points, states,
-                          connections=run.analysis.connections,
-                          title=f"{m}, seed {run.seed}: fixed points of the closed loop"
-                          ).savefig(out / f"fixed_points_{m}.png", dpi=110)
-        plot_ena(ex.network, labels=_corner_labels(ex), amplitude=amplitude,
-                 title=f"{m}, seed {run.seed}: excitable network attractor"
-                 ).savefig(out / f"ena_{m}.png", dpi=110)
 
-    print(f"{config.task.n_bits}-bit flip-flop, {config.task.n_state}-unit ESN with output "
-          f"feedback, trained by {', '.join(config.methods)} on {args.seeds} "
-          f"seed{'s' if args.seeds != 1 else ''} (median [min, max] over seeds)")
-    print(table, end="")
-    print(f"  wrote {', '.join(str(out / n) for n in names[:4] + figures)} and "
-          f"{len(models)} models in {out / 'models'}")
-    return 0
+def _method_figures(run, amplitude) -> dict:
+    from ..plotting import plot_ena, plot_fixed_points
+
+    ex, m = run.analysis.explanation, run.method
+    return {
+        f"fixed_points_{m}.png": figure(lambda: plot_fixed_points(
+            run.analysis.fixed_points, _trajectory(run.result),
+            connections=run.analysis.connections,
+            title=f"{m}, seed {run.seed}: fixed points of the closed loop")),
+        f"ena_{m}.png": figure(lambda: plot_ena(
+            ex.network, labels=_corner_labels(ex), amplitude=amplitude,
+            title=f"{m}, seed {run.seed}: excitable network attractor")),
+    }
 
 
 _SAME_BITS = "random seed; the same seed gives the same bits (default: 0)"
@@ -312,7 +276,10 @@ COMMANDS = (
         "readout with teacher forcing; --method force or bptt), test it in closed loop on a "
         "fresh sequence, and write the model, metrics.json and figures of target vs generated "
         "output with the error episodes marked.",
-        "echoscope-out/flipflop", _flipflop_arguments, _flipflop, _SAME_BITS),
+        "echoscope-out/flipflop", _flipflop_arguments, _flipflop,
+        products=("model.npz", "metrics.json", "outputs.png", "errors.png", "analysis.json",
+                  "fixed_points.npz", "fixed_points.png", "ena.png", "explained_errors.png"),
+        seed_help=_SAME_BITS),
     Command(
         "compare-training", "which attractors do ridge, FORCE and BPTT build on the flip-flop?",
         "Train the same flip-flop echo state network with output feedback by ridge regression "
@@ -323,5 +290,7 @@ COMMANDS = (
         "comparison.json/.csv/.md, comparison.png, the fixed points and ENA of the first seed "
         "per method, and every trained model.",
         "echoscope-out/compare-training", _compare_arguments, _compare_training_command,
-        _SAME_BITS),
+        products=("comparison.json", "comparison.csv", "comparison.md", "comparison.png",
+                  "fixed_points_*.png", "ena_*.png", "models/*.npz"),
+        seed_help=_SAME_BITS),
 )

@@ -2,18 +2,9 @@
 
 from __future__ import annotations
 
-import json
-import os
-import sys
 from pathlib import Path
 
-from ._common import (
-    Command,
-    _check_out,
-    _plain,
-    _progress_bar,
-    _write_text,
-)
+from ._common import Command, Products, _plain, figure
 
 
 def _sweep_arguments(sw) -> None:
@@ -25,19 +16,15 @@ def _sweep_arguments(sw) -> None:
                                                     "results")
 
 
-def _sweep_command(args) -> int:
-    import functools
-
+def _read_config(path: Path) -> dict:
+    """The TOML configuration, checked before anything runs."""
     try:
         import tomllib
     except ModuleNotFoundError:  # Python 3.10
         import tomli as tomllib
 
-    from ..plotting import plot_sweep
-    from ..sweep import Grid, sweep
-    from ..tasks.configured_sweep import check_config, sweep_point
+    from ..tasks.configured_sweep import check_config
 
-    path = Path(args.config)
     if not path.exists():
         raise SystemExit(f"echoscope: the configuration {path} does not exist.")
     try:
@@ -51,24 +38,36 @@ def _sweep_command(args) -> int:
         check_config(config, where=str(path))
     except ValueError as err:
         raise SystemExit(f"echoscope sweep: {err}") from None
-    out = Path(args.out)
-    _check_out(out, ["sweep.nc", "sweep.png", "sweep.json"], args.overwrite)
+    return config
+
+
+def _store(args, config: dict) -> str | None:
+    return args.store or config.get("sweep", {}).get("store")
+
+
+def _keep(args) -> dict:
+    """The configuration (checked here, before --out and before any work) and its store."""
+    return {"the configuration": args.config,
+            "the store": _store(args, _read_config(Path(args.config)))}
+
+
+def _sweep_command(args, update) -> Products:
+    import functools
+
+    from ..plotting import plot_sweep
+    from ..sweep import Grid, sweep
+    from ..tasks.configured_sweep import sweep_point
+
+    path = Path(args.config)
+    config = _read_config(path)
     settings = config.get("sweep", {})
-    store = args.store or settings.get("store")
+    store = _store(args, config)
     analysis = functools.partial(sweep_point, {k: config.get(k, {}) for k in
                                                ("system", "input", "analysis")})
-    update, close = _progress_bar(args.quiet)
-    try:
-        ds = sweep(analysis, Grid(config["grid"]), client=args.scheduler, store=store,
-                   rng=settings.get("seed", args.seed), chunk_size=settings.get("chunk_size"),
-                   metadata={"config": str(path)},
-                   progress=None if update is None else (lambda d, t: update("sweep", d, t)))
-    finally:
-        close()
-    out.mkdir(parents=True, exist_ok=True)
-    if (out / "sweep.nc").exists():
-        os.remove(out / "sweep.nc")  # --overwrite was given (checked above)
-    ds.to_netcdf(out / "sweep.nc")
+    ds = sweep(analysis, Grid(config["grid"]), client=args.scheduler, store=store,
+               rng=settings.get("seed", args.seed), chunk_size=settings.get("chunk_size"),
+               metadata={"config": str(path)},
+               progress=None if update is None else (lambda d, t: update("sweep", d, t)))
     variables = [v for v in ds.data_vars if v != "error"]
     summary = {"config": str(path), "grid": {k: list(map(_plain, v))
                                             for k, v in config["grid"].items()},
@@ -76,27 +75,23 @@ def _sweep_command(args) -> int:
                "n_errors": int(ds.attrs.get("n_errors", 0)),
                "variables": {v: {"min": _plain(ds[v].min().item()),
                                  "max": _plain(ds[v].max().item())} for v in variables}}
-    _write_text(out / "sweep.json", json.dumps(summary, indent=2) + "\n", args.overwrite)
-    written = ["sweep.nc", "sweep.json"]
+    files = {"sweep.nc": ds.to_netcdf, "sweep.json": summary}
     if variables:
-        plot_sweep(ds, variables[0]).savefig(out / "sweep.png", dpi=110)
-        written.append("sweep.png")
-    print(f"sweep of {path}: {summary['n_points']} points over "
-          f"{', '.join(f'{k} ({len(v)})' for k, v in config['grid'].items())}; "
-          f"{summary['n_errors']} failed")
-    for v, r in summary["variables"].items():
-        print(f"    {v}: from {r['min']} to {r['max']}")
+        files["sweep.png"] = figure(lambda: plot_sweep(ds, variables[0]))
+    lines = [f"sweep of {path}: {summary['n_points']} points over "
+             f"{', '.join(f'{k} ({len(v)})' for k, v in config['grid'].items())}; "
+             f"{summary['n_errors']} failed"]
+    lines += [f"    {v}: from {r['min']} to {r['max']}" for v, r in summary["variables"].items()]
     if store:
-        print(f"  store {store} (resumable)")
-    print(f"  wrote {', '.join(str(out / n) for n in written)}")
-    if summary["n_errors"]:
-        errors = ds["error"].values.ravel()
-        first = next(str(e) for e in errors if str(e))
-        print(f"echoscope sweep: {summary['n_errors']} of {summary['n_points']} points failed; "
-              f"their errors are in the variable 'error' of {out / 'sweep.nc'} (the first: "
-              f"{first.splitlines()[-1] if first else '?'})", file=sys.stderr)
-        return 1
-    return 0
+        lines.append(f"  store {store} (resumable)")
+    if not summary["n_errors"]:
+        return Products(files=files, lines=lines)
+    errors = ds["error"].values.ravel()
+    first = next(str(e) for e in errors if str(e))
+    return Products(files=files, lines=lines, status=1, message=(
+        f"echoscope sweep: {summary['n_errors']} of {summary['n_points']} points failed; "
+        f"their errors are in the variable 'error' of {Path(args.out) / 'sweep.nc'} (the "
+        f"first: {first.splitlines()[-1] if first else '?'})"))
 
 
 COMMANDS = (
@@ -108,5 +103,6 @@ COMMANDS = (
         "sweep.png. CONFIG is TOML with the sections [system], [input], [analysis], [grid] and "
         "optionally [sweep] (seed, chunk_size, store); see "
         "echoscope.tasks.configured_sweep.sweep_point.",
-        "echoscope-out/sweep", _sweep_arguments, _sweep_command),
+        "echoscope-out/sweep", _sweep_arguments, _sweep_command,
+        products=("sweep.nc", "sweep.png", "sweep.json"), keep=_keep),
 )

@@ -5,7 +5,7 @@ back the same kind of object with every array equal bit for bit (a sparse reserv
 sparse, with the same ``data``, ``indices`` and ``indptr``). ``read_metadata(path)`` reads the
 header alone.
 
-File format, version 1
+File format, version 2
 ----------------------
 A ZIP archive (entries compressed with DEFLATE) holding
 
@@ -13,8 +13,9 @@ A ZIP archive (entries compressed with DEFLATE) holding
     The header, UTF-8 JSON, written as the first entry. Its keys:
 
     - ``"format"``: always ``"echoscope"``;
-    - ``"format_version"``: the integer 1; readers refuse versions newer than they know;
-    - ``"kind"``: ``"ESN"``, ``"Readout"`` or ``"TrainedESN"``;
+    - ``"format_version"``: the integer 2; readers refuse versions newer than they know;
+    - ``"kind"``: ``"ESN"``, ``"Readout"``, ``"TrainedESN"`` or ``"Results"`` (analysis
+      results, see ``save_results``);
     - ``"echoscope_version"``: the version of echoscope that wrote the file;
     - ``"metadata"``: the user's JSON object (``{}`` when none was given);
     - ``"esn"`` (kinds ESN and TrainedESN): ``"leak"`` (number), ``"activation"`` (a name in
@@ -26,7 +27,13 @@ A ZIP archive (entries compressed with DEFLATE) holding
       ``echoscope.OUTPUT_ACTIVATIONS``);
     - ``"arrays"``: a list with one object per array: ``"name"``, ``"shape"`` (list of ints),
       ``"dtype"`` (numpy's dtype string, such as ``"<f8"``) and ``"sha256"`` (hex digest of the
-      array's bytes in C order).
+      array's bytes in C order);
+    - ``"header_sha256"``: the hex SHA-256 digest of the header's canonical form: the bytes
+      of Python's ``json.dumps(rest, sort_keys=True, separators=(",", ":"))`` (ASCII, floats
+      as ``repr`` writes them), where ``rest`` is the parsed header without
+      ``"header_sha256"``. It covers every other key, the user's metadata included, so that
+      an edited or damaged header is refused; through the ``"sha256"`` of each array it
+      covers the arrays too. Layout (indentation, key order) is not covered.
 
 ``<name>.npy``
     One entry per array in the NumPy ``.npy`` format, written without pickle. The names are
@@ -35,8 +42,24 @@ A ZIP archive (entries compressed with DEFLATE) holding
     ``esn.bias``, ``readout.w_out`` and ``readout.bias``. Values are float64, CSR index arrays
     integers.
 
-Readers ignore entries and keys they do not use. Every entry carries the fixed timestamp
+The archive holds exactly these entries, each once: readers refuse an entry that the header
+does not list, an entry named twice, array names that are not letters, digits, ``_``, ``-``
+and single ``.`` (no paths), encrypted entries, and compression other than DEFLATE or none.
+Readers ignore header keys they do not use. Every entry carries the fixed timestamp
 1980-01-01, so that saving the same object twice gives the same bytes.
+
+Sizes are checked before anything is inflated, from the ZIP directory and the header: the
+header entry may declare at most 16 MiB and is read no further than it declares; it must be
+JSON without NaN or infinities. Each array entry may declare at most what its shape and dtype
+take plus 64 KiB, its ``.npy`` header at most 64 KiB, and the ``.npy`` header must state the
+shape and dtype of the echoscope header before any data is read; the data must end the entry.
+All arrays together may take at most the memory available when the file is read.
+
+Version 1 is version 2 without ``"header_sha256"``: readers read it without checking its
+header, and ignore entries that its header does not list.
+
+The checksums tell an intact file from a damaged or hand-edited one. They are not signatures:
+whoever can write a file can write matching checksums (or a version 1 header).
 
 Examples
 --------
@@ -50,7 +73,7 @@ Examples
 ...     info = read_metadata(path)
 ...     back = load(path)
 >>> info["kind"], info["format_version"], info["metadata"]
-('ESN', 1, {'task': 'demo'})
+('ESN', 2, {'task': 'demo'})
 >>> bool((back.reservoir == esn.reservoir).all())
 True
 """
@@ -58,6 +81,7 @@ True
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import os
 import re
@@ -76,17 +100,19 @@ from .systems.esn import ESN, Readout, TrainedESN, _frozen, _remember_radius, sp
 __all__ = ["FORMAT_VERSION", "save", "load", "read_metadata", "save_result", "save_results",
            "load_results"]
 
-FORMAT_VERSION = 1
-"""The newest file format version this echoscope writes and reads."""
+FORMAT_VERSION = 2
+"""The newest file format version this echoscope writes and reads (it reads 1 and 2)."""
 
 _FORMAT = "echoscope"
 _HEADER = "echoscope.json"
+_HEADER_DIGEST = "header_sha256"  # the key of the header's own checksum (format version 2)
 _KINDS = ("ESN", "Readout", "TrainedESN", "Results")
 _DATE = (1980, 1, 1, 0, 0, 0)
 _READ_ERRORS = (zipfile.BadZipFile, zlib.error, EOFError, ValueError, OSError)
 _ARRAY_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,199}")
 _MAX_HEADER_BYTES = 16 * 2**20  # what the JSON header may take, as its ZIP entry declares it
 _NPY_HEADER_BYTES = 2**16  # room for a .npy header beside its data (numpy writes ~128 bytes)
+_COMPRESSIONS = (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED)  # what zipfile inflates in bounds
 
 
 # -- saving ----------------------------------------------------------------------------------------
@@ -156,6 +182,8 @@ def _write(path: str, folder: str, header: dict, arrays: dict, overwrite: bool) 
         {"name": name, "shape": list(arr.shape), "dtype": arr.dtype.str, "sha256": _digest(arr)}
         for name, arr in arrays.items()
     ]
+    # The digest of the header as a reader will parse it (tuples become lists, and so on).
+    header[_HEADER_DIGEST] = _header_digest(json.loads(json.dumps(header, allow_nan=False)))
     text = json.dumps(header, indent=2, allow_nan=False) + "\n"
     tmp = _create_temporary(folder, os.path.basename(path))
     try:
@@ -310,6 +338,13 @@ def _digest(arr: np.ndarray) -> str:
     return hashlib.sha256(np.ascontiguousarray(arr).data).hexdigest()
 
 
+def _header_digest(header: dict) -> str:
+    """SHA-256 of the canonical JSON of a parsed header, its own digest left out."""
+    rest = {key: value for key, value in header.items() if key != _HEADER_DIGEST}
+    text = json.dumps(rest, sort_keys=True, separators=(",", ":"), allow_nan=False)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
 def _entry(name: str) -> zipfile.ZipInfo:
     info = zipfile.ZipInfo(name, date_time=_DATE)
     info.compress_type = zipfile.ZIP_DEFLATED
@@ -366,9 +401,11 @@ def _check_path(owner: str, path) -> str:
 def load(path):
     """Load an ``ESN``, a ``Readout`` or a ``TrainedESN`` saved by ``save``.
 
-    Arrays are read with ``allow_pickle=False`` and checked against the shapes and SHA-256
-    digests in the header; the objects are then built by their constructors, which validate
-    them again.
+    The header is checked against its own SHA-256 digest (files of format version 2), the
+    arrays are read with ``allow_pickle=False`` and checked against the shapes, dtypes and
+    SHA-256 digests in the header, and sizes are checked before anything is inflated (see the
+    module docstring); the objects are then built by their constructors, which validate them
+    again.
 
     Parameters
     ----------
@@ -384,8 +421,9 @@ def load(path):
     FileNotFoundError
         No file at ``path``.
     echoscope.FileFormatError
-        The file is not an echoscope file, is truncated or corrupted, was written by a newer
-        echoscope, or holds an invalid object.
+        The file is not an echoscope file, is truncated or corrupted (its header or an array
+        does not match its checksum, for one), declares more than the limits allow, was
+        written by a newer echoscope, or holds an invalid object.
     """
     path = _check_path("load", path)
     src = f"load: {path!r}"
@@ -407,7 +445,7 @@ def load(path):
 
 
 def read_metadata(path) -> dict:
-    """The header of an echoscope file, without loading its arrays.
+    """The header of an echoscope file, its checksum checked, without loading its arrays.
 
     Parameters
     ----------
@@ -446,24 +484,38 @@ def _open(path: str, owner: str) -> zipfile.ZipFile:
 
 
 def _read_header(archive: zipfile.ZipFile, src: str) -> dict:
-    if _HEADER not in archive.namelist():
+    seen = set()
+    for name in archive.namelist():  # which of two entries is read depends on the reader
+        if name in seen:
+            raise FileFormatError(f"{src} is corrupted: it holds two entries named "
+                                  f"{_shown(name)}.")
+        seen.add(name)
+    if _HEADER not in seen:
         raise FileFormatError(
             f"{src} is not an echoscope file: the ZIP archive has no {_HEADER!r} "
             "(an ordinary .npz or ZIP file?)."
         )
-    declared = archive.getinfo(_HEADER).file_size
+    info = _member(archive, _HEADER, src)
+    declared = info.file_size
     if declared > _MAX_HEADER_BYTES:  # sizes are checked before anything is inflated
         raise FileFormatError(f"{src} is not a plausible echoscope file: its header declares "
                               f"{declared} bytes, more than the {_MAX_HEADER_BYTES} a header "
                               "may take.")
     try:
-        raw = archive.read(_HEADER)
+        # A bounded read: zipfile's read() of a whole entry inflates all its data at once,
+        # however little the entry declares.
+        with archive.open(info) as stream:
+            raw = stream.read(declared)
     except _READ_ERRORS as exc:
         raise FileFormatError(f"{src} is corrupted: {_HEADER!r} cannot be read "
                               f"({exc}).") from exc
+    if len(raw) != declared:
+        raise FileFormatError(f"{src} is truncated: {_HEADER!r} holds {len(raw)} of its "
+                              f"{declared} bytes.")
     try:
-        header = json.loads(raw.decode("utf-8"))
-    except ValueError as exc:
+        header = json.loads(raw.decode("utf-8"), parse_constant=_non_finite,
+                            parse_float=_finite_float)
+    except (ValueError, RecursionError) as exc:
         raise FileFormatError(f"{src} is corrupted: {_HEADER!r} is not valid JSON "
                               f"({exc}).") from exc
     if not isinstance(header, dict) or header.get("format") != _FORMAT:
@@ -480,6 +532,8 @@ def _read_header(archive: zipfile.ZipFile, src: str) -> dict:
             f"{src} was written by a newer echoscope (format version {version}); this "
             f"one reads up to {FORMAT_VERSION}. Upgrade echoscope to load it."
         )
+    if version >= 2:  # version 1 had no checksum of the header
+        _check_header_digest(header, src)
     kind = header.get("kind")
     if kind not in _KINDS:
         kinds = ", ".join(repr(k) for k in _KINDS)
@@ -492,6 +546,50 @@ def _read_header(archive: zipfile.ZipFile, src: str) -> dict:
     for section in sections.get(kind, ()):
         _field(header, section, dict, src)
     return header
+
+
+def _check_header_digest(header: dict, src: str) -> None:
+    expected = _field(header, _HEADER_DIGEST, str, src)
+    try:
+        actual = _header_digest(header)
+    except (ValueError, RecursionError) as exc:  # only a crafted header fails to serialise
+        raise FileFormatError(f"{src} is corrupted: its header cannot be checked "
+                              f"({exc}).") from exc
+    if actual != expected:
+        raise FileFormatError(
+            f"{src} is corrupted: its header {_HEADER!r} does not match its checksum "
+            f"({_HEADER_DIGEST!r}); it was edited or damaged after it was saved."
+        )
+
+
+def _non_finite(name: str):
+    raise ValueError(f"the number {name} is not finite")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not np.isfinite(value):
+        raise ValueError(f"the number {text if len(text) <= 40 else text[:40] + '...'} is "
+                         "not finite")
+    return value
+
+
+def _member(archive: zipfile.ZipFile, member: str, src: str) -> zipfile.ZipInfo:
+    """The directory entry of ``member``, refused if zipfile would not read it in bounds."""
+    info = archive.getinfo(member)
+    if info.flag_bits & 0x1:
+        raise FileFormatError(f"{src} is corrupted: its entry {_shown(member)} is encrypted, "
+                              "which echoscope never writes.")
+    if info.compress_type not in _COMPRESSIONS:
+        raise FileFormatError(f"{src} is corrupted: its entry {_shown(member)} uses ZIP "
+                              f"compression method {info.compress_type}; echoscope reads "
+                              "DEFLATE and stored entries only.")
+    return info
+
+
+def _shown(name: str, limit: int = 80) -> str:
+    """A name from a file, quoted and cut short for an error message."""
+    return repr(name) if len(name) <= limit else f"{name[:limit]!r}..."
 
 
 def _field(mapping: dict, key: str, types, src: str, where: str = "the header"):
@@ -509,12 +607,19 @@ class _ArrayReader:
     def __init__(self, archive: zipfile.ZipFile, header: dict, src: str):
         self.archive = archive
         self.src = src
+        self.names = set(archive.namelist())
         self.entries = {}
         for entry in header["arrays"]:
             if not isinstance(entry, dict):
                 raise FileFormatError(f"{src} is corrupted: an entry of 'arrays' is "
                                       f"{entry!r}.")
             name = _field(entry, "name", str, src, "an entry of 'arrays'")
+            if not _ARRAY_NAME.fullmatch(name) or ".." in name:  # as save_results refuses
+                raise FileFormatError(f"{src} is corrupted: its header lists an array named "
+                                      f"{_shown(name)}, a name echoscope never writes.")
+            if name in self.entries:
+                raise FileFormatError(f"{src} is corrupted: its header lists the array "
+                                      f"{name!r} twice.")
             where = f"the entry of array {name!r}"
             shape = _field(entry, "shape", list, src, where)
             if not all(type(s) is int and s >= 0 for s in shape):
@@ -523,10 +628,24 @@ class _ArrayReader:
             _field(entry, "sha256", str, src, where)
             try:
                 itemsize = np.dtype(dtype).itemsize
-            except TypeError:
-                raise FileFormatError(f"{src} is corrupted: {where} has dtype {dtype!r}.") from None
+            except (TypeError, ValueError):
+                raise FileFormatError(f"{src} is corrupted: {where} has dtype "
+                                      f"{_shown(dtype)}.") from None
             entry = {**entry, "nbytes": int(np.prod(shape, dtype=object)) * itemsize}
             self.entries[name] = entry
+        if header["format_version"] >= 2:  # the archive holds exactly what the header lists
+            names = self.names
+            listed = {f"{name}.npy" for name in self.entries}
+            missing = sorted(listed - names)
+            if missing:
+                raise FileFormatError(f"{src} is corrupted: the array {missing[0][:-4]!r} is "
+                                      "missing.")
+            extra = sorted(names - listed - {_HEADER})
+            if extra:
+                shown = ", ".join(_shown(name) for name in extra[:3])
+                more = f" and {len(extra) - 3} more" if len(extra) > 3 else ""
+                raise FileFormatError(f"{src} is corrupted: it holds entries that its header "
+                                      f"does not list ({shown}{more}).")
         total = sum(e["nbytes"] for e in self.entries.values())
         available = available_memory()
         if total > available:
@@ -542,9 +661,10 @@ class _ArrayReader:
         src = self.src
         entry = self.entries.get(name)
         member = f"{name}.npy"
-        if entry is None or member not in self.archive.namelist():
+        if entry is None or member not in self.names:
             raise FileFormatError(f"{src} is corrupted: the array {name!r} is missing.")
-        declared = self.archive.getinfo(member).file_size
+        info = _member(self.archive, member, src)
+        declared = info.file_size
         if declared > entry["nbytes"] + _NPY_HEADER_BYTES:  # checked before inflating it
             raise FileFormatError(
                 f"{src} is corrupted: the entry of array {name!r} declares {declared} bytes; "
@@ -552,8 +672,10 @@ class _ArrayReader:
                 f"take {entry['nbytes']}."
             )
         try:
-            with self.archive.open(member) as stream:
+            with self.archive.open(info) as stream:
                 arr = _read_npy(stream, entry, name, src)
+        except FileFormatError:
+            raise
         except _READ_ERRORS as exc:
             raise FileFormatError(f"{src} is corrupted: the array {name!r} cannot be "
                                   f"read ({exc}).") from exc
@@ -578,13 +700,24 @@ def _read_npy(stream, entry: dict, name: str, src: str) -> np.ndarray:
     """A .npy member whose own header must say the shape and dtype of the echoscope header
     before any data is read (a crafted .npy header cannot make numpy allocate more)."""
     version = np.lib.format.read_magic(stream)
-    if version == (1, 0):
-        shape, fortran, dtype = np.lib.format.read_array_header_1_0(stream)
-    elif version == (2, 0):
-        shape, fortran, dtype = np.lib.format.read_array_header_2_0(stream)
-    else:
+    if version not in ((1, 0), (2, 0)):
         raise FileFormatError(f"{src} is corrupted: the array {name!r} is a .npy file of "
                               f"version {version}, which echoscope does not write.")
+    # The length of the .npy header, checked before numpy reads that many bytes.
+    size = 2 if version == (1, 0) else 4
+    prefix = stream.read(size)
+    if len(prefix) != size:
+        raise FileFormatError(f"{src} is truncated: the array {name!r} ends inside its .npy "
+                              "header.")
+    length = int.from_bytes(prefix, "little")
+    if length > _NPY_HEADER_BYTES:
+        raise FileFormatError(f"{src} is corrupted: the array {name!r} has a .npy header of "
+                              f"{length} bytes, more than the {_NPY_HEADER_BYTES} it may take.")
+    npy_header = io.BytesIO(prefix + stream.read(length))
+    if version == (1, 0):
+        shape, fortran, dtype = np.lib.format.read_array_header_1_0(npy_header)
+    else:
+        shape, fortran, dtype = np.lib.format.read_array_header_2_0(npy_header)
     if dtype.hasobject or dtype.str != entry["dtype"] or list(shape) != entry["shape"]:
         raise FileFormatError(
             f"{src} is corrupted: the array {name!r} has shape {shape} and dtype "
@@ -594,6 +727,9 @@ def _read_npy(stream, entry: dict, name: str, src: str) -> np.ndarray:
     if len(data) != entry["nbytes"]:
         raise FileFormatError(f"{src} is truncated: the array {name!r} holds {len(data)} of "
                               f"its {entry['nbytes']} bytes.")
+    if stream.read(1):  # reading to the end makes zipfile check the entry's CRC-32 too
+        raise FileFormatError(f"{src} is corrupted: the array {name!r} holds bytes after its "
+                              "data.")
     arr = np.frombuffer(data, dtype=dtype)
     return arr.reshape(shape[::-1]).T if fortran else arr.reshape(shape)
 

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
 import io
 import json
 import os
+import re
+import struct
+import tracemalloc
 import zipfile
+import zlib
 
 import numpy as np
 import pytest
@@ -15,7 +20,7 @@ import scipy.sparse as sp
 
 import echoscope
 from echoscope import ACTIVATIONS, ESN, Activation, FileFormatError, Readout, TrainedESN
-from echoscope.io import FORMAT_VERSION, load, read_metadata, save
+from echoscope.io import FORMAT_VERSION, load, load_results, read_metadata, save, save_results
 
 # -- helpers -------------------------------------------------------------------------------------
 
@@ -78,8 +83,24 @@ def rewrite(src, dest, edit):
     return dest
 
 
+def downgrade(header):
+    """Make ``header`` one of format version 1, which had no checksum of its own."""
+    header["format_version"] = 1
+    header.pop("header_sha256", None)
+    return header
+
+
+def seal(header):
+    """The header with its checksum recomputed as the module docstring specifies it: SHA-256
+    of the canonical JSON of every other key (what a deliberate tamperer would do)."""
+    rest = {key: value for key, value in header.items() if key != "header_sha256"}
+    text = json.dumps(rest, sort_keys=True, separators=(",", ":"))
+    return {**rest, "header_sha256": hashlib.sha256(text.encode()).hexdigest()}
+
+
 def replace_array(src, dest, name, arr):
-    """Rewrite ``src`` with the array ``name`` replaced and its header entry updated to match."""
+    """Rewrite ``src`` with the array ``name`` replaced and its header entry updated to match
+    (the header's checksum too)."""
     buffer = io.BytesIO()
     np.save(buffer, arr, allow_pickle=False)
 
@@ -92,23 +113,98 @@ def replace_array(src, dest, name, arr):
                 if entry["name"] == name:
                     entry.update(shape=list(arr.shape), dtype=arr.dtype.str,
                                  sha256=hashlib.sha256(arr.tobytes()).hexdigest())
-            return json.dumps(header).encode()
+            return json.dumps(seal(header)).encode()
         return data
 
     return rewrite(src, dest, edit)
 
 
-def edit_header(src, dest, change):
-    """Rewrite ``src`` with ``change(header)`` applied to its JSON header."""
+def edit_header(src, dest, change, *, reseal=True):
+    """Rewrite ``src`` with ``change(header)`` applied to its JSON header; with ``reseal`` the
+    header's checksum is recomputed, so that the checks behind it are reached."""
 
     def edit(name, data):
         if name != "echoscope.json":
             return data
         header = json.loads(data)
         change(header)
-        return json.dumps(header).encode()
+        return json.dumps(seal(header) if reseal else header).encode()
 
     return rewrite(src, dest, edit)
+
+
+def refused(path, match, readers=(load,), error=FileFormatError):
+    """Each reader raises ``error`` with a message that matches and names the file."""
+    for reader in readers:
+        with pytest.raises(error, match=match) as caught:
+            reader(path)
+        assert repr(str(path)) in str(caught.value)
+
+
+@dataclasses.dataclass
+class Member:
+    """A ZIP entry written by hand: ``data`` is its content; ``payload`` (what is stored),
+    ``size`` (the declared size), ``crc``, ``method`` and ``flags`` default to an honest
+    DEFLATE entry of ``data`` and may each be set to lie."""
+
+    name: str
+    data: bytes = b""
+    payload: bytes | None = None
+    size: int | None = None
+    crc: int | None = None
+    method: int = zipfile.ZIP_DEFLATED
+    flags: int = 0
+
+
+def deflate(data: bytes) -> bytes:
+    compressor = zlib.compressobj(9, zlib.DEFLATED, -15)
+    return compressor.compress(data) + compressor.flush()
+
+
+def write_zip(path, members):
+    """A ZIP archive of ``members`` built byte by byte (zipfile cannot write lies)."""
+    body, directory = bytearray(), bytearray()
+    for m in members:
+        name = m.name.encode()
+        payload = deflate(m.data) if m.payload is None else m.payload
+        fields = struct.pack("<HHHHHIII", 20, m.flags, m.method, 0, 0x21,
+                             zlib.crc32(m.data) if m.crc is None else m.crc, len(payload),
+                             len(m.data) if m.size is None else m.size)
+        directory += (b"PK\x01\x02" + struct.pack("<H", 20) + fields
+                      + struct.pack("<HHHHHII", len(name), 0, 0, 0, 0, 0o644 << 16, len(body))
+                      + name)
+        body += b"PK\x03\x04" + fields + struct.pack("<HH", len(name), 0) + name + payload
+    n = len(members)
+    end = b"PK\x05\x06" + struct.pack("<HHHHIIH", 0, 0, n, n, len(directory), len(body), 0)
+    path.write_bytes(bytes(body + directory + end))
+    return path
+
+
+def members_of(path) -> list[Member]:
+    with zipfile.ZipFile(path) as archive:
+        return [Member(info.filename, archive.read(info)) for info in archive.infolist()]
+
+
+def bomb(prefix: bytes, n_mib: int) -> bytes:
+    """A DEFLATE stream of ``prefix`` followed by ``n_mib`` MiB of spaces, built from one
+    compressed MiB repeated (full flushes make the pieces independent), so it costs little."""
+    head = zlib.compressobj(9, zlib.DEFLATED, -15)
+    piece = zlib.compressobj(9, zlib.DEFLATED, -15)
+    return (head.compress(prefix) + head.flush(zlib.Z_FULL_FLUSH)
+            + (piece.compress(b" " * 2**20) + piece.flush(zlib.Z_FULL_FLUSH)) * n_mib
+            + zlib.compressobj(9, zlib.DEFLATED, -15).flush())
+
+
+@contextlib.contextmanager
+def allocation_peak():
+    """Yields a dict whose ``"bytes"`` is, on exit, the peak of Python's allocations inside."""
+    box = {}
+    tracemalloc.start()
+    try:
+        yield box
+    finally:
+        box["bytes"] = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
 
 
 @pytest.fixture
@@ -214,7 +310,8 @@ def test_file_is_a_zip_of_json_and_npy_without_pickle(saved):
         assert all(i.compress_type == zipfile.ZIP_DEFLATED for i in archive.infolist())
         header = json.loads(archive.read("echoscope.json"))
         assert header["format"] == "echoscope"
-        assert header["format_version"] == FORMAT_VERSION == 1
+        assert header["format_version"] == FORMAT_VERSION == 2
+        assert header == seal(header)  # its checksum is the one the docstring specifies
         assert header["kind"] == "TrainedESN"
         assert header["echoscope_version"] == echoscope.__version__
         assert header["esn"]["w_format"] == "csr" and header["esn"]["w_shape"] == [50, 50]
@@ -235,7 +332,7 @@ def test_read_metadata_round_trip(tmp_path):
                 "nested": {"ok": True, "none": None}}
     save(trained(sparse_esn()), tmp_path / "m.echoscope", metadata=metadata)
     info = read_metadata(tmp_path / "m.echoscope")
-    assert info == {"format": "echoscope", "format_version": 1, "kind": "TrainedESN",
+    assert info == {"format": "echoscope", "format_version": 2, "kind": "TrainedESN",
                     "echoscope_version": echoscope.__version__, "metadata": metadata}
     assert read_metadata(tmp_path / "m.echoscope")["metadata"] is not metadata
     save(sparse_esn(), tmp_path / "none.echoscope")
@@ -340,10 +437,7 @@ def test_missing_file(tmp_path):
 def test_random_bytes(tmp_path):
     path = tmp_path / "noise.echoscope"
     path.write_bytes(np.random.default_rng(7).bytes(1000))
-    with pytest.raises(FileFormatError, match="is not an echoscope file"):
-        load(path)
-    with pytest.raises(FileFormatError, match="is not an echoscope file"):
-        read_metadata(path)
+    refused(path, r"is not an echoscope file \(not a ZIP archive\)", (load, read_metadata))
 
 
 def test_empty_file(tmp_path):
@@ -371,17 +465,17 @@ def test_truncated_file(saved, tmp_path):
     for length in (len(raw) // 2, len(raw) - 10):
         path = tmp_path / f"cut{length}.echoscope"
         path.write_bytes(raw[:length])
-        with pytest.raises(FileFormatError, match="is truncated or corrupted"):
-            load(path)
+        refused(path, "is truncated or corrupted", (load, read_metadata, load_results))
 
 
 def test_newer_format_version(saved, tmp_path):
     def newer(header):
-        header["format_version"] = 2
+        header["format_version"] = FORMAT_VERSION + 1
         header["esn"] = "something new"
+        header.pop("header_sha256")  # a newer format may check its header otherwise
 
-    bad = edit_header(saved, tmp_path / "v2.echoscope", newer)
-    message = (r"written by a newer echoscope \(format version 2\); this one reads up to 1")
+    bad = edit_header(saved, tmp_path / "v3.echoscope", newer, reseal=False)
+    message = (r"written by a newer echoscope \(format version 3\); this one reads up to 2")
     with pytest.raises(FileFormatError, match=message):
         load(bad)
     with pytest.raises(FileFormatError, match=message):
@@ -500,8 +594,10 @@ def test_missing_array(saved, tmp_path):
         header["arrays"] = [e for e in header["arrays"] if e["name"] != "esn.w_in"]
 
     bad = edit_header(saved, tmp_path / "unlisted.echoscope", unlist)
-    with pytest.raises(FileFormatError, match="the array 'esn.w_in' is missing"):
-        load(bad)
+    refused(bad, r"holds entries that its header does not list \('esn.w_in.npy'\)")
+    old = edit_header(saved, tmp_path / "unlisted_v1.echoscope",
+                      lambda h: downgrade(unlist(h) or h), reseal=False)
+    refused(old, "the array 'esn.w_in' is missing")  # version 1 ignores unlisted entries
 
 
 def test_pickled_array_is_refused(saved, tmp_path):
@@ -516,12 +612,11 @@ def test_pickled_array_is_refused(saved, tmp_path):
             for entry in header["arrays"]:
                 if entry["name"] == "readout.bias":
                     entry["dtype"] = "|O"
-            return json.dumps(header).encode()
+            return json.dumps(seal(header)).encode()
         return data
 
     bad = rewrite(saved, tmp_path / "bad.echoscope", swap)
-    with pytest.raises(FileFormatError, match="the array 'readout.bias' cannot be read"):
-        load(bad)
+    refused(bad, r"the array 'readout.bias' has shape \(3,\) and dtype '\|O'")
 
 
 def test_invalid_object(saved, tmp_path):
@@ -594,3 +689,214 @@ def test_array_names_cannot_escape_or_shape_paths(tmp_path, name):
         echoscope.io.save_results(tmp_path / "r.echoscope", {name: np.zeros(2)})
     assert not (tmp_path / "r.echoscope").exists()
     echoscope.io.save_results(tmp_path / "ok.echoscope", {"completeness.curve": np.zeros(2)})
+
+
+# -- the header's checksum -------------------------------------------------------------------------
+
+
+@pytest.fixture
+def with_metadata(tmp_path):
+    path = tmp_path / "meta.echoscope"
+    save(trained(dense_esn()), path, metadata={"task": "flip-flop", "ridge": 1e-6})
+    return path
+
+
+def _entry(header, name):
+    return next(e for e in header["arrays"] if e["name"] == name)
+
+
+@pytest.mark.parametrize("change", [
+    lambda h: h["esn"].update(spectral_radius=1.2),
+    lambda h: h["esn"].update(leak=0.4),
+    lambda h: h["esn"].update(activation="tanh"),
+    lambda h: h["readout"].update(activation="identity"),
+    lambda h: h["metadata"].update(ridge=1e-3),
+    lambda h: h["metadata"].update(note="added"),
+    lambda h: h.update(echoscope_version="0.0.1"),
+    lambda h: h.update(extra_key=1),
+    lambda h: _entry(h, "esn.w_in").update(shape=[3, 8]),
+    lambda h: _entry(h, "esn.bias").update(dtype="<f4"),
+    lambda h: _entry(h, "esn.bias").update(sha256="0" * 64),
+    lambda h: h["arrays"].remove(_entry(h, "esn.w_fb")),
+    lambda h: h["arrays"].append({**_entry(h, "esn.bias"), "name": "esn.extra"}),
+    lambda h: h.update(header_sha256="0" * 64),
+], ids=["spectral-radius", "leak", "activation", "readout-activation", "metadata-value",
+        "metadata-key", "writer-version", "unknown-key", "array-shape", "array-dtype",
+        "array-sha256", "array-dropped", "array-added", "checksum"])
+def test_an_edited_header_is_refused(with_metadata, tmp_path, change):
+    """Every edit of the header, the user's metadata included, fails its checksum: a network
+    with another spectral radius is never loaded without a word."""
+    bad = edit_header(with_metadata, tmp_path / "edited.echoscope", change, reseal=False)
+    refused(bad, r"is corrupted: its header 'echoscope.json' does not match its checksum "
+                 r"\('header_sha256'\); it was edited or damaged", (load, read_metadata))
+
+
+def test_the_checksum_ignores_layout(with_metadata, tmp_path):
+    """The checksum is of the header's content: indentation and key order may change."""
+    def relayout(name, data):
+        if name != "echoscope.json":
+            return data
+        header = json.loads(data)
+        return json.dumps(dict(reversed(header.items())), indent=7).encode()
+
+    path = rewrite(with_metadata, tmp_path / "relaid.echoscope", relayout)
+    assert read_metadata(path)["metadata"] == {"task": "flip-flop", "ridge": 1e-6}
+    assert_same_esn(load(path).esn, load(with_metadata).esn)
+
+
+def test_a_header_without_its_checksum_is_refused(saved, tmp_path):
+    bad = edit_header(saved, tmp_path / "bad.echoscope", lambda h: h.pop("header_sha256"),
+                      reseal=False)
+    refused(bad, "is corrupted: the header has no 'header_sha256'", (load, read_metadata))
+
+
+def test_version_1_files_still_load(with_metadata, tmp_path):
+    """Version 1 had no header checksum, and ignored entries that its header did not list."""
+    old = edit_header(with_metadata, tmp_path / "v1.echoscope", downgrade, reseal=False)
+    with zipfile.ZipFile(old, "a") as archive:
+        archive.writestr("notes.txt", b"not listed")
+    info = read_metadata(old)
+    assert info["format_version"] == 1
+    assert info["metadata"] == {"task": "flip-flop", "ridge": 1e-6}
+    model, back = trained(dense_esn()), load(old)
+    assert_same_esn(model.esn, back.esn)
+    assert_same_readout(model.readout, back.readout)
+
+
+@pytest.mark.parametrize("number", ["NaN", "-Infinity", "1e400"])
+def test_a_header_with_a_non_finite_number_is_refused(saved, tmp_path, number):
+    def edit(name, data):
+        if name != "echoscope.json":
+            return data
+        return re.sub(rb'"leak": [^,]+,', b'"leak": ' + number.encode() + b",", data)
+
+    bad = rewrite(saved, tmp_path / "bad.echoscope", edit)
+    refused(bad, rf"'echoscope.json' is not valid JSON \(the number {number} is not finite\)")
+
+
+def test_a_deeply_nested_header_is_refused(saved, tmp_path):
+    def edit(name, data):
+        if name != "echoscope.json":
+            return data
+        return data.replace(b'"metadata": {}', b'"metadata": ' + b"[" * 10**5 + b"]" * 10**5)
+
+    bad = rewrite(saved, tmp_path / "deep.echoscope", edit)
+    refused(bad, "'echoscope.json' is not valid JSON", (load, read_metadata))
+
+
+# -- crafted archives ------------------------------------------------------------------------------
+
+
+def test_a_header_declaring_2_gib_is_refused_before_reading(saved, tmp_path):
+    members = members_of(saved)
+    members[0].size = 2**31
+    bad = write_zip(tmp_path / "huge_header.echoscope", members)
+    assert bad.stat().st_size < 100_000
+    with allocation_peak() as peak:
+        refused(bad, r"its header declares 2147483648 bytes, more than the 16777216 a header "
+                     r"may take", (load, read_metadata))
+    assert peak["bytes"] < 2**20
+
+
+@pytest.mark.parametrize("member", ["echoscope.json", "esn.w_in.npy"])
+def test_an_entry_that_inflates_beyond_its_declared_size_is_never_inflated(saved, tmp_path,
+                                                                             member):
+    """A ZIP bomb that understates its size: the entry declares its true content but its
+    stream inflates to 32 MiB more. Reading stops at the declared size (zipfile's own read()
+    of a whole entry would inflate it all at once), and the CRC then fails."""
+    members = members_of(saved)
+    victim = next(m for m in members if m.name == member)
+    victim.payload = bomb(victim.data, 32)
+    victim.crc = zlib.crc32(b" " * 2**25, zlib.crc32(victim.data))  # of what it inflates to
+    bad = write_zip(tmp_path / "bomb.echoscope", members)
+    assert bad.stat().st_size < 100_000
+    with allocation_peak() as peak:
+        refused(bad, r"is corrupted: .* cannot be read \(Bad CRC-32")
+    assert peak["bytes"] < 4 * 2**20
+
+
+def test_an_array_entry_declaring_4_gib_is_refused_before_inflating(saved, tmp_path):
+    members = members_of(saved)
+    next(m for m in members if m.name == "esn.w_in.npy").size = 2**32 - 2
+    bad = write_zip(tmp_path / "huge_entry.echoscope", members)
+    refused(bad, r"the entry of array 'esn.w_in' declares 4294967294 bytes; its header's shape")
+
+
+def test_a_npy_header_of_4_gib_is_refused_before_reading_it(saved, tmp_path):
+    """A .npy header (format 2.0) whose length field says 4 GiB: numpy would read that many
+    bytes before checking them; echoscope refuses the length first."""
+    def craft(name, data):
+        if name != "esn.w_in.npy":
+            return data
+        return b"\x93NUMPY\x02\x00" + struct.pack("<I", 2**32 - 16) + data[10:]
+
+    bad = rewrite(saved, tmp_path / "npy.echoscope", craft)
+    refused(bad, r"the array 'esn.w_in' has a .npy header of 4294967280 bytes, more than "
+                 r"the 65536")
+
+
+@pytest.mark.parametrize("name", ["../../x", "/etc/passwd", "notes.txt", "esn.w.npy"])
+def test_an_entry_the_header_does_not_list_is_refused(saved, tmp_path, name):
+    bad = write_zip(tmp_path / "extra.echoscope",
+                    [*members_of(saved), Member(name, b"\x93NUMPY anything")])
+    refused(bad, rf"holds entries that its header does not list \({re.escape(repr(name))}\)")
+    assert sorted(os.listdir(tmp_path)) == ["extra.echoscope", "model.echoscope"]
+
+
+@pytest.mark.parametrize("name", ["../../x", "/abs", "a/b", "x..y"])
+def test_an_array_named_as_a_path_is_refused(tmp_path, name):
+    """A results file listing an array named '../../x' (checksums recomputed): load_results
+    would hand the name to the caller, who may make a file of it."""
+    path = tmp_path / "r.echoscope"
+    save_results(path, {"x": np.arange(3.0)})
+
+    def rename(member, data):
+        if member == "echoscope.json":
+            header = json.loads(data)
+            header["arrays"][0]["name"] = name
+            return json.dumps(seal(header)).encode()
+        return data
+
+    members = [Member(m.name if m.name != "x.npy" else f"{name}.npy", rename(m.name, m.data))
+               for m in members_of(path)]
+    bad = write_zip(tmp_path / "bad.echoscope", members)
+    refused(bad, rf"its header lists an array named {re.escape(repr(name))}, a name echoscope "
+                 r"never writes", (load_results,))
+
+
+def test_an_array_listed_twice_is_refused(saved, tmp_path):
+    bad = edit_header(saved, tmp_path / "twice.echoscope",
+                      lambda h: h["arrays"].append(_entry(h, "esn.bias")))
+    refused(bad, "its header lists the array 'esn.bias' twice")
+
+
+@pytest.mark.parametrize("member", ["echoscope.json", "esn.bias.npy"])
+def test_an_entry_named_twice_is_refused(saved, tmp_path, member):
+    """Two entries of one name: which one a reader takes depends on the reader."""
+    members = members_of(saved)
+    twin = next(m for m in members if m.name == member)
+    bad = write_zip(tmp_path / "twice.echoscope", [*members, dataclasses.replace(twin)])
+    refused(bad, rf"it holds two entries named '{re.escape(member)}'", (load, read_metadata))
+
+
+@pytest.mark.parametrize("member", ["echoscope.json", "esn.bias.npy"])
+@pytest.mark.parametrize("change, message", [
+    (dict(flags=1), r"is encrypted, which echoscope never writes"),
+    (dict(method=zipfile.ZIP_BZIP2), r"uses ZIP compression method 12; echoscope reads DEFLATE"),
+    (dict(method=99), r"uses ZIP compression method 99"),
+], ids=["encrypted", "bzip2", "aes"])
+def test_an_entry_zipfile_cannot_read_in_bounds_is_refused(saved, tmp_path, member, change,
+                                                          message):
+    members = members_of(saved)
+    victim = next(m for m in members if m.name == member)
+    members[members.index(victim)] = dataclasses.replace(victim, **change)
+    bad = write_zip(tmp_path / "odd.echoscope", members)
+    refused(bad, rf"its entry '{re.escape(member)}' {message}")
+
+
+def test_an_array_entry_with_bytes_after_its_data_is_refused(saved, tmp_path):
+    def pad(name, data):
+        return data + b"\0" * 16 if name == "esn.bias.npy" else data
+
+    bad = rewrite(saved, tmp_path / "padded.echoscope", pad)
+    refused(bad, r"the array 'esn.bias' holds bytes after its data")

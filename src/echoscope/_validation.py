@@ -199,7 +199,16 @@ def check_choice(owner: str, name: str, value, choices) -> str:
 
 
 def as_rng(owner: str, value) -> np.random.Generator:
-    """``np.random.default_rng(value)``, with the standard message for a bad seed."""
+    """``np.random.default_rng(value)``, with the standard message for a bad seed.
+
+    A legacy ``np.random.RandomState`` is refused here: ``default_rng`` would wrap its bit
+    generator, sharing (and advancing) the caller's state, and the result cannot ``spawn``
+    the independent streams the library splits its work into."""
+    if isinstance(value, np.random.RandomState):
+        raise param_error(
+            owner, "rng", "None, an int, a SeedSequence or a Generator, not a legacy "
+            "np.random.RandomState (pass a seed, or np.random.default_rng(seed))", value,
+            kind=TypeError)
     try:
         return np.random.default_rng(value)
     except (TypeError, ValueError):

@@ -67,7 +67,11 @@ def _check_invariants(r: es.EchoIndex):
     assert r.fractions.shape == (k,) and r.fraction_intervals.shape == (k, 2)
     assert r.labels.shape == (r.n_samples,) and r.samples.shape[0] == r.n_samples
     assert r.lyapunov.shape == r.chaotic.shape == r.spread.shape == (k,)
-    np.testing.assert_array_equal(r.chaotic, r.lyapunov > 0)
+    assert r.lyapunov_before.shape == (k,)
+    # Chaos needs a positive exponent, confirmed by the window before the extension; the
+    # earlier exponent is measured exactly where the extension's is positive.
+    assert np.all(r.lyapunov[r.chaotic] > 0) and np.all(r.lyapunov_before[r.chaotic] > 0)
+    np.testing.assert_array_equal(np.isnan(r.lyapunov_before), ~(r.lyapunov > 0))
     counts = np.bincount(r.labels[r.labels >= 0], minlength=k)
     np.testing.assert_array_equal(r.fractions, counts / r.n_samples)
     np.testing.assert_allclose(r.fractions.sum() + r.n_unresolved / r.n_samples, 1.0)
@@ -363,6 +367,7 @@ def test_linear_expansion_moderate_growth_is_undefined():
     assert (r.index, r.defined, r.converged) == (-1, False, False)
     assert np.all(r.chaotic)
     np.testing.assert_allclose(r.lyapunov, np.log(1.5), atol=0.05)
+    np.testing.assert_allclose(r.lyapunov_before, np.log(1.5), atol=0.05)
 
 
 def test_linear_expansion_large_but_finite_states_do_not_warn():
@@ -393,7 +398,93 @@ def test_logistic_map_is_chaotic_and_the_index_undefined():
     assert r.chaotic.size >= 1 and np.all(r.chaotic)
     # ln 2 is the exponent of almost every orbit; 75 steps estimate it roughly.
     assert np.median(r.lyapunov) == pytest.approx(np.log(2.0), abs=0.15)
+    assert np.median(r.lyapunov_before) == pytest.approx(np.log(2.0), abs=0.15)
     assert r.summary()["index"] == -1 and r.summary()["defined"] is False
+
+
+def _skew_tent():
+    """x -> x / p on [0, p), (1 - x) / (1 - p) on [p, 1], the peak p = 0.5 + 0.2 u moved by
+    the input: every step stretches by 1 / p or 1 / (1 - p), so the exponent over any window
+    lies in [log(1 / 0.7), log(1 / 0.3)]: chaos with a known bound, whatever the input."""
+
+    def step(u, x):
+        p = 0.5 + 0.2 * u
+        return np.where(x < p, x / p, (1.0 - x) / (1.0 - p))
+
+    def jac(u, x):
+        p = 0.5 + 0.2 * u
+        return np.where(x < p, 1.0 / p, -1.0 / (1.0 - p))[..., None]
+
+    return es.FunctionMap(step, jac, n_state=1, n_input=1)
+
+
+@pytest.mark.parametrize("schedule", [es.Forward(), es.Pullback()], ids=["forward", "pullback"])
+def test_driven_skew_tent_map_is_chaotic_and_the_index_undefined(schedule):
+    u = np.random.default_rng(3).uniform(-1.0, 1.0, (300, 1))
+    r = es.echo_index(_skew_tent(), u, seeds=es.Uniform(50, box=(0.0, 1.0)), rng=0,
+                      schedule=schedule)
+    _check_invariants(r)
+    assert (r.index, r.defined, r.converged) == (-1, False, False)
+    assert r.chaotic.size >= 1 and np.all(r.chaotic)
+    low, high = np.log(1.0 / 0.7), np.log(1.0 / 0.3)
+    assert np.all((low <= r.lyapunov) & (r.lyapunov <= high))
+    assert np.all((low <= r.lyapunov_before) & (r.lyapunov_before <= high))
+
+
+# Just past the saddle-node amplitude a sample from below lingers at the ghost of the vanished
+# node, then speeds away to the single response: over a short input its exponent over the
+# extension is still positive (the state in transit), and only a longer input shows the one
+# response. (c, leak, factor of u_sn, steps): the largest exponents over the extension are
+# +0.04, +0.11 and +0.15, over the windows before +0.013, +0.018 and +0.044 at most.
+TRANSIT_CASES = [(2.0, 0.1, 1.003, 400), (3.0, 0.25, 1.003, 200), (2.0, 0.5, 1.01, 100)]
+
+
+@pytest.mark.parametrize("c, leak, factor, n_steps", TRANSIT_CASES)
+@pytest.mark.parametrize("schedule", [es.Forward(), es.Pullback()], ids=["forward", "pullback"])
+def test_states_in_transit_past_the_fold_are_not_converged_not_chaotic(c, leak, factor, n_steps,
+                                                                       schedule):
+    u = factor * _saddle_node_amplitude(c)
+    assert len(_unit_roots(c, u)) == 1
+    esn = _decoupled(c, leak)
+    r = es.echo_index(esn, np.full((n_steps, 1), u), seeds=es.Uniform(100), rng=0,
+                      schedule=schedule)
+    _check_invariants(r)
+    assert np.any(r.lyapunov > 0)  # the transit: positive exponents, no chaos
+    assert not np.any(r.chaotic)
+    assert (r.defined, r.converged) == (True, False) and r.index >= 1
+    s = r.summary()
+    assert s["defined"] is True and s["converged"] is False and s["index"] == r.index
+    # A long input settles on the single root: index 1, converged.
+    long = es.echo_index(esn, np.full((4000, 1), u), seeds=es.Uniform(100), rng=0,
+                         schedule=schedule)
+    assert (long.index, long.converged) == (1, True)
+    np.testing.assert_allclose(long.responses[0, -1], _unit_roots(c, u), rtol=0, atol=1e-12)
+
+
+def test_transit_with_a_callable_input_at_its_budget_is_not_converged():
+    """The callable path: a budget equal to the first run allows no extension, and the states
+    are still in transit at its end."""
+    c, leak, factor = 3.0, 0.25, 1.003
+    u = factor * _saddle_node_amplitude(c)
+    r = es.echo_index(_decoupled(c, leak), lambda s, t: np.full((t - s, 1), u), n_steps=200,
+                      max_steps=200, seeds=es.Uniform(100), rng=0)
+    _check_invariants(r)
+    assert r.n_steps == 200 and np.any(r.lyapunov > 0)
+    assert (r.defined, r.converged, bool(np.any(r.chaotic))) == (True, False, False)
+
+
+def test_echo_indices_tell_transit_from_chaos_per_realisation():
+    """One batch, two realisations of a skew-tent-like input: the batched path runs the
+    persistence test per realisation (chaos in both), and a batch of transits gives none."""
+    u = np.random.default_rng(3).uniform(-1.0, 1.0, (2, 300, 1))
+    chaos = es.echo_indices(_skew_tent(), u, seeds=es.Uniform(30, box=(0.0, 1.0)), rng=0)
+    assert [r.index for r in chaos] == [-1, -1]
+    c, leak = 3.0, 0.25
+    ghost = np.full((2, 200, 1), 1.003 * _saddle_node_amplitude(c))
+    transit = es.echo_indices(_decoupled(c, leak), ghost, seeds=es.Uniform(100), rng=0)
+    for r in transit:
+        _check_invariants(r)
+        assert np.any(r.lyapunov > 0) and not np.any(r.chaotic) and r.index >= 1
 
 
 # -- proofs of convergence ----------------------------------------------------------------------
@@ -711,6 +802,10 @@ def test_summary_is_plain_data():
         (np.zeros((100, 2)), dict(rng="seed"), TypeError,
          r"The 'rng' parameter of echo_index must be None, an int, a SeedSequence or a "
          r"Generator; got 'seed'\."),
+        (np.zeros((100, 2)), dict(rng=np.random.RandomState(0)), TypeError,
+         r"The 'rng' parameter of echo_index must be None, an int, a SeedSequence or a "
+         r"Generator, not a legacy np\.random\.RandomState \(pass a seed, or "
+         r"np\.random\.default_rng\(seed\)\); got RandomState\."),
         (np.zeros((100, 2)), dict(seeds=es.Sampled(lambda rng, n: np.zeros((n, 3)))),
          ValueError, r"The 'sampler\(rng, n\)' parameter of Sampled must have shape "
          r"\(256, 2\); got \(256, 3\)\."),

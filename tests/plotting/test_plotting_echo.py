@@ -374,3 +374,25 @@ def test_bad_input_raises_the_house_message(run, transitions):
     with pytest.raises(TypeError, match=r"The 'boundary' parameter of plot_switching_scan must "
                                         r"be a SwitchingBoundary or None; got dict\."):
         plot_switching_scan(transitions["scan"], transitions["bound"].escape_steps[0])
+
+
+def test_notes_tell_a_state_in_transit_from_chaos():
+    """Just past the fold of x -> tanh(2x + u) (leak 0.5), 100 steps leave samples in transit
+    (positive exponents without a steady expansion): the notes say so, and call nothing
+    chaotic; the logistic map is chaotic."""
+    from echoscope.plotting.echo import echo_notes
+
+    xs = np.sqrt(0.5)
+    u = 1.01 * (2.0 * xs - np.arctanh(xs))
+    transit = es.echo_index(es.ESN(np.array([[2.0]]), np.eye(1), leak=0.5),
+                            np.full((100, 1), u), seeds=es.Uniform(100), rng=0)
+    notes = echo_notes(transit)
+    assert notes[0] == "not converged:"
+    assert any("without a steady expansion (in transit" in n for n in notes)
+    assert not any("chaotic" in n for n in notes)
+    logistic = es.FunctionMap(lambda u, x: 4.0 * x * (1.0 - x),
+                              lambda u, x: (4.0 - 8.0 * x)[..., None],
+                              n_state=1, n_input=1)
+    chaos = es.echo_index(logistic, np.zeros((300, 1)), seeds=es.Uniform(50, box=(0.1, 0.9)),
+                          rng=0)
+    assert "chaotic (λ > 0)" in echo_notes(chaos)[0]

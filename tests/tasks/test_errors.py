@@ -322,6 +322,11 @@ def test_bad_input_messages():
     with pytest.raises(ValueError, match=rf"The 'inputs' parameter of {owner} must have shape "
                                          r"\(200, 3\); got \(199, 3\)\."):
         explain_errors(trained, u[:-1], y)
+    # Targets shorter than the run the inputs drive: the targets are named, with the length.
+    with pytest.raises(ValueError, match=rf"^The 'targets' parameter of {owner} must have "
+                                         r"shape \(200, 3\), one row per input step; got "
+                                         r"\(150, 3\)\.$"):
+        explain_errors(trained, u, y[:150])
     with pytest.raises(ValueError, match=rf"{owner}: 'inputs' and 'targets' must have 3 and 3 "
                                          r"channels; got 2 and 2\."):
         explain_errors(trained, u[:, :2], y[:, :2])

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pytest
 import torch
@@ -170,6 +172,49 @@ def test_diverging_training_raises_a_clear_error():
                        match=r"after 30 updates the leak reached 0; .* lower 'lr'") as err:
         train_bptt(esn, us, ys, epochs=30, lr=1e6, rng=0)
     assert err.value.step == 30
+
+
+def test_torch_threads_are_set_while_training_and_restored_after():
+    """One intra-op thread by default (``threads`` to change it), the caller's setting back
+    afterwards, also when training fails."""
+    us, ys = _data(0, n=4, length=20)
+    before = torch.get_num_threads()
+    asked = min(2, len(os.sched_getaffinity(0)))
+    mine = 3 if before != 3 else 4  # a setting of the caller's, unlike either of the trainer's
+    seen = []
+
+    def record(epoch, loss):
+        seen.append(torch.get_num_threads())
+
+    torch.set_num_threads(mine)
+    try:
+        train_rnn("rnn", us, ys, n_state=4, epochs=2, batch_size=2, rng=0, callback=record)
+        assert seen == [1, 1] and torch.get_num_threads() == mine
+        seen.clear()
+        train_bptt(_esn(0), us, ys, epochs=2, batch_size=2, rng=0, threads=asked,
+                   callback=record)
+        assert seen == [asked, asked] and torch.get_num_threads() == mine
+        with pytest.raises(es.NonFiniteStateError, match="loss became non-finite"):
+            train_bptt(es.random_esn(10, 1, 1, rng=0), np.zeros((20, 1)),
+                       np.full((20, 1), 1e300), epochs=3, rng=0)
+        assert torch.get_num_threads() == mine
+    finally:
+        torch.set_num_threads(before)
+
+
+def test_threads_are_validated():
+    us, ys = _data(0, n=2, length=20)
+    with pytest.raises(ValueError, match=r"^The 'threads' parameter of train_bptt must be an "
+                                         r"integer >= 1; got 0\.$"):
+        train_bptt(_esn(0), us, ys, threads=0)
+    with pytest.raises(TypeError, match=r"^The 'threads' parameter of train_rnn must be an "
+                                        r"integer; got 1\.5\.$"):
+        train_rnn("gru", us, ys, n_state=3, threads=1.5)
+    cores = len(os.sched_getaffinity(0))
+    with pytest.raises(ValueError, match=rf"^The 'threads' parameter of train_bptt must be an "
+                                         rf"integer in \[1, {cores}\] \(the cores this process "
+                                         rf"may use\); got {cores + 1}\.$"):
+        train_bptt(_esn(0), us, ys, threads=cores + 1)
 
 
 def test_import_echoscope_does_not_import_torch():

@@ -102,6 +102,25 @@ def test_rls_with_forgetting_tracks_a_change():
     assert np.abs(stubborn.readout.w_out - b).max() > 0.1
 
 
+@pytest.mark.parametrize("teacher_forcing", [True, False])
+def test_diverging_rls_names_what_the_caller_passed(teacher_forcing):
+    """forgetting = 0.5: P doubles every step in the directions the states leave unexcited and
+    overflows after about a thousand steps. The message names the step, the sequence and the
+    parameter to change, not the Readout the weights would have been stored in."""
+    esn = es.random_esn(50, 1, spectral_radius=0.8, rng=0)
+    rng = np.random.default_rng(1)
+    us = [rng.uniform(-1, 1, (500, 1)), rng.uniform(-1, 1, (3000, 1))]
+    ys = [np.roll(u, 1, axis=0) for u in us]
+    with pytest.raises(es.NonFiniteStateError,
+                       match=r"^train_rls: the online training of the readout diverged at step "
+                             r"\d+ of sequence 1 \(the readout weights or the matrix P became "
+                             r"NaN or inf\); with 'forgetting' = 0.5 the matrix P grows by "
+                             r"1 / 0.5 per step .* raise 'forgetting' towards 1") as info:
+        train_rls(esn, us, ys, washout=50, forgetting=0.5, teacher_forcing=teacher_forcing)
+    assert "Readout" not in str(info.value) and "w_out" not in str(info.value)
+    assert 0 < info.value.step < 3000 and info.value.sample is None
+
+
 def test_force_learns_a_delay_line_in_closed_loop():
     rng = np.random.default_rng(0)
     u = rng.uniform(-1, 1, (3000, 1))
@@ -168,3 +187,6 @@ def test_ridge_bad_parameters():
     with pytest.raises(ValueError, match=r"The 'forgetting' parameter of train_rls must be in "
                                          r"\(0, 1\]; got 1.5"):
         train_rls(esn, u, u, forgetting=1.5, washout=5)
+    with pytest.raises(ValueError, match=r"^The 'delta' parameter of train_rls must be in "
+                                         r"\(0, inf\) with 1 / delta finite; got 5e-324\.$"):
+        train_rls(esn, u, u, delta=5e-324, washout=5)

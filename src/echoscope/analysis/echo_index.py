@@ -11,7 +11,7 @@ import scipy.cluster.hierarchy as sch
 import scipy.spatial.distance
 import scipy.stats
 
-from .._result import Result
+from .._result import Result, json_ready
 from .._validation import (
     as_rng,
     check_array,
@@ -19,12 +19,14 @@ from .._validation import (
     check_interval,
     param_error,
 )
-from ..simulate import Window, simulate
+from ..simulate import Final, Window, simulate
 from ..systems.base import DrivenMap
-from .lyapunov import maximal_lyapunov_exponent
+from .lyapunov import lyapunov_spectrum, maximal_lyapunov_exponent
 from .seeds import Uniform, check_seeds, initial_states
 
 _SHRINK = 0.5  # a converging sample's distance to its response at least halves per extension
+_WINDOWS = 3  # chaos: the exponent agrees over the extension and the two windows before it
+_STEADY = 2.0  # ... within this factor (the largest window estimate over the smallest)
 
 __all__ = [
     "EchoIndex",
@@ -50,7 +52,9 @@ class EchoIndex(Result):
     index : int
         The number of local point attractors found: the echo index (1 is the echo state
         property). -1 when it is undefined: some response is chaotic (see ``defined``;
-        ``converged`` says whether the count is proved).
+        ``converged`` says whether the count is proved). A response that expands without
+        evidence of chaos (states still in transit) leaves the index defined but not
+        converged.
     fractions : ndarray of shape (index,)
         Share of the samples attracted by each response (their basins at the start).
     fraction_intervals : ndarray of shape (index, 2)
@@ -68,9 +72,17 @@ class EchoIndex(Result):
     defined : bool
         The echo index is defined: no response is chaotic.
     chaotic : ndarray of bool, shape (index,)
-        Responses with a positive maximal conditional Lyapunov exponent.
+        Responses whose expansion is steady: a positive maximal conditional Lyapunov
+        exponent over the extension that the windows of the same length before it confirm
+        (see ``lyapunov_before`` and the Notes of ``echo_index``). A positive exponent without
+        that evidence (a transient, such as the slow passage by the ghost of a saddle-node) is
+        not chaos: the response is then only not converged.
     lyapunov : ndarray of shape (index,)
         Maximal conditional Lyapunov exponent of each response over the extension.
+    lyapunov_before : ndarray of shape (index,)
+        For the responses with a positive ``lyapunov``: the exponent along the same trajectory
+        over the window of the extension's length just before it (``Pullback``: just before
+        the last ``extension`` steps of the run); NaN for the others (None in ``summary()``).
     spread : ndarray of shape (index,)
         Largest distance of a group's samples from its response over the final window.
     separation : float
@@ -96,6 +108,7 @@ class EchoIndex(Result):
     defined: bool
     chaotic: np.ndarray
     lyapunov: np.ndarray
+    lyapunov_before: np.ndarray
     spread: np.ndarray
     separation: float
     grouping_stable: bool
@@ -118,6 +131,7 @@ class EchoIndex(Result):
             "fractions": self.fractions.tolist(),
             "fraction_intervals": self.fraction_intervals.tolist(),
             "lyapunov": self.lyapunov.tolist(), "chaotic": self.chaotic.tolist(),
+            "lyapunov_before": json_ready(self.lyapunov_before),
             "spread": self.spread.tolist(), "separation": float(self.separation),
             "grouping_stable": bool(self.grouping_stable),
             "n_unresolved": self.n_unresolved, "missed_fraction": float(self.missed_fraction),
@@ -265,6 +279,8 @@ class Forward(Schedule):
             if (np.all(outcome["labels"] >= 0) and outcome["stable"]) or t2 * 2 > budget:
                 break
             win1, t1, t2 = win2, t2, 2 * t2
+        outcome["lyapunov_before"], outcome["steady"] = _expansion_before(
+            system, source(0, t2), samples[outcome["reps"]], outcome["lyapunov"], t2 - t1)
         if progress is not None:
             progress(budget, budget)
         return _result(outcome, samples, samples.shape[0], t2, confidence)
@@ -310,7 +326,13 @@ def echo_index(
       checkpoint to the second (or be at rounding level already), else it is *unresolved*
       (label -1): responses that stay apart cannot pass as one group;
     - each response's maximal conditional Lyapunov exponent over the extension must be
-      negative; a positive one marks it chaotic, and the echo index is then undefined.
+      negative. A positive one marks the response chaotic, and the echo index undefined, only
+      when the expansion is steady: the exponent over the two windows of the extension's
+      length before it (along the same trajectory) is positive too, and the three agree within
+      a factor of two. Otherwise the states are still in transit (just past a saddle-node the
+      samples linger at the ghost of the vanished node, then speed away from it: a positive
+      exponent over a short window) and the result is only *not converged*; a longer input
+      decides.
 
     When ``inputs`` is a callable ``inputs(start, stop)`` returning the input of those steps,
     the run is extended (doubling) while samples are unresolved, up to ``max_steps``.
@@ -346,6 +368,21 @@ def echo_index(
     Returns
     -------
     EchoIndex
+
+    Notes
+    -----
+    A finite window cannot tell chaos from a transient for sure; the test asks for evidence
+    that survives looking further back. With ``E`` the extension and ``lambda_j`` the maximal
+    exponent over the window ``[T - j E, T - (j - 1) E)`` (each from a fresh tangent vector,
+    like the extension's own, ``j = 1, 2, 3``; clipped at time 0, and the third left out when
+    less than ``E / 2`` of it remains; ``Pullback()`` uses the same windows at the end of its
+    run), a response is chaotic when ``0 < max_j lambda_j <= 2 min_j lambda_j`` (for two
+    windows: their mean exceeds three times their half-difference). Chaos keeps its rate from
+    window to window; a transient's rate ramps up as the state leaves a ghost or a saddle
+    (over the windows before, it is near zero or negative) and falls as it nears a node.
+    ``lyapunov_before`` holds ``lambda_2``. Weak chaos measured over short windows can fail
+    the test: it is then reported as not converged, never as a proved index. A state that
+    lingers near a saddle for all three windows expands steadily too, and passes.
 
     Examples
     --------
@@ -527,6 +564,8 @@ def _batched(system, inputs, samples, extension, window, grouping, confidence, p
     results = []
     for i, out in enumerate(outcomes):
         out["lyapunov"] = lyap[owners == i]
+        out["lyapunov_before"], out["steady"] = _expansion_before(
+            system, inputs[i], samples[out["reps"]], out["lyapunov"], extension)
         results.append(_result(out, samples, s, length, confidence))
     return tuple(results)
 
@@ -567,7 +606,7 @@ def _result(outcome, samples, n_samples, n_steps, confidence) -> EchoIndex:
     k = outcome["responses"].shape[0]
     counts = np.bincount(labels[labels >= 0], minlength=k)
     lyap = outcome["lyapunov"]
-    chaotic = lyap > 0
+    chaotic = (lyap > 0) & outcome["steady"]
     defined = not bool(chaotic.any())
     converged = bool(defined and outcome["stable"] and np.all(lyap < 0)
                      and np.all(labels >= 0))
@@ -581,6 +620,7 @@ def _result(outcome, samples, n_samples, n_steps, confidence) -> EchoIndex:
         defined=defined,
         chaotic=chaotic,
         lyapunov=lyap,
+        lyapunov_before=outcome["lyapunov_before"],
         spread=outcome["spread"],
         separation=float(outcome["separation"]),
         grouping_stable=bool(outcome["stable"]),
@@ -613,10 +653,56 @@ def _pullback(system, source, samples, length, extension, window, grouping, conf
     stable = bool(k_l == k and np.all(match.min(axis=1) <= tol))
     d_e = np.abs(flat_e - flat_e[reps[labels_e]]).max(axis=1)
     spread = np.array([d_e[labels_e == g].max() for g in range(k)])
-    lyap = np.atleast_1d(maximal_lyapunov_exponent(system, source(0, length), samples[reps]))
+    drive = source(0, length)
+    lyap = np.atleast_1d(maximal_lyapunov_exponent(system, drive, samples[reps]))
+    before, steady = _expansion_before(system, drive, samples[reps], lyap, extension)
     outcome = {"labels": labels_e, "stable": stable, "reps": reps, "responses": early[reps],
-               "spread": spread, "separation": gap, "lyapunov": lyap}
+               "spread": spread, "separation": gap, "lyapunov": lyap,
+               "lyapunov_before": before, "steady": steady}
     return _result(outcome, samples, samples.shape[0], length, confidence)
+
+
+def _expansion_before(system, drive, starts, lyap, width):
+    """Whether the responses with a positive exponent ``lyap`` expand steadily: chaos, not a
+    transient.
+
+    ``drive`` is the whole input (n_steps, n_input) and ``starts`` the responses' initial
+    states at time 0. The trajectory from each start is run again and its maximal exponent
+    measured, like the extension's, with a fresh tangent vector over each of ``_WINDOWS``
+    successive windows of ``width`` steps that end the run (the earliest ones clipped at time
+    0; a clipped window shorter than ``width / 2`` is left out, except the one just before the
+    last). The expansion is steady when every window's exponent is positive and within a
+    factor ``_STEADY`` of every other's: chaos keeps its rate from window to window, while a
+    transient's rate ramps up as the state leaves the ghost of a saddle-node (or a saddle) and
+    falls as it nears a node. Returns ``(before, steady)``: the exponent over the window just
+    before the last one, and the verdict; NaN and False where ``lyap`` is not positive."""
+    before = np.full(lyap.shape, np.nan)
+    steady = np.zeros(lyap.shape, dtype=bool)
+    candidates = np.flatnonzero(lyap > 0)
+    if candidates.size == 0:
+        return before, steady
+    n_steps = drive.shape[0]
+    edges = [n_steps, n_steps - width]
+    for j in range(2, _WINDOWS + 1):
+        start = max(0, n_steps - j * width)
+        if edges[-1] <= 0 or (j > 2 and edges[-1] - start < width / 2):
+            break
+        edges.append(start)
+    edges = edges[::-1]
+    x = starts[candidates]
+    if edges[0] > 0:
+        x = simulate(system, drive[:edges[0]], x, record=Final())
+    estimates = []
+    for a, b in zip(edges[:-1], edges[1:], strict=True):
+        run = lyapunov_spectrum(system, drive[a:b], x, n_exponents=1)
+        estimates.append(run.maximal)
+        x = run.final_state
+    estimates = np.array(estimates)  # (windows, candidates)
+    low, high = estimates.min(axis=0), estimates.max(axis=0)
+    with np.errstate(invalid="ignore"):  # -inf (an annihilated direction) fails the test
+        steady[candidates] = (low > 0) & (_STEADY * low >= high)
+    before[candidates] = estimates[-2]
+    return before, steady
 
 
 def _check_option(owner, name, value, kind, expectation):

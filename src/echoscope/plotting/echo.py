@@ -87,9 +87,13 @@ def echo_notes(echo: EchoIndex) -> list[str]:
         notes.append("  the grouping changed between the two checkpoints")
     if echo.n_unresolved:
         notes.append(f"  {plural(echo.n_unresolved, 'sample')} not converged to a response")
-    weak = np.flatnonzero((echo.lyapunov >= 0) & ~echo.chaotic)
+    weak = np.flatnonzero(echo.lyapunov == 0)
     if weak.size:
         notes.append(f"  response {', '.join(map(str, weak))}: λ = 0, not contracting")
+    transit = np.flatnonzero((echo.lyapunov > 0) & ~echo.chaotic)
+    if transit.size:
+        notes.append(f"  response {', '.join(map(str, transit))}: λ > 0 without a steady "
+                     "expansion (in transit, or too short a run to tell)")
     return notes
 
 

@@ -13,7 +13,9 @@ Two kinds of model are trained on the same data:
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import os
 from collections.abc import Callable
 
 import numpy as np
@@ -32,6 +34,7 @@ __all__ = ["TrainedTorch", "train_bptt", "train_rnn"]
 
 _KINDS = ("rnn", "gru")
 _LEAK_MAX = 0.999  # a leak of 1 has no finite logit; training starts from at most this
+_THREADS = 1  # torch's intra-op threads during training, unless the caller asks for more
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -183,6 +186,7 @@ def train_bptt(
     rng=None,
     progress: Callable[[int, int], None] | None = None,
     callback: Callable[[int, float], None] | None = None,
+    threads: int = _THREADS,
 ):
     """Train every parameter of an echo state network with output feedback by backpropagation
     through time (Adam, MSE), in float64.
@@ -222,10 +226,25 @@ def train_bptt(
         Called after each update.
     callback : callable(epoch, loss), optional
         Called after each update with the batch loss before that update.
+    threads : int in [1, number of cores], default 1
+        torch's intra-op threads while training (``torch.set_num_threads``), restored
+        afterwards. The models are small and each step is a handful of short operations, so
+        that more threads buy little, and on a machine busy with other work they cost a great
+        deal: every operation waits for the threads that the scheduler has set aside (BPTT of
+        the default 100-unit network was measured at 28 s on two quiet cores and 865 s on two
+        busy ones with torch's default). One thread also keeps the result independent of the
+        machine's core count. Raise it for large networks on a machine of their own.
 
     Returns
     -------
     TrainedESN
+
+    Notes
+    -----
+    The thread count is torch's process-wide setting: do not train in two Python threads of
+    one process at once. The inter-op pool (``torch.set_num_interop_threads``, which torch
+    lets a process set only once, before its first parallel work) is left alone: training
+    runs no inter-op parallel work.
     """
     if isinstance(esn, str):
         raise param_error("train_bptt", "esn", "an ESN or a TrainedESN (train_rnn trains "
@@ -233,7 +252,7 @@ def train_bptt(
     return _train("train_bptt", "esn", esn, inputs, targets, n_state=n_state,
                   output_activation=output_activation, epochs=epochs, batch_size=batch_size,
                   seq_len=seq_len, lr=lr, washout=washout, rng=rng, progress=progress,
-                  callback=callback)
+                  callback=callback, threads=threads)
 
 
 def train_rnn(
@@ -250,6 +269,7 @@ def train_rnn(
     rng=None,
     progress: Callable[[int, int], None] | None = None,
     callback: Callable[[int, float], None] | None = None,
+    threads: int = _THREADS,
 ) -> TrainedTorch:
     """Train a PyTorch RNN or GRU with a linear readout by backpropagation through time (Adam,
     MSE), in float64.
@@ -261,7 +281,7 @@ def train_rnn(
         initialised as torch does (uniform in +-1/sqrt(n_state)) from ``rng``.
     inputs, targets : array_like of shape (n_steps, n_in) / (n_steps, n_out), or lists of them
     n_state : int >= 1
-    epochs, batch_size, seq_len, lr, washout, progress, callback
+    epochs, batch_size, seq_len, lr, washout, progress, callback, threads
         As for ``train_bptt``.
     rng : None, int, SeedSequence or Generator
         The only source of randomness (windows and torch initial weights, through a
@@ -276,7 +296,7 @@ def train_rnn(
     return _train("train_rnn", "kind", kind, inputs, targets, n_state=n_state,
                   output_activation=None, epochs=epochs, batch_size=batch_size,
                   seq_len=seq_len, lr=lr, washout=washout, rng=rng, progress=progress,
-                  callback=callback)
+                  callback=callback, threads=threads)
 
 
 def _model_and_data(owner, param, esn_or_kind, inputs, targets, n_state, output_activation):
@@ -337,14 +357,9 @@ def _model_and_data(owner, param, esn_or_kind, inputs, targets, n_state, output_
 
 
 def _train(owner, param, esn_or_kind, inputs, targets, *, n_state, output_activation, epochs,
-           batch_size, seq_len, lr, washout, rng, progress, callback):
-    import torch
-
-    from ..systems.esn import ESN, Readout, TrainedESN
-
+           batch_size, seq_len, lr, washout, rng, progress, callback, threads):
     kind, esn, readout, us, ys, n_state, output_activation = _model_and_data(
         owner, param, esn_or_kind, inputs, targets, n_state, output_activation)
-    n_in, n_out = us[0].shape[1], ys[0].shape[1]
     epochs = check_int(owner, "epochs", epochs, low=1)
     batch_size = check_int(owner, "batch_size", batch_size, low=1)
     longest = max(u.shape[0] for u in us)
@@ -358,6 +373,44 @@ def _train(owner, param, esn_or_kind, inputs, targets, *, n_state, output_activa
     if callback is not None and not callable(callback):
         raise param_error(owner, "callback", "a callable or None", callback, kind=TypeError)
     rng = as_rng(owner, rng)
+    threads = check_int(owner, "threads", threads, low=1)
+    if threads > (cores := _cores()):  # more would only compete with one another
+        raise param_error(owner, "threads", f"an integer in [1, {cores}] (the cores this "
+                          "process may use)", threads)
+    with _torch_threads(threads):
+        return _fit(owner, kind, esn, readout, us, ys, n_state, output_activation, epochs,
+                    batch_size, seq_len, lr, washout, rng, progress, callback)
+
+
+def _cores() -> int:
+    """The cores this process may run on (its affinity mask where the OS has one)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+@contextlib.contextmanager
+def _torch_threads(n):
+    """torch's intra-op thread count set to ``n`` inside, the caller's restored after."""
+    import torch
+
+    previous = torch.get_num_threads()
+    torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(previous)
+
+
+def _fit(owner, kind, esn, readout, us, ys, n_state, output_activation, epochs, batch_size,
+         seq_len, lr, washout, rng, progress, callback):
+    """The training proper, on checked arguments: the model, the Adam loop, the result."""
+    import torch
+
+    from ..systems.esn import ESN, Readout, TrainedESN
+
+    n_in, n_out = us[0].shape[1], ys[0].shape[1]
     data_rng, torch_rng = rng.spawn(2)
     gen = torch.Generator().manual_seed(int(torch_rng.integers(2**63 - 1)))
     dt = torch.float64

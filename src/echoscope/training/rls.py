@@ -14,6 +14,14 @@ __all__ = ["train_rls"]
 _SYMMETRIZE_EVERY = 64
 
 
+class _Diverged(Exception):
+    """The RLS update produced NaN or inf at ``step`` (turned into a message by train_rls)."""
+
+    def __init__(self, step):
+        super().__init__(step)
+        self.step = step
+
+
 class _RLS:
     """Recursive least squares on r = [x, 1] with forgetting factor lam."""
 
@@ -23,15 +31,23 @@ class _RLS:
         self.lam = lam
         self.count = 0
 
-    def update(self, x, y):
+    def update(self, x, y, step):
+        """One update with the state x and the target y of ``step``; raises ``_Diverged``
+        when the weights or the gain's denominator stop being finite (P overflowed)."""
         r = np.append(x, 1.0)
-        pr = self.p @ r
-        gain = pr / (self.lam + r @ pr)
-        err = self.w @ r - y  # a priori error
-        self.w -= np.outer(err, gain)
-        self.p -= np.outer(gain, pr)
-        if self.lam != 1.0:
-            self.p /= self.lam
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            pr = self.p @ r
+            den = self.lam + r @ pr
+            if not np.isfinite(den):
+                raise _Diverged(step)
+            gain = pr / den
+            err = self.w @ r - y  # a priori error
+            self.w -= np.outer(err, gain)
+            self.p -= np.outer(gain, pr)
+            if self.lam != 1.0:
+                self.p /= self.lam
+        if not np.isfinite(self.w).all():
+            raise _Diverged(step)
         self.count += 1
         if self.count % _SYMMETRIZE_EVERY == 0:
             self.p = 0.5 * (self.p + self.p.T)
@@ -86,6 +102,13 @@ def train_rls(
     -------
     TrainedESN
 
+    Raises
+    ------
+    NonFiniteStateError
+        When the online training diverges: the readout weights or P become NaN or infinite
+        (typically P overflowing under a ``forgetting`` well below 1), or in FORCE the state.
+        The message names the step, the sequence and the setting to change.
+
     Examples
     --------
     >>> import numpy as np
@@ -100,6 +123,8 @@ def train_rls(
     owner = "train_rls"
     ins, outs, washout = check_sequences(owner, esn, inputs, targets, washout)
     delta = check_interval(owner, "delta", delta, 0.0, None, closed="neither")
+    if not np.isfinite(1.0 / delta):  # P = I / delta would start infinite
+        raise param_error(owner, "delta", "in (0, inf) with 1 / delta finite", delta)
     lam = check_interval(owner, "forgetting", forgetting, 0.0, 1.0, closed="right")
     if not isinstance(teacher_forcing, bool):
         raise param_error(owner, "teacher_forcing", "a bool", teacher_forcing, kind=TypeError)
@@ -122,25 +147,44 @@ def train_rls(
     rls = _RLS(w, delta, lam)
     total = sum(u.shape[0] for u in ins)
     done = 0
-    for u, y in zip(ins, outs):
-        if teacher_forcing:
-            def learn(start, states, y=y):
-                for k in range(max(washout - start, 0), states.shape[0]):
-                    rls.update(states[k], y[start + k])
+    for i, (u, y) in enumerate(zip(ins, outs)):
+        try:
+            if teacher_forcing:
+                def learn(start, states, y=y):
+                    for k in range(max(washout - start, 0), states.shape[0]):
+                        rls.update(states[k], y[start + k], start + k)
 
-            def report(steps, _total, offset=done):
-                if progress is not None:
-                    progress(offset + steps, total)
+                def report(steps, _total, offset=done):
+                    if progress is not None:
+                        progress(offset + steps, total)
 
-            simulate(open_loop(esn), forced_inputs(esn, u, y), x0, record="final",
-                     callback=learn, noise=noise, rng=gen, progress=report)
-        else:
-            _force(esn, u, y, x0, rls, washout, noise, gen, progress, done, total)
+                simulate(open_loop(esn), forced_inputs(esn, u, y), x0, record="final",
+                         callback=learn, noise=noise, rng=gen, progress=report)
+            else:
+                _force(esn, u, y, x0, rls, washout, noise, gen, progress, done, total, i,
+                       delta)
+        except _Diverged as exc:
+            raise NonFiniteStateError(
+                f"{owner}: the online training of the readout diverged at step {exc.step} of "
+                f"sequence {i} (the readout weights or the matrix P became NaN or inf); "
+                + _advice(lam, delta, teacher_forcing), step=exc.step, sample=None) from None
         done += u.shape[0]
     return TrainedESN(esn, Readout(rls.w[:, :n].copy(), rls.w[:, n].copy()))
 
 
-def _force(esn, u, y, x0, rls, washout, noise, gen, progress, done, total):
+def _advice(lam, delta, teacher_forcing):
+    """What to change when RLS diverges, in terms of what the caller passed."""
+    if lam < 1.0:
+        return (f"with 'forgetting' = {lam:g} the matrix P grows by 1 / {lam:g} per step in "
+                "the directions the states do not excite: raise 'forgetting' towards 1 (0.99 "
+                "or more).")
+    text = f"raise 'delta' (given {delta:g}) to learn more slowly"
+    if not teacher_forcing:
+        text += ", or lower the network's feedback scale"
+    return text + ", or scale the targets down."
+
+
+def _force(esn, u, y, x0, rls, washout, noise, gen, progress, done, total, sequence, delta):
     """FORCE: closed loop with the current readout fed back, updated at every step."""
     system = open_loop(esn)
     x = x0.copy()
@@ -154,10 +198,12 @@ def _force(esn, u, y, x0, rls, washout, noise, gen, progress, done, total):
             x += noise * gen.standard_normal(x.shape)
         if not np.all(np.isfinite(x)):
             raise NonFiniteStateError(
-                f"train_rls: the state became non-finite (NaN or inf) at step {k} of FORCE "
-                "training; lower 'delta' or the feedback scale.", step=k, sample=None)
+                f"train_rls: the state became non-finite (NaN or inf) at step {k} of sequence "
+                f"{sequence} of FORCE training (the fed-back output grew without bound); raise "
+                f"'delta' (given {delta:g}) to learn more slowly, or lower the network's "
+                "feedback scale.", step=k, sample=None)
         if k >= washout:
-            rls.update(x, y[k])
+            rls.update(x, y[k], k)
         z = rls.w[:, :-1] @ x + rls.w[:, -1]
         if progress is not None and (k + 1) % report_every == 0:
             progress(done + k + 1, total)

@@ -162,6 +162,12 @@ def explain_errors(
     if not isinstance(trained, TrainedESN):
         raise param_error(owner, "trained", "a TrainedESN", trained, kind=TypeError)
     targets = check_array(owner, "targets", targets, ndim=2)
+    inputs = check_array(owner, "inputs", inputs, ndim=2)
+    if targets.shape[0] < inputs.shape[0]:  # the inputs drive the run: one target per step
+        raise ValueError(
+            f"The 'targets' parameter of {owner} must have shape ({inputs.shape[0]}, "
+            f"{trained.n_output}), one row per input step; got {targets.shape}."
+        )
     inputs = check_array(owner, "inputs", inputs, shape=targets.shape)
     if targets.shape[1] != trained.n_output or inputs.shape[1] != trained.esn.n_input:
         raise ValueError(

@@ -208,7 +208,22 @@ def save_results(path, arrays: dict, *, metadata: dict | None = None,
 
     The file has the format of ``save`` with kind ``"Results"``: one ``.npy`` entry per array
     (numbers, booleans or fixed-width strings; never objects) and the user's ``metadata`` in
-    the JSON header. Read it back with ``load_results``.
+    the JSON header. Read it back with ``load_results``. Like ``save``, it writes a temporary
+    file in the same directory and moves it into place.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The file to write; its directory must exist.
+    arrays : dict of str to array_like
+        The arrays, by name: letters, digits, ``_``, ``-`` and single ``.`` (no ``/``, no
+        ``..``), at most 200 characters. Each is stored in C order with its own dtype, which
+        must be boolean, integer, float, complex or fixed-width unicode.
+    metadata : dict, optional
+        User information stored in the header and returned by ``load_results``: a dict with
+        str keys whose values are str, finite numbers, bool, None, lists and dicts.
+    overwrite : bool, default False
+        Replace an existing file. Without it an existing file raises ``FileExistsError``.
     """
     owner = "save_results"
     path = _check_path(owner, path)
@@ -248,6 +263,22 @@ def save_result(result, path, *, extra: dict | None = None, metadata: dict | Non
     the result does not hold, such as the inputs that drove it) are stored beside the
     result's own, under names of their own. ``load_results`` reads it back.
 
+    Parameters
+    ----------
+    result : Result
+        Any echoscope result (``FixedPoints``, ``EchoIndex``, ...): what its ``arrays()``
+        returns is stored as entries, its ``summary()`` (made JSON-ready) in the header.
+    path : str or os.PathLike
+        The file to write; its directory must exist.
+    extra : dict of str to array_like, optional
+        More arrays to store beside the result's, under names that ``result.arrays()`` does
+        not use (the same naming and dtype rules as ``save_results``).
+    metadata : dict, optional
+        User information, stored under ``"metadata"`` in the file's metadata: a dict with str
+        keys whose values are str, finite numbers, bool, None, lists and dicts.
+    overwrite : bool, default False
+        Replace an existing file. Without it an existing file raises ``FileExistsError``.
+
     Examples
     --------
     >>> import os, tempfile, numpy as np
@@ -276,7 +307,33 @@ def save_result(result, path, *, extra: dict | None = None, metadata: dict | Non
 
 
 def load_results(path) -> tuple[dict, dict]:
-    """The arrays and the metadata of a file written by ``save_results``, checksums checked."""
+    """The arrays and the metadata of a file written by ``save_results``, checksums checked.
+
+    The same checks as ``load`` (header digest, sizes before inflating, each array's shape,
+    dtype and SHA-256; never pickle) apply.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        A file written by ``save_results`` or ``save_result`` (kind ``"Results"``).
+
+    Returns
+    -------
+    arrays : dict of str to ndarray
+        Every stored array by name, with the shape and dtype it was saved with (fresh,
+        writable copies).
+    metadata : dict
+        The metadata of the header: the user's ``metadata`` for ``save_results``; for
+        ``save_result``, ``{"result": type name, "summary": ..., "metadata": user's}``.
+
+    Raises
+    ------
+    FileNotFoundError
+        No file at ``path``.
+    echoscope.FileFormatError
+        The file is not an echoscope file of kind ``"Results"``, is truncated or corrupted,
+        declares more than the limits allow, or was written by a newer echoscope.
+    """
     path = _check_path("load_results", path)
     src = f"load_results: {path!r}"
     with _open(path, "load_results") as archive:

@@ -140,7 +140,23 @@ class EchoIndex(Result):
 
 
 def wilson_interval(count, total: int, confidence: float = 0.95) -> np.ndarray:
-    """Wilson score interval of a binomial proportion; shape (..., 2)."""
+    """Wilson score interval of a binomial proportion; shape (..., 2).
+
+    Parameters
+    ----------
+    count : array_like of shape (...)
+        Successes (here: samples attracted by a response), each in [0, ``total``].
+    total : int
+        Trials (samples) in all, shared by every count.
+    confidence : float in (0, 1), default 0.95
+        Coverage of the interval (two-sided).
+
+    Returns
+    -------
+    ndarray of shape (..., 2)
+        The lower and upper bounds of each proportion ``count / total``, clipped to [0, 1]:
+        exactly 0 below a count of 0 and exactly 1 above a count of ``total``.
+    """
     count = np.asarray(count, dtype=float)
     z = scipy.stats.norm.ppf(0.5 + confidence / 2.0)
     p = count / total
@@ -162,8 +178,23 @@ def group_responses(window: np.ndarray, *, separation: float = 100.0):
     Without such a gap the samples form one group; whether it converges is for the dynamics
     to show (``echo_index`` checks that its spread shrinks).
 
-    Returns ``(labels, spread, gap)``: labels (S,), the largest merge height kept inside a
-    group, and the smallest height between groups (inf for one group).
+    Parameters
+    ----------
+    window : ndarray of shape (n_samples, window, n_state)
+        The trajectory of each sample over the window compared.
+    separation : float > 1, default 100.0
+        The smallest ratio between consecutive merge heights that counts as a gap between
+        groups.
+
+    Returns
+    -------
+    labels : ndarray of int, shape (n_samples,)
+        The group of each sample, numbered 0, 1, ... in the order of each group's first sample.
+    spread : float
+        The largest merge height kept inside a group (the rounding-level floor when all
+        samples coincide to it).
+    gap : float
+        The smallest merge height between groups (inf for one group).
     """
     s = window.shape[0]
     flat = window.reshape(s, -1)
@@ -233,7 +264,14 @@ def _lone_samples_apart(leaders: np.ndarray, backed: np.ndarray, separation: flo
 class SingleLinkage:
     """How sample trajectories are grouped into responses: single linkage over the final
     window, cut at the widest gap if the groups are at least ``separation`` times farther apart
-    than they are wide (see ``group_responses``)."""
+    than they are wide (see ``group_responses``).
+
+    Parameters
+    ----------
+    separation : float > 1, default 100.0
+        The smallest ratio between consecutive single-linkage merge heights that counts as a
+        gap between groups (how many times farther apart than wide the groups must be).
+    """
 
     separation: float = 100.0
 
@@ -430,7 +468,13 @@ def echo_index(
 class EchoIndices(Result):
     """The echo index under each of several input realisations: a sequence of ``EchoIndex``
     (``len``, indexing and iteration), with ``index`` and ``converged`` per realisation and the
-    distribution over realisations as ``summary()`` (see ``index_distribution``)."""
+    distribution over realisations as ``summary()`` (see ``index_distribution``).
+
+    Attributes
+    ----------
+    results : tuple of EchoIndex
+        One result per realisation, in the order of the realisations (axis 0 of ``inputs``).
+    """
 
     results: tuple
 
@@ -470,8 +514,35 @@ def echo_indices(system: DrivenMap, inputs, *, seeds=Uniform(256), window: int =
     ``inputs`` has shape (n_realisations, n_steps, n_input); the same initial states (drawn
     once) are driven by every realisation, all realisations and samples together in one
     simulation (in memory-bounded chunks of realisations). Each realisation gets the proofs
-    of ``echo_index``. Returns ``EchoIndices``, one ``EchoIndex`` per realisation; see
-    ``echo_index`` for the parameters.
+    of ``echo_index``, with the ``Forward()`` schedule.
+
+    Parameters
+    ----------
+    system : DrivenMap
+        The map analysed.
+    inputs : array_like of shape (n_realisations, n_steps, n_input)
+        The input realisations, each shared by every sample; n_realisations and n_steps >= 1.
+    seeds : array of shape (n_samples, n_state) or a Seeds sampler, default Uniform(256)
+        The initial states, or how to draw them (drawn once, the same for every
+        realisation); the basin fractions are their shares.
+    window : int >= 1, default 20
+        Steps compared between trajectories.
+    extension : int, optional
+        Steps between the two checkpoints (default: a quarter of ``n_steps``, at least
+        ``window``); ``n_steps`` must be at least ``extension + window``.
+    grouping : SingleLinkage, default SingleLinkage(separation=100)
+        How trajectories are grouped into responses.
+    confidence : float in (0, 1), default 0.95
+        Coverage of the fractions' Wilson intervals and of ``missed_fraction``.
+    rng : None, int, SeedSequence or Generator
+        Draws the initial states when ``seeds`` is a sampler.
+    progress : callable ``(realisations_done, n_realisations)``, optional
+        Called after each chunk of realisations is simulated.
+
+    Returns
+    -------
+    EchoIndices
+        One ``EchoIndex`` per realisation (see ``echo_index`` for its proofs).
     """
     owner = "echo_indices"
     if not isinstance(system, DrivenMap):
@@ -499,9 +570,19 @@ def echo_indices(system: DrivenMap, inputs, *, seeds=Uniform(256), window: int =
 def index_distribution(results) -> dict:
     """The distribution of the echo index and of the basin fractions over realisations.
 
-    Returns ``{"index_counts": {index: count}, "converged": share of realisations converged,
-    "fractions": {index: (mean, std) per response of the realisations with that index}}``,
-    the responses of each realisation sorted by decreasing fraction.
+    Parameters
+    ----------
+    results : sequence of EchoIndex
+        One result per realisation (an ``EchoIndices`` will do).
+
+    Returns
+    -------
+    dict
+        ``{"index_counts": {index: count}, "converged": share of realisations converged,
+        "fractions": {index: [(mean, std) per response] of the realisations with that
+        index}}``, the responses of each realisation sorted by decreasing fraction; an index
+        of -1 (undefined) is counted but has no fractions. The share converged is 0.0 for no
+        results.
 
     Examples
     --------

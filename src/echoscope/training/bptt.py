@@ -43,6 +43,16 @@ class TrainedTorch:
 
     ``map`` is the driven map ``x[k] = G(u[k], x[k-1])`` (a ``TorchMap`` of the trained cell);
     the outputs are ``z[k] = W_out x[k] + b_out``.
+
+    Parameters
+    ----------
+    map : DrivenMap
+        The trained recurrent cell as a driven map (``train_rnn`` gives a ``TorchMap`` made by
+        ``from_torch``); the readout acts on its states (``n_state`` columns of ``w_out``).
+    w_out : array_like of shape (n_output, n_state)
+        The readout weights (stored as a read-only float64 copy).
+    b_out : array_like of shape (n_output,)
+        The readout bias (stored as a read-only float64 copy).
     """
 
     map: object

@@ -42,6 +42,36 @@ class Explanation(NamedTuple):
     not applicable); ``pulse`` is the input event (input minus baseline, None when no event
     is involved); ``text`` says it in words. A pulse on several channels at once has
     ``direction`` -1 and the threshold along its own direction.
+
+    Attributes
+    ----------
+    episode : ErrorEpisode
+        The error episode explained (``start``, ``end``, ``bit``).
+    cause : str
+        One of ``CAUSES``.
+    text : str
+        The explanation in words.
+    attractor : int
+        The attractor (row of the ENA's ``attractors``) the network sat on most during the
+        episode; -1 when it sat on none.
+    source : int
+        The attractor the network sat on before the responsible input event; -1 when no event
+        is involved.
+    expected : int
+        The attractor of the task state the network should have reached; -1 when that task
+        state has no attractor.
+    direction : int
+        The ENA direction (row of ``directions``) of the pulse, for a pulse on one channel; -1
+        for a pulse on several channels, for a single-channel pulse along no probed direction,
+        or when no pulse is involved.
+    threshold : float
+        The switching threshold from ``source`` along the pulse (inf: no switch up to the ENA's
+        ``max_amplitude``); NaN when no pulse is involved.
+    amplitude : float
+        The pulse's amplitude: the absolute value on its channel, or the Euclidean norm of a
+        pulse on several channels; NaN when no pulse is involved.
+    pulse : ndarray of shape (n_bits,) or None, default None
+        The input at the event minus the ENA's baseline; None when no event is involved.
     """
 
     episode: ErrorEpisode
@@ -394,6 +424,32 @@ class Flip(NamedTuple):
     and ``outcome`` one of ``FLIP_OUTCOMES`` for that lowest switching pulse. With a task
     amplitude, ``reached`` is the node a pulse of that amplitude leads to (the source itself
     when it stays, -2: no known attractor) and ``at_amplitude`` its outcome; else -1 and None.
+
+    Attributes
+    ----------
+    attractor : int
+        The source attractor (row of the ENA's ``attractors``).
+    state : tuple of int, length n_bits
+        Its task state: the sign (+1 or -1) of each bit.
+    bit : int
+        The bit the pulse flips.
+    direction : int
+        The ENA direction (row of ``directions``) of the flipping pulse: the unit pulse on
+        ``bit`` with the sign opposite to the bit's.
+    threshold : float
+        The smallest pulse amplitude along ``direction`` that switches the network away from
+        ``attractor``; inf when none does up to the ENA's ``max_amplitude``.
+    target : int
+        The attractor reached at ``threshold``; -1 without a switch, -2 when the state settled
+        on no known attractor.
+    outcome : str
+        One of ``FLIP_OUTCOMES`` for the pulse at ``threshold``: ``"correct"`` when ``target``
+        decodes to ``state`` with ``bit`` flipped.
+    reached : int, default -1
+        With a task amplitude: the attractor a pulse of that amplitude along ``direction``
+        leads to (``attractor`` itself when it stays, -2: no known attractor); else -1.
+    at_amplitude : str or None, default None
+        With a task amplitude: the outcome (one of ``FLIP_OUTCOMES``) of that pulse; else None.
     """
 
     attractor: int
@@ -420,6 +476,23 @@ def flip_transitions(explanation: ErrorExplanation, trained: TrainedESN | None =
     whose lowest switch is a wrong destination may still be right at the task's amplitude
     (a weaker pulse would go astray). The ENA must probe both signs of every input channel
     (its default).
+
+    Parameters
+    ----------
+    explanation : ErrorExplanation
+        The result of ``explain_errors``: its ENA (``network``), task states and decoded
+        attractors.
+    trained : TrainedESN, optional
+        The network the explanation is of; its closed loop fires the pulses at ``amplitude``.
+        Given together with ``amplitude``, or not at all.
+    amplitude : float > 0, optional
+        The task's pulse amplitude (in input units); given together with ``trained``.
+
+    Returns
+    -------
+    tuple of Flip
+        One per attractor that decodes to a task state and per bit, by attractor and then by
+        bit; with ``amplitude``, ``reached`` and ``at_amplitude`` filled in.
     """
     owner = "flip_transitions"
     if not isinstance(explanation, ErrorExplanation):

@@ -226,6 +226,8 @@ def test_sweep_command_resumes_from_its_store(tmp_path, capsys):
          r"unknown key of \[sweep\] 'chunksize'; did you mean 'chunk_size'\?"),
         ("[grid]\nleak = [0.5]\n[sytem]\nn_state = 10\n",
          r"unknown section 'sytem'; did you mean 'system'\?"),
+        ("[grid]\nleak = [0.5]\n[sweep]\ntime_limit = -1\n",
+         r"The 'time_limit' parameter of sweep must be in \(0, inf\); got -1"),
     ],
 )
 def test_sweep_configuration_typos_are_refused_before_anything_runs(tmp_path, text, message):

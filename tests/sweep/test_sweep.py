@@ -1,15 +1,18 @@
 """Sweeps, in-process and on a real LocalCluster on loopback: the same numbers bit for bit, a
 worker killed mid-sweep, a sweep interrupted (or its process killed) and resumed, damaged and
-foreign stores refused, per-point errors recorded, bad input explained."""
+foreign stores refused, per-point errors recorded, points stopped at a time limit, bad input
+explained."""
 
 import functools
 import itertools
 import json
+import math
 import os
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 
 import numpy as np
@@ -19,8 +22,11 @@ distributed = pytest.importorskip("distributed")
 xr = pytest.importorskip("xarray")
 pytest.importorskip("zarr")
 
+from sweep_points import interrupted, noisy, sleepy, stalling  # noqa: E402
+
 from echoscope import ESN, FileFormatError, Uniform, echo_index  # noqa: E402
 from echoscope.sweep import Grid, SweepError, open_sweep, sweep  # noqa: E402
+from echoscope.tasks.configured_sweep import check_config, sweep_point  # noqa: E402
 
 GRID = {"a": [0.0, 1.0, 2.0, 3.0], "b": [-1.0, 0.5, 2.0]}  # 12 points
 N = 12
@@ -28,13 +34,6 @@ TESTS = os.path.dirname(os.path.abspath(__file__))
 
 
 # -- analyses (module level: workers import them) ---------------------------------------------------
-
-
-def noisy(rng, a, b):
-    """A float, an array, an int and a bool, all drawn from the point's generator."""
-    draw = rng.standard_normal(3)
-    return {"x": a * draw[0] + b, "v": draw * b, "n": int(rng.integers(0, 10 + int(a))),
-            "ok": bool(draw[1] > 0)}
 
 
 def slow(rng, a, b):
@@ -360,6 +359,102 @@ def test_results_that_do_not_fit_together_stop_the_sweep():
         sweep(renamed, {"a": [1, 2]}, client="inprocess", rng=0)
 
 
+# -- time limits -----------------------------------------------------------------------------------
+
+LATE = "TimeoutError: sweep: the point exceeded the time limit of 0.5 s; its process was stopped."
+
+
+def worker_processes() -> list:
+    """The worker processes of a time limit that are children of this process (Linux)."""
+    found = []
+    for entry in os.listdir("/proc"):
+        try:
+            with open(f"/proc/{entry}/stat") as file:
+                parent = int(file.read().rsplit(")", 1)[1].split()[1])
+            with open(f"/proc/{entry}/cmdline", "rb") as file:
+                command = file.read()
+        except (OSError, ValueError, IndexError):
+            continue
+        if parent == os.getpid() and b"_worker.py" in command:
+            found.append(int(entry))
+    return found
+
+
+@pytest.fixture(scope="module")
+def limited(tmp_path_factory):
+    """``stalling`` in-process with a time limit of 0.5 s, into a store."""
+    store = tmp_path_factory.mktemp("limited") / "run.zarr"
+    ds = sweep(stalling, GRID, client="inprocess", store=store, rng=11, chunk_size=5,
+               time_limit=0.5)
+    return ds, store
+
+
+def test_a_point_over_the_time_limit_is_an_error_and_the_sweep_goes_on(reference, limited,
+                                                                        capfd):
+    ds, _ = limited
+    errors = ds["error"].values
+    assert errors[1, 1] == LATE  # a loop in Python
+    assert errors[2, 2] == LATE  # a long LAPACK call
+    assert errors[3, 0] == ("ChildProcessError: sweep: the process running the point ended "
+                            "(exit status 3).")
+    ok = errors == ""
+    assert ok.sum() == N - 3 and ds.attrs["n_errors"] == 3
+    # The other points have the numbers of a sweep without a limit, bit for bit.
+    for name in ("x", "v"):
+        assert ds[name].values[ok].tobytes() == reference[name].values[ok].tobytes(), name
+        assert np.isnan(ds[name].values[~ok]).all()
+    for name in ("n", "ok"):
+        assert np.array_equal(ds[name].values[ok], reference[name].values[ok]), name
+    if sys.platform.startswith("linux"):
+        assert worker_processes() == []  # every worker process was ended and reaped
+
+
+def test_time_limits_give_the_same_results_on_a_cluster(limited, client):
+    ds = sweep(stalling, GRID, client=client, rng=11, chunk_size=2, time_limit=0.5)
+    assert_bitwise(ds, limited[0])
+
+
+def test_a_point_stopped_at_the_time_limit_is_done_for_a_resumed_sweep(limited):
+    ds, store = limited
+    assert open_sweep(store)["done"].values.all()
+    # Nothing is run again: no scheduler is even contacted.
+    assert_bitwise(sweep(stalling, GRID, client="127.0.0.1:1", store=store, time_limit=0.5), ds)
+
+
+def test_an_abort_under_a_time_limit_stops_the_sweep(tmp_path):
+    store = tmp_path / "run.zarr"
+    with pytest.raises(KeyboardInterrupt, match="stop here"):
+        sweep(interrupted, GRID, client="inprocess", store=store, rng=11, chunk_size=3,
+              time_limit=5)
+    assert open_sweep(store)["done"].values.ravel().tolist() == [True] * 6 + [False] * 6
+
+
+def test_a_time_limit_needs_a_picklable_analysis(tmp_path):
+    store = tmp_path / "run.zarr"
+    for analysis, reason in [
+        (functools.partial(sleepy, handle=threading.Lock()),
+         r"got sleepy, which is not \(TypeError: cannot pickle '_thread.lock' object\)"),
+        (Unloadable(), r"got Unloadable, which is not \(RuntimeError: this analysis cannot be "
+         r"loaded here\)"),
+    ]:
+        with pytest.raises(TypeError, match=r"The 'analysis' parameter of sweep must be "
+                           r"picklable when 'time_limit' is given .*; " + reason):
+            sweep(analysis, GRID, client="inprocess", store=store, time_limit=1)
+        assert not os.listdir(tmp_path)  # refused before any work
+
+
+def test_a_configured_sweep_takes_a_time_limit():
+    check_config({"sweep": {"seed": 1, "time_limit": 30}})
+    with pytest.raises(ValueError, match="did you mean 'time_limit'"):
+        check_config({"sweep": {"timelimit": 30}})
+    config = {"system": {"n_state": 5, "n_input": 1, "spectral_radius": 0.9},
+              "input": {"n_steps": 40}, "analysis": {"kind": "lyapunov"}}
+    analysis = functools.partial(sweep_point, config)
+    grid = {"leak": [0.5, 1.0]}
+    assert_bitwise(sweep(analysis, grid, client="inprocess", rng=3, time_limit=60),
+                   sweep(analysis, grid, client="inprocess", rng=3))
+
+
 # -- stores ----------------------------------------------------------------------------------------
 
 
@@ -496,6 +591,10 @@ def test_bad_grids_are_explained(grid, kind, message):
     ({"chunk_size": 0}, ValueError, "'chunk_size' parameter of sweep must be an integer >= 1"),
     ({"client": 3}, TypeError, "'client' parameter of sweep must be None, 'inprocess'"),
     ({"timeout": 0}, ValueError, "'timeout' parameter of sweep must be a positive number"),
+    ({"time_limit": 0}, ValueError, r"'time_limit' parameter of sweep must be in \(0, inf\); "
+     "got 0.0"),
+    ({"time_limit": math.inf}, ValueError, r"'time_limit' parameter of sweep must be in \(0, "),
+    ({"time_limit": "1"}, TypeError, "'time_limit' parameter of sweep must be a real number"),
     ({"metadata": {"x": np.nan}}, ValueError, "'metadata' parameter of sweep"),
     ({"progress": 1}, TypeError, "'progress' parameter of sweep"),
     ({"store": 3}, TypeError, "'store' parameter of sweep"),

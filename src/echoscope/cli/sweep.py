@@ -66,6 +66,7 @@ def _sweep_command(args, update) -> Products:
                                                ("system", "input", "analysis")})
     ds = sweep(analysis, Grid(config["grid"]), client=args.scheduler, store=store,
                rng=settings.get("seed", args.seed), chunk_size=settings.get("chunk_size"),
+               time_limit=settings.get("time_limit"),
                metadata={"config": str(path)},
                progress=None if update is None else (lambda d, t: update("sweep", d, t)))
     variables = [v for v in ds.data_vars if v != "error"]
@@ -101,7 +102,8 @@ COMMANDS = (
         "grid of parameters: in-process, on a local Dask cluster, or on the scheduler given. "
         "With a store the sweep is resumable. Write sweep.nc (xarray), sweep.json and "
         "sweep.png. CONFIG is TOML with the sections [system], [input], [analysis], [grid] and "
-        "optionally [sweep] (seed, chunk_size, store); see "
+        "optionally [sweep] (seed, chunk_size, store, and time_limit: the seconds a point may "
+        "take before it is recorded as an error); see "
         "echoscope.tasks.configured_sweep.sweep_point.",
         "echoscope-out/sweep", _sweep_arguments, _sweep_command,
         products=("sweep.nc", "sweep.png", "sweep.json"), keep=_keep),

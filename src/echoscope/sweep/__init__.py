@@ -34,6 +34,21 @@ stay in the store. Results that do not fit together (other names or shapes than 
 before) stop the sweep with a ``ValueError``: they would make the Dataset depend on the order
 in which the chunks arrived.
 
+Time limits
+-----------
+With ``time_limit=seconds`` a point that takes longer is stopped and recorded as an error
+(``TimeoutError: sweep: the point exceeded the time limit of 30 s; its process was stopped.``),
+and the sweep goes on; the numbers of the other points do not change. A thread cannot stop a
+loop in Python or a long BLAS call, so each point then runs in a worker process (a child of the
+sweep's process in-process, of the Dask worker on a cluster) that is killed when its time is
+up; a fresh one runs the next point. A point whose process dies (a crash, ``os._exit``) is
+recorded as a ``ChildProcessError`` likewise. The analysis travels to these processes pickled
+(by cloudpickle), and ``sweep`` refuses one that cannot be, before any work. A worker process
+takes a fraction of a second to start, plus the imports of the analysis, and is kept for the
+next chunks; each point then costs a fraction of a millisecond more. Without a time limit no
+worker process is started. A point stopped at the limit is done, like any failed point: a
+resumed sweep does not run it again.
+
 Store format, version 1
 -----------------------
 ``store`` is the path of a directory holding a zarr (format 3) group; netCDF is not used for

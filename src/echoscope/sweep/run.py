@@ -12,7 +12,13 @@ from collections.abc import Callable, Mapping
 
 import numpy as np
 
-from .._validation import FileFormatError, check_int, check_metadata, param_error
+from .._validation import (
+    FileFormatError,
+    check_int,
+    check_interval,
+    check_metadata,
+    param_error,
+)
 from .grid import (
     _RESERVED,
     Grid,
@@ -123,6 +129,16 @@ def _run_chunk(analysis, points: list, seed: dict, start: int, reserved: tuple,
     return {"start": start, "errors": errors, "outputs": outputs, "abort": None}
 
 
+def _run_chunk_limited(payload: bytes, points: list, seed: dict, start: int, reserved: tuple,
+                       time_limit: float) -> dict:
+    """``_run_chunk`` on a cluster worker, each point in a worker process that is killed
+    after ``time_limit`` seconds (``_limit``); ``payload`` is the pickled analysis."""
+    from . import _limit
+
+    return _limit.run_chunk(payload, points, seed, start, reserved, time_limit, _limit._SHARED,
+                            catch_abort=True)
+
+
 def _normalise(output, reserved: tuple) -> dict:
     """The analysis' output as {name: ndarray of bool, int or float}, or raise."""
     if not isinstance(output, Mapping):
@@ -196,17 +212,46 @@ def _n_threads(client) -> int:
 
 
 def _run_inprocess(analysis, chunks, job, commit) -> None:
+    if job.time_limit is not None:
+        _run_limited(chunks, job, commit)
+        return
     for start, stop in chunks:
         result = _run_chunk(analysis, job.points(start, stop), job.seed, start, job.reserved,
                             catch_abort=False)
         commit(result)
 
 
+def _run_limited(chunks, job, commit) -> None:
+    """In-process with a time limit: the points run one by one in worker processes of this
+    sweep's own pool, closed at the end."""
+    from . import _limit
+
+    pool = _limit._Pool()
+    try:
+        for start, stop in chunks:
+            result = _limit.run_chunk(job.payload, job.points(start, stop), job.seed, start,
+                                      job.reserved, job.time_limit, pool, catch_abort=False)
+            if result["abort"] is not None:
+                if result["exception"] is not None:
+                    raise result["exception"]
+                point, text = result["abort"]
+                raise SweepError(f"sweep: the analysis raised {text} at point {point} "
+                                 f"({_show_point(job.grid, point)}); the sweep stopped. "
+                                 f"{job.kept()}")
+            commit(result)
+    finally:
+        pool.close()
+
+
 def _run_distributed(client, analysis, chunks, job, commit) -> None:
     from distributed import as_completed
 
-    futures = [client.submit(_run_chunk, analysis, job.points(start, stop), job.seed, start,
-                             job.reserved, True, pure=False, retries=2)
+    if job.time_limit is None:
+        task, first, last = _run_chunk, analysis, True  # catch_abort
+    else:
+        task, first, last = _run_chunk_limited, job.payload, job.time_limit
+    futures = [client.submit(task, first, job.points(start, stop), job.seed, start,
+                             job.reserved, last, pure=False, retries=2)
                for start, stop in chunks]
     pending = set(futures)
     try:
@@ -241,11 +286,14 @@ def _drain(pending: set, commit) -> None:
 
 
 class _Job:
-    def __init__(self, grid: Grid, seed: dict, store: _Store):
+    def __init__(self, grid: Grid, seed: dict, store: _Store, time_limit: float | None,
+                 payload: bytes | None):
         self.grid = grid
         self.seed = seed
         self.store = store
         self.reserved = _RESERVED + grid.names
+        self.time_limit = time_limit
+        self.payload = payload
 
     def points(self, start: int, stop: int) -> list:
         return [self.grid.point(i) for i in range(start, stop)]
@@ -259,7 +307,8 @@ class _Job:
 
 
 def sweep(analysis: Callable, grid, *, client=None, store=None, rng=None,
-          chunk_size: int | None = None, overwrite: bool = False, metadata: dict | None = None,
+          chunk_size: int | None = None, time_limit: float | None = None,
+          overwrite: bool = False, metadata: dict | None = None,
           progress: Callable | None = None, timeout: float = 10.0):
     """Run ``analysis(rng, **point)`` at every point of ``grid``; results in an xarray Dataset.
 
@@ -290,6 +339,17 @@ def sweep(analysis: Callable, grid, *, client=None, store=None, rng=None,
     chunk_size : int >= 1, optional
         Points per task and per store chunk. Default: about four chunks per worker thread and
         at least 16 chunks; a resumed store keeps its own.
+    time_limit : float > 0, optional
+        Seconds a point may take. A point that takes longer is stopped and recorded as an error
+        (``TimeoutError: sweep: the point exceeded the time limit of <time_limit> s; ...``),
+        like a point that raised, and the sweep goes on: a resumed sweep does not run it
+        again. With a time limit each point runs in a worker process (a child of the sweep's
+        process, or of the Dask worker), which is killed when the time is up, so that a
+        point looping in Python or waiting in a long BLAS call is stopped too; a new one runs
+        the next point. The analysis must then be picklable (by cloudpickle, as for a
+        cluster). The time counts from when the point is handed to its process until its
+        result is back (loading the analysis into a new process is not counted). None: no
+        limit, and no worker processes.
     overwrite : bool, default False
         Replace a store that holds another sweep or is damaged. Without it such a store raises
         ``FileFormatError`` and is left as it is. A non-empty directory that is not a zarr
@@ -321,7 +381,10 @@ def sweep(analysis: Callable, grid, *, client=None, store=None, rng=None,
         The scheduler at ``client`` did not answer within ``timeout``.
     SweepError
         The analysis raised a BaseException (not an Exception) on a cluster, or a task failed
-        there; the finished chunks are in the store.
+        there, or (with ``time_limit``) a worker process could not load the analysis; the
+        finished chunks are in the store.
+    TypeError
+        ``time_limit`` is given and ``analysis`` cannot be pickled.
     """
     owner = "sweep"
 
@@ -330,6 +393,10 @@ def sweep(analysis: Callable, grid, *, client=None, store=None, rng=None,
     seed = _seed(rng)
     if chunk_size is not None:
         chunk_size = check_int(owner, "chunk_size", chunk_size, low=1)
+    payload = None
+    if time_limit is not None:
+        time_limit = check_interval(owner, "time_limit", time_limit, 0.0, None, closed="neither")
+        payload = _picklable(analysis)
     if not isinstance(overwrite, bool):
         raise param_error(owner, "overwrite", "a bool", overwrite, kind=TypeError)
     given_metadata = metadata
@@ -349,11 +416,25 @@ def sweep(analysis: Callable, grid, *, client=None, store=None, rng=None,
     where = f"{owner}: the store {os.fspath(store)!r}" if store is not None else owner
     with _StoreLock(path, where):
         return _sweep(analysis, grid, seed, path, where, client, chunk_size, overwrite,
-                      given_metadata, metadata, progress, float(timeout))
+                      given_metadata, metadata, progress, float(timeout), time_limit, payload)
+
+
+def _picklable(analysis) -> bytes:
+    """The analysis pickled for worker processes, or the error that names it."""
+    from . import _limit
+
+    try:
+        return _limit.dump_analysis(analysis)
+    except Exception as exc:
+        raise TypeError(f"The 'analysis' parameter of sweep must be picklable when 'time_limit' "
+                        "is given (each point then runs in a process that can be stopped: "
+                        "use a module-level function, or functools.partial of one); got "
+                        f"{_analysis_name(analysis)}, which is not ({_error_text(exc)}).") \
+            from exc
 
 
 def _sweep(analysis, grid, seed, path, where, client, chunk_size, overwrite, given_metadata,
-           metadata, progress, timeout):
+           metadata, progress, timeout, time_limit, payload):
     from .._version import __version__
 
     opened = None
@@ -396,7 +477,7 @@ def _sweep(analysis, grid, seed, path, where, client, chunk_size, overwrite, giv
         size = opened.header["chunk_size"]
         chunks = [(lo, min(lo + size, n)) for lo in range(0, n, size)
                   if not done[lo:lo + size].all()]
-        job = _Job(grid, opened.header["seed"], opened)
+        job = _Job(grid, opened.header["seed"], opened, time_limit, payload)
         n_done = [int(done.sum())]
 
         def commit(result):

@@ -325,6 +325,18 @@ def open_sweep(store):
     variable ``done`` (bool): the points whose results are stored; the variables of the others
     are NaN.
 
+    Parameters
+    ----------
+    store : str or os.PathLike
+        A sweep store written by ``sweep(..., store=...)``, complete or interrupted.
+
+    Returns
+    -------
+    xarray.Dataset
+        One variable per output of the analysis over the grid's dimensions, ``error`` (the
+        error text of each failed point, empty otherwise) and ``done``; the attributes hold
+        the sweep's metadata.
+
     Raises
     ------
     FileFormatError

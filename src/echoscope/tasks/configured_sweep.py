@@ -18,7 +18,7 @@ SECTIONS = {
     "system": _ESN_KEYS + ("model", "network_seed"),
     "input": ("kind", "n_steps", "input_amplitude", "value", "pulse_prob"),
     "analysis": ("kind", "n_samples", "window", "n_seeds"),
-    "sweep": ("seed", "chunk_size", "store"),
+    "sweep": ("seed", "chunk_size", "store", "time_limit"),
 }
 """The sections of a sweep configuration and the keys each may hold (besides ``[grid]``)."""
 _GRID_KEYS = tuple(k for name in ("system", "input", "analysis") for k in SECTIONS[name]

@@ -16,6 +16,7 @@ from ._validation import (
     check_choice,
     check_int,
     check_interval,
+    check_memory,
     param_error,
 )
 
@@ -100,6 +101,8 @@ def switching_inputs(
         raise param_error(owner, "alphabet", "an array of at least 2 symbols (rows) of at "
                           "least 1 input", alphabet)
     n_steps = check_int(owner, "n_steps", n_steps, low=1)
+    check_memory(owner, "n_steps", n_steps, 8.0 * n_steps * (alphabet.shape[1] + 3),
+                 f"inputs of {n_steps} steps x {alphabet.shape[1]} channels (and their runs)")
     low = [check_int(owner, name, v, low=1)
            for name, v in _per_symbol(owner, "min_run", min_run, n_symbols)]
     high: list[int | None] = [None] * n_symbols
@@ -136,9 +139,13 @@ def switching_inputs(
 
 def _per_symbol(owner, name, value, n_symbols):
     """``(name, value)`` pairs, one per symbol, from a scalar or a sequence of n_symbols."""
-    if np.ndim(value) == 0:
+    try:
+        ndim = np.ndim(value)
+    except ValueError:  # a ragged nesting of sequences
+        ndim = -1
+    if ndim == 0:
         return [(name, value.item() if isinstance(value, np.ndarray) else value)] * n_symbols
-    if isinstance(value, (str, bytes)) or np.ndim(value) != 1:
+    if isinstance(value, (str, bytes)) or ndim != 1:
         raise param_error(owner, name, f"a scalar or a sequence of {n_symbols} values",
                           value, kind=TypeError)
     items = list(value)

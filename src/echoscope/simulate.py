@@ -78,7 +78,13 @@ class Final(Record):
 
 @dataclasses.dataclass(frozen=True)
 class Every(Record):
-    """Record every ``k``-th state: x[k], x[2k], ... (result indices k-1, 2k-1, ...)."""
+    """Record every ``k``-th state: x[k], x[2k], ... (result indices k-1, 2k-1, ...).
+
+    Parameters
+    ----------
+    k : int >= 1
+        Steps between kept states; the time axis has ``n_steps // k`` entries.
+    """
 
     k: int
 
@@ -106,7 +112,13 @@ class Every(Record):
 
 @dataclasses.dataclass(frozen=True)
 class Window(Record):
-    """Record the last ``length`` states of the run."""
+    """Record the last ``length`` states of the run.
+
+    Parameters
+    ----------
+    length : int >= 1
+        Number of states kept, at most the run's ``n_steps``.
+    """
 
     length: int
 
@@ -241,7 +253,11 @@ def simulate(
     owner = "simulate"
     if not isinstance(system, DrivenMap):
         raise param_error(owner, "system", "a DrivenMap", system, kind=TypeError)
-    dtype = np.dtype(dtype)
+    try:
+        dtype = np.dtype(dtype)
+    except (TypeError, ValueError):
+        raise param_error(owner, "dtype", "numpy.float64 or numpy.float32", dtype,
+                          kind=TypeError) from None
     if dtype not in (np.float64, np.float32):
         raise param_error(owner, "dtype", "float64 or float32", str(dtype))
     n, m = system.n_state, system.n_input
@@ -303,7 +319,11 @@ def _run(owner, system, u, state, source, batch_shape, record, callback, noise, 
     spaces = [stepper.workspace(b.stop - b.start, dtype) for b in blocks]
     errors: list[tuple[int, int]] = []
 
-    def run_block(index, t0, t1, buf, drive, xi):
+    def run_block(*args):
+        with np.errstate(over="ignore", invalid="ignore"):  # non-finite states: checked below
+            advance_block(*args)
+
+    def advance_block(index, t0, t1, buf, drive, xi):
         blk = blocks[index]
         x = state[blk]
         d = drive if shared else np.moveaxis(stepper.drive(u[source[blk], t0:t1]), 1, 0)
@@ -335,7 +355,8 @@ def _run(owner, system, u, state, source, batch_shape, record, callback, noise, 
             xi = None
             if gen is not None:
                 xi = gen.standard_normal((t1 - t0, n_samples, n), dtype=dtype)
-                xi *= noise
+                with np.errstate(over="ignore"):  # a state made non-finite is caught below
+                    xi *= noise
             with _blas_single_thread():  # not around the callbacks: they keep all cores
                 drive = stepper.drive(u[t0:t1]) if shared else None
                 if pool is None:

@@ -308,7 +308,7 @@ def test_basins_2d_bad_input_messages(esn, inputs):
 def test_boundary_solution_bad_input_messages(esn, inputs, echo):
     with pytest.raises(ValueError, match=r"boundary_solution: 'a' and 'b' have the same fate "
                                          r"\(response \d\); the segment must cross a basin "
-                                         r"boundary\."):
+                                         r"boundary \(of 'echo', under 'inputs'\)\."):
         es.boundary_solution(esn, inputs, [0.0, 0.5], [0.0, 0.9], echo)
     with pytest.raises(TypeError, match=r"The 'echo' parameter of boundary_solution must be "
                                         r"an EchoIndex result"):

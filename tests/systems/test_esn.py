@@ -204,7 +204,7 @@ def test_trained_esn_bad_input():
         es.TrainedESN(esn, es.Readout(np.ones((3, 10))))
     with pytest.raises(ValueError, match=r"'readout' parameter of TrainedESN must read 10 states"):
         es.TrainedESN(esn, es.Readout(np.ones((2, 9))))
-    with pytest.raises(ValueError, match=r"'output_activation' parameter of Readout must be one"):
+    with pytest.raises(ValueError, match=r"'activation' parameter of Readout must be one"):
         es.Readout(np.ones((2, 10)), activation="relu")
     with pytest.raises(ValueError, match="has no feedback matrix"):
         es.random_esn(10, 1, rng=0).teacher_forced()

@@ -80,9 +80,10 @@ def test_nrmse_is_invariant_to_affine_rescaling(t, noise, scale, shift):
     ("outputs", "targets", "kwargs", "error", "match"),
     [
         (np.zeros(5), np.arange(4.0), {}, ValueError,
-         r"The 'outputs' parameter of nrmse must have shape \(4,\); got \(5,\)\."),
+         r"The 'outputs' and 'targets' parameters of nrmse must have the same shape; got \(5,\) "
+         r"and \(4,\)\."),
         (np.zeros((4, 2)), np.zeros((4, 3)), {}, ValueError,
-         r"'outputs' parameter of nrmse must have shape \(4, 3\)"),
+         r"'outputs' and 'targets' parameters of nrmse must have the same shape; got \(4, 2\)"),
         (np.zeros((2, 2, 2)), np.zeros((2, 2, 2)), {}, ValueError,
          r"'targets' parameter of nrmse must be a 1 or 2-d array"),
         (np.zeros(4), np.full(4, 0.1), {}, ValueError,
@@ -297,9 +298,11 @@ def test_flipflop_score_one_dimensional():
     ("change", "error", "match"),
     [
         (dict(outputs=np.zeros((20, 3))), ValueError,
-         r"The 'outputs' parameter of flipflop_score must have shape \(20, 2\); got \(20, 3\)\."),
+         r"The 'outputs' and 'targets' parameters of flipflop_score must have the same shape; "
+         r"got \(20, 3\) and \(20, 2\)\."),
         (dict(inputs=np.zeros((19, 2))), ValueError,
-         r"'inputs' parameter of flipflop_score must have shape \(20, 2\)"),
+         r"'inputs' and 'targets' parameters of flipflop_score must have the same shape; got "
+         r"\(19, 2\)"),
         (dict(targets=np.zeros((2, 2, 2))), ValueError,
          r"'targets' parameter of flipflop_score must be a 1 or 2-d array"),
         (dict(settle=-1), ValueError,

@@ -32,6 +32,37 @@ class Completeness(Result):
     very uneven basins it is a lower bound. A point that no seed of the distribution converges
     to (a basin of measure zero for the solver) is outside what it counts: the targeted
     strategies are there to find those.
+
+    Attributes
+    ----------
+    n_points : int
+        Points found, by all strategies.
+    n_seeds : int
+        Seeds run, by all strategies.
+    n_base : int
+        Base seeds: the sample of the estimate.
+    n_base_points : int
+        Points reached by base seeds.
+    f1, f2 : int
+        Points reached by exactly one and by exactly two base seeds.
+    unseen : float
+        f0, the estimated number of points the base distribution reaches but the sample missed.
+    unseen_interval : tuple of float
+        (low, high), the ``confidence`` interval of ``unseen``, rounded outwards to whole
+        points (high is inf without base seeds).
+    missed_share : float
+        Largest share of base seeds a point never reached could attract.
+    confidence : float
+        Level of ``unseen_interval`` and ``missed_share``.
+    n_batches : int
+        Seed batches run.
+    stop : str
+        Why the search stopped: 'seeds given' (one batch), 'target', 'max_seeds' or
+        'max_time' (see ``Adaptive``).
+    elapsed : float
+        Seconds of wall time.
+    curve : ndarray of shape (n_batches, 3)
+        The discovery curve: seeds run, points found and seconds elapsed after each batch.
     """
 
     n_points: int
@@ -55,6 +86,7 @@ class Completeness(Result):
         return max(float(self.n_points), self.n_base_points + self.unseen)
 
     def summary(self) -> dict:
+        """JSON-ready counts, the estimate with its interval, and why the search stopped."""
         return {"points": self.n_points, "seeds": self.n_seeds, "base_seeds": self.n_base,
                 "base_points": self.n_base_points, "reached_once": self.f1, "reached_twice": self.f2,
                 "unseen": round(self.unseen, 2),
@@ -65,6 +97,7 @@ class Completeness(Result):
                 "seconds": round(self.elapsed, 3)}
 
     def describe(self) -> str:
+        """The estimate in one paragraph of plain English."""
         lo, hi = self.unseen_interval
         pct = round(100 * self.confidence)
         return (f"{self.n_points} points from {self.n_seeds} seeds in {self.n_batches} "

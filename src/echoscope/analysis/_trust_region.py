@@ -78,9 +78,12 @@ def solve(system, u, seeds, opts, *, deflation: Deflator | None = None, workers=
     deflate = deflation if deflation is not None and deflation.roots.shape[0] else None
     log_eta, grad = deflate(x) if deflate else (np.zeros(k), None)
     log_merit = log_eta + _log_norm(f)
-    radius = np.maximum(1.0, np.linalg.norm(x, axis=1)) * opts.radius
-    history = np.full((opts.window + 1, k), np.inf)
     bound = 1e6 * max(1.0, float(np.abs(x).max()) if x.size else 1.0)
+    # A step beyond the divergence bound is never needed: the radius stays below it.
+    with np.errstate(over="ignore"):
+        radius = np.minimum(np.maximum(1.0, np.linalg.norm(x, axis=1)) * opts.radius, bound)
+    window = min(opts.window, opts.max_iter + 1)  # a longer window never fills: the same
+    history = np.full((window + 1, k), np.inf)
     direct = opts.linear == "direct" or (opts.linear == "auto" and n <= DIRECT_BELOW)
     for it in range(opts.max_iter + 1):
         running = status == "running"
@@ -90,9 +93,9 @@ def solve(system, u, seeds, opts, *, deflation: Deflator | None = None, workers=
             bad |= np.abs(x).max(axis=1) > bound
         status[running & bad] = DIVERGED
         status[running & ~bad & (res <= opts.tol)] = CONVERGED
-        history[it % (opts.window + 1)] = log_merit
-        if it >= opts.window:
-            before = history[(it - opts.window) % (opts.window + 1)]
+        history[it % (window + 1)] = log_merit
+        if it >= window:
+            before = history[(it - window) % (window + 1)]
             flat = log_merit > before + np.log1p(-opts.min_decrease)
             status[(status == "running") & flat] = NO_DECREASE
         small = radius <= opts.xtol * np.maximum(1.0, np.linalg.norm(x, axis=1))
@@ -133,7 +136,8 @@ def solve(system, u, seeds, opts, *, deflation: Deflator | None = None, workers=
             shrink = ~accept | (rho < 0.25)
             grow = accept & (rho > 0.75) & (length >= 0.99 * radius[idx])
             radius[idx] = np.where(shrink, 0.25 * np.minimum(length, radius[idx]),
-                                   np.where(grow, 2.0 * radius[idx], radius[idx]))
+                                   np.where(grow, np.minimum(2.0 * radius[idx], bound),
+                                            radius[idx]))
             hit = idx[accept]
             x[hit], f[hit], log_merit[hit] = trial[accept], f_trial[accept], lm_trial[accept]
             if deflate:

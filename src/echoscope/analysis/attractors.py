@@ -8,7 +8,7 @@ import dataclasses
 import numpy as np
 
 from .._result import Result
-from .._validation import check_array, check_int, check_interval, param_error
+from .._validation import check_array, check_int, check_interval, check_memory, param_error
 from ..simulate import Window, simulate
 from ..systems.base import DrivenMap
 from .fixed_points import FixedPoints, Newton, find_fixed_points, system_input_seeds
@@ -67,7 +67,26 @@ class Attractors(Result):
 
 
 def attractors_from_fixed_points(fixed_points: FixedPoints, *, tol: float = 1e-6) -> Attractors:
-    """The stable fixed points of a ``FixedPoints`` result as an ``Attractors`` set."""
+    """The stable fixed points of a ``FixedPoints`` result as an ``Attractors`` set.
+
+    Parameters
+    ----------
+    fixed_points : FixedPoints
+    tol : float, default 1e-6
+        The matching tolerance the result carries (relative to max(1, ||x||_inf)), used by
+        ``classify_states``.
+
+    Returns
+    -------
+    Attractors
+        Kinds 'fixed', periods 1, the seeds and input of ``fixed_points``; a seed whose point is
+        not a stable fixed point has label -1.
+    """
+    if not isinstance(fixed_points, FixedPoints):
+        raise param_error("attractors_from_fixed_points", "fixed_points", "a FixedPoints result",
+                          fixed_points, kind=TypeError)
+    tol = check_interval("attractors_from_fixed_points", "tol", tol, 0.0, None,
+                         closed="neither")
     keep = np.flatnonzero(fixed_points.stable & fixed_points.is_fixed)
     pts = fixed_points.points[keep]
     remap = np.full(len(fixed_points) + 1, -1)
@@ -138,7 +157,11 @@ def find_attractors(
     n = system.n_state
     transient = check_int(owner, "transient", transient, low=0)
     window = check_int(owner, "window", window, low=2)
+    check_memory(owner, "window", window, 8.0 * window * seeds.shape[0] * n,
+                 f"windows of {window} states of {seeds.shape[0]} seeds")
     tol = check_interval(owner, "tol", tol, 0.0, None, closed="neither")
+    if not isinstance(refine, (bool, np.bool_)):
+        raise param_error(owner, "refine", "a bool", refine, kind=TypeError)
     x = seeds
     if transient:
         x = simulate(system, np.broadcast_to(u, (transient, u.size)), x, record="final")
@@ -158,7 +181,7 @@ def find_attractors(
             labels[i] = len(groups)
             groups.append({"period": p, "orbit": orbit})
 
-    if refine and groups:
+    if refine and groups:  # refine: checked above
         fixed = [g for g, grp in enumerate(groups) if grp["period"] == 1]
         if fixed:
             guesses = np.stack([groups[g]["orbit"][-1] for g in fixed])
@@ -244,11 +267,31 @@ def classify_states(
     once it lies within ``tol * scale`` of a point of an attractor's orbit (for aperiodic
     attractors: inside the bounding box of the orbit window) and its last step moved it less
     than that. Returns labels of shape (n_states,).
+
+    Parameters
+    ----------
+    system : DrivenMap
+    states : array_like of shape (n_states, n_state)
+    attractors : Attractors
+    u : array_like of shape (n_input,), optional
+        The constant input (by default ``attractors.u``).
+    n_steps : int >= 2, default 200
+        Steps per round.
+    max_steps : int >= 1, default 5000
+        Steps after which states still unassigned keep -1 (at least one round).
+    tol : float > 0, optional
+        Matching tolerance relative to max(1, ||x||_inf) (by default ``attractors.tol``).
+
+    Returns
+    -------
+    ndarray of int, shape (n_states,)
+        Index into ``attractors``; -1 for a state that settled on none.
     """
     owner = "classify_states"
-    n = system.n_state
     if not isinstance(system, DrivenMap):
         raise param_error(owner, "system", "a DrivenMap", system, kind=TypeError)
+    n = system.n_state
+    _check_attractors(owner, system, attractors)
     x = check_array(owner, "states", states, ndim=2, copy=True)
     if x.shape[1] != n:
         raise ValueError(f"The 'states' parameter of {owner} must have shape (n, {n}); "
@@ -270,6 +313,16 @@ def classify_states(
         labels[todo] = found
         todo = todo[found < 0]
     return labels
+
+
+def _check_attractors(owner, system, attractors) -> None:
+    if not isinstance(attractors, Attractors):
+        raise param_error(owner, "attractors", "an Attractors result (find_attractors, "
+                          "attractors_from_fixed_points)", attractors, kind=TypeError)
+    if attractors.points.ndim != 2 or attractors.points.shape[1] != system.n_state:
+        raise ValueError(f"The 'attractors' parameter of {owner} must be of a system of "
+                         f"{system.n_state} units; got points of shape "
+                         f"{attractors.points.shape}.")
 
 
 def _match(tail: np.ndarray, attractors: Attractors, tol: float) -> np.ndarray:
@@ -334,6 +387,22 @@ def saddle_connections(system: DrivenMap, fixed_points: FixedPoints,
     stable fixed points of ``fixed_points``): the attractors a saddle separates are the edges of
     the transition graph.
 
+    Parameters
+    ----------
+    system : DrivenMap
+    fixed_points : FixedPoints
+        The saddles are its points with ``n_unstable == 1``.
+    attractors : Attractors, optional
+        Where the branches may settle (by default ``attractors_from_fixed_points``).
+    eps : float > 0, default 1e-4
+        Step off the saddle, relative to max(1, ||x*||_inf).
+    max_steps : int >= 1, default 20000
+        Steps after which a branch that settled on no attractor gets -1.
+
+    Returns
+    -------
+    SaddleConnections
+
     Examples
     --------
     Between the two stable points of x -> tanh(2 x) sits the saddle 0, whose branches reach both.
@@ -349,6 +418,16 @@ def saddle_connections(system: DrivenMap, fixed_points: FixedPoints,
     if not isinstance(fixed_points, FixedPoints):
         raise param_error(owner, "fixed_points", "a FixedPoints result", fixed_points,
                           kind=TypeError)
+    if not isinstance(system, DrivenMap):
+        raise param_error(owner, "system", "a DrivenMap", system, kind=TypeError)
+    if fixed_points.points.shape[1] != system.n_state or \
+            fixed_points.u.shape != (system.n_input,):
+        raise ValueError(f"The 'fixed_points' parameter of {owner} must be of a system of "
+                         f"{system.n_state} units and {system.n_input} inputs; got points of "
+                         f"{fixed_points.points.shape[1]} units at an input of shape "
+                         f"{fixed_points.u.shape}.")
+    if attractors is not None:
+        _check_attractors(owner, system, attractors)
     eps = check_interval(owner, "eps", eps, 0.0, None, closed="neither")
     if attractors is None:
         attractors = attractors_from_fixed_points(fixed_points)

@@ -98,8 +98,10 @@ def basins_2d(system: DrivenMap, inputs, *, center=None, axes=None, extent=1.0,
                           axes.tolist())
     resolution = check_int(owner, "resolution", resolution, low=2)
     window = echo_options.get("window", 20)
-    check_memory(owner, "resolution", resolution,
-                 8.0 * resolution**2 * n * (1 + 2 * (window if isinstance(window, int) else 20)),
+    per_state = 1 + 2 * (window if isinstance(window, int) and not isinstance(window, bool)
+                         else 20)
+    size = ("window", window) if per_state > resolution**2 else ("resolution", resolution)
+    check_memory(owner, *size, 8.0 * resolution**2 * n * per_state,
                  f"a {resolution} x {resolution} grid of {n}-unit states and their windows")
     if np.isscalar(extent):
         e = check_interval(owner, "extent", extent, 0.0, None, closed="neither")
@@ -109,10 +111,15 @@ def basins_2d(system: DrivenMap, inputs, *, center=None, axes=None, extent=1.0,
         if bounds[1] <= bounds[0] or bounds[3] <= bounds[2]:
             raise param_error(owner, "extent", "(xmin, xmax, ymin, ymax) with min < max",
                               bounds)
-    x = np.linspace(bounds[0], bounds[1], resolution)
-    y = np.linspace(bounds[2], bounds[3], resolution)
-    gx, gy = np.meshgrid(x, y)
-    grid = center + gx.reshape(-1, 1) * axes[0] + gy.reshape(-1, 1) * axes[1]
+    with np.errstate(over="ignore", invalid="ignore"):  # checked just below
+        x = np.linspace(bounds[0], bounds[1], resolution)
+        y = np.linspace(bounds[2], bounds[3], resolution)
+        gx, gy = np.meshgrid(x, y)
+        grid = center + gx.reshape(-1, 1) * axes[0] + gy.reshape(-1, 1) * axes[1]
+    if not (np.isfinite(x).all() and np.isfinite(y).all() and np.isfinite(grid).all()):
+        raise ValueError(f"{owner}: the slice 'center' + 'extent' x 'axes' leaves the float64 "
+                         f"range; got extent {extent!r} and axes up to "
+                         f"{float(np.abs(axes).max()):.3g}.")
     echo = echo_index(system, inputs, seeds=grid, **echo_options)
     return Basins(echo.labels.reshape(resolution, resolution), x, y, center, axes, echo)
 
@@ -120,9 +127,37 @@ def basins_2d(system: DrivenMap, inputs, *, center=None, axes=None, extent=1.0,
 def fate(system: DrivenMap, inputs, states, echo: EchoIndex) -> np.ndarray:
     """The response of ``echo`` that each state (at time 0) converges to under ``inputs`` (the
     inputs of ``echo``): the nearest response over the final window, if the state's window is
-    within a quarter of the responses' separation of it; -1 otherwise."""
-    states = np.atleast_2d(np.asarray(states, dtype=float))
+    within a quarter of the responses' separation of it; -1 otherwise.
+
+    Parameters
+    ----------
+    system : DrivenMap
+    inputs : array_like of shape (n_steps, n_input)
+        The input realisation from time 0 that ``echo`` was computed under.
+    states : array_like of shape (n_samples, n_state) or (n_state,)
+        Initial states at time 0.
+    echo : EchoIndex
+        Its ``responses`` are the candidate fates; the window is as long as theirs.
+
+    Returns
+    -------
+    ndarray of int, shape (n_samples,)
+        The index of the response each state converges to; -1 for none.
+    """
+    owner = "fate"
+    _check_system_and_echo(owner, system, echo)
+    states = check_array(owner, "states", states, ndim=(1, 2))
+    if states.shape[-1] != system.n_state:
+        raise ValueError(f"The 'states' parameter of {owner} must have shape (n_samples, "
+                         f"{system.n_state}) or ({system.n_state},); got {states.shape}.")
+    states = np.atleast_2d(states)
+    if states.shape[0] == 0:
+        raise param_error(owner, "states", "at least one state", states)
     window = echo.responses.shape[1]
+    inputs = check_array(owner, "inputs", inputs, ndim=2)
+    if inputs.shape[0] < window:
+        raise ValueError(f"The 'inputs' parameter of {owner} must hold at least the {window} "
+                         f"steps of the window of 'echo'; got {inputs.shape[0]}.")
     tail = simulate(system, inputs, states, record=Window(window))
     flat = tail.reshape(tail.shape[0], -1)
     refs = echo.responses.reshape(echo.responses.shape[0], -1)
@@ -134,6 +169,17 @@ def fate(system: DrivenMap, inputs, states, echo: EchoIndex) -> np.ndarray:
     radius = 0.25 * echo.separation if np.isfinite(echo.separation) else 0.25 * scale
     radius = max(radius, float(np.max(echo.spread)) if echo.spread.size else 0.0)
     return np.where(dist[np.arange(dist.shape[0]), nearest] <= radius, nearest, -1)
+
+
+def _check_system_and_echo(owner, system, echo) -> None:
+    if not isinstance(system, DrivenMap):
+        raise param_error(owner, "system", "a DrivenMap", system, kind=TypeError)
+    if not isinstance(echo, EchoIndex):
+        raise param_error(owner, "echo", "an EchoIndex result", echo, kind=TypeError)
+    if echo.responses.ndim != 3 or echo.responses.shape[2] != system.n_state:
+        raise ValueError(f"The 'echo' parameter of {owner} must be an echo index of a system of "
+                         f"{system.n_state} units; got responses of shape "
+                         f"{echo.responses.shape}.")
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -177,6 +223,24 @@ def boundary_solution(system: DrivenMap, inputs, a, b, echo: EchoIndex, *,
     trajectory from the last point of the first fate then shadows the nonautonomous saddle
     between the basins for a while before it falls to one side (``steps_shadowing``).
 
+    Parameters
+    ----------
+    system : DrivenMap
+    inputs : array_like of shape (n_steps, n_input)
+        The input realisation from time 0 that ``echo`` was computed under.
+    a, b : array_like of shape (n_state,)
+        The ends of the segment; their fates (``fate``) must differ and not be -1.
+    echo : EchoIndex
+        Decides the fates.
+    max_bisections : int >= 1, default 200
+    separated : float > 0, default 1e-2
+        Max-norm distance at which the two trajectories count as apart
+        (``steps_shadowing``).
+
+    Returns
+    -------
+    BoundarySolution
+
     Examples
     --------
     >>> import numpy as np
@@ -189,8 +253,7 @@ def boundary_solution(system: DrivenMap, inputs, a, b, echo: EchoIndex, *,
     (True, True)
     """
     owner = "boundary_solution"
-    if not isinstance(echo, EchoIndex):
-        raise param_error(owner, "echo", "an EchoIndex result", echo, kind=TypeError)
+    _check_system_and_echo(owner, system, echo)
     n = system.n_state
     a = check_array(owner, "a", a, shape=(n,))
     b = check_array(owner, "b", b, shape=(n,))
@@ -199,10 +262,11 @@ def boundary_solution(system: DrivenMap, inputs, a, b, echo: EchoIndex, *,
     separated = check_interval(owner, "separated", separated, 0.0, None, closed="neither")
     fa, fb = fate(system, inputs, np.stack([a, b]), echo)
     if fa < 0 or fb < 0:
-        raise ValueError(f"{owner}: 'a' or 'b' converges to none of the responses of 'echo'.")
+        raise ValueError(f"{owner}: 'a' or 'b' converges to none of the responses of 'echo' "
+                         "under 'inputs' (pass the inputs 'echo' was computed under).")
     if fa == fb:
         raise ValueError(f"{owner}: 'a' and 'b' have the same fate (response {fa}); the "
-                         "segment must cross a basin boundary.")
+                         "segment must cross a basin boundary (of 'echo', under 'inputs').")
     left, right = a.copy(), b.copy()  # bisected in state space, down to adjacent doubles
     done = 0
     while done < max_bisections:
@@ -228,12 +292,45 @@ def separatrix_divergence(system: DrivenMap, inputs, boundary: BoundarySolution,
                           n: int = 100, radius: float = 1e-10, rng=None) -> np.ndarray:
     """The seed's figure 6: ``n`` initial states scattered within ``radius`` of a boundary
     point, and at every step the distance of each trajectory from the reference trajectory
-    (the boundary's ``left``). Returns an array of shape (n_steps, n)."""
+    (the boundary's ``left``). Returns an array of shape (n_steps, n).
+
+    Parameters
+    ----------
+    system : DrivenMap
+    inputs : array_like of shape (n_steps, n_input)
+        The inputs ``boundary`` was computed under (as many steps as its ``trajectory``).
+    boundary : BoundarySolution
+    n : int >= 1, default 100
+        Number of initial states.
+    radius : float > 0, default 1e-10
+        The states are ``left`` plus uniform noise in [-radius, radius] per coordinate.
+    rng : None, int, SeedSequence or Generator
+
+    Returns
+    -------
+    ndarray of shape (n_steps, n)
+        Max-norm distance of each trajectory from ``boundary.trajectory`` at each step.
+    """
     owner = "separatrix_divergence"
+    if not isinstance(system, DrivenMap):
+        raise param_error(owner, "system", "a DrivenMap", system, kind=TypeError)
+    if not isinstance(boundary, BoundarySolution):
+        raise param_error(owner, "boundary", "a BoundarySolution (of boundary_solution)",
+                          boundary, kind=TypeError)
+    ref = boundary.left
+    if ref.size != system.n_state:
+        raise ValueError(f"The 'boundary' parameter of {owner} must be of a system of "
+                         f"{system.n_state} units; got one of {ref.size}.")
+    inputs = check_array(owner, "inputs", inputs, ndim=2)
+    if inputs.shape[0] != boundary.trajectory.shape[0]:
+        raise ValueError(f"The 'inputs' parameter of {owner} must hold the "
+                         f"{boundary.trajectory.shape[0]} steps 'boundary' was computed "
+                         f"under; got {inputs.shape[0]}.")
     n = check_int(owner, "n", n, low=1)
+    check_memory(owner, "n", n, 8.0 * n * (inputs.shape[0] + 1) * ref.size,
+                 f"{n} trajectories of {inputs.shape[0]} steps")
     radius = check_interval(owner, "radius", radius, 0.0, None, closed="neither")
     gen = as_rng(owner, rng)
-    ref = boundary.left
     starts = ref + radius * gen.uniform(-1.0, 1.0, (n, ref.size))
     runs = simulate(system, inputs, starts)
     return np.abs(runs - boundary.trajectory[None]).max(axis=2).T

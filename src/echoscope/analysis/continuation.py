@@ -44,6 +44,14 @@ class ContinuationEvent(NamedTuple):
     - 'split', ``(old, *new)``: the attractor ``old`` lost its stability (its continuation is
       an unstable fixed point) and the two branches of its unstable direction reach two
       attractors ``new`` born at this value (a pitchfork).
+
+    Attributes
+    ----------
+    index : int
+        The parameter value: an index into ``values``.
+    kind : {'birth', 'death', 'merge', 'split'}
+    ids : tuple of int
+        The persistent ids involved, as above.
     """
 
     index: int

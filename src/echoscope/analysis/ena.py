@@ -10,7 +10,7 @@ import networkx as nx
 import numpy as np
 
 from .._result import Result
-from .._validation import check_array, check_int, check_interval, param_error
+from .._validation import check_array, check_int, check_interval, check_memory, param_error
 from ..simulate import simulate
 from ..systems.base import DrivenMap
 from .attractors import Attractors, classify_states, find_attractors
@@ -30,7 +30,17 @@ __all__ = [
 
 class Edge(NamedTuple):
     """An excitable connection: the smallest pulse amplitude along ``direction`` that moves the
-    state from attractor ``source`` to attractor ``target``."""
+    state from attractor ``source`` to attractor ``target``.
+
+    Attributes
+    ----------
+    source, target : int
+        Attractors: rows of ``ExcitableNetwork.attractors``.
+    direction : int
+        The pulse direction: a row of ``ExcitableNetwork.directions``.
+    threshold : float
+        The excitability threshold: the smallest switching amplitude, to within ``tol``.
+    """
 
     source: int
     target: int
@@ -39,7 +49,21 @@ class Edge(NamedTuple):
 
 
 class Transition(NamedTuple):
-    """What a pulse did along a trajectory: the attractor before and after it (-1: none)."""
+    """What a pulse did along a trajectory: the attractor before and after it (-1: none).
+
+    Attributes
+    ----------
+    step : int
+        The pulse onset, an index on the trajectory's time axis.
+    source : int
+        The attractor the state was on just before the onset; -1 for none.
+    target : int
+        The attractor the state settled on before the next onset; -1 for none.
+    direction : int
+        The row of ``directions`` the pulse is parallel to; -1 for none.
+    amplitude : float
+        The pulse's size in units of that direction (of the nearest one when -1).
+    """
 
     step: int
     source: int
@@ -124,7 +148,70 @@ def pulse_fates(system: DrivenMap, nodes: Attractors, starts, directions, amplit
                 max_steps: int = 5000) -> np.ndarray:
     """Where pulses lead: for each row, start on attractor ``starts[i]``, hold the input
     ``baseline + amplitudes[i] * directions[i]`` for ``pulse_steps`` steps, then the baseline;
-    returns the attractor each settles on (-2 when it settles on none of ``nodes``)."""
+    returns the attractor each settles on (-2 when it settles on none of ``nodes``).
+
+    Parameters
+    ----------
+    system : DrivenMap
+    nodes : Attractors
+        The attractors at the baseline input.
+    starts : array_like of int, shape (m,)
+        The attractor each row starts on (indices into ``nodes``).
+    directions : array_like of shape (m, n_input)
+    amplitudes : array_like of shape (m,)
+    baseline : array_like of shape (n_input,)
+        The input after the pulse.
+    pulse_steps : int >= 1, default 1
+    settle_steps : int >= 2, default 200
+        Steps of baseline input between checks of where the state settled.
+    max_steps : int >= 1, default 5000
+        Steps of baseline input after which a state counts as settled on none.
+
+    Returns
+    -------
+    ndarray of int, shape (m,)
+        Index into ``nodes``; -2 for none.
+    """
+    owner = "pulse_fates"
+    if not isinstance(system, DrivenMap):
+        raise param_error(owner, "system", "a DrivenMap", system, kind=TypeError)
+    if not isinstance(nodes, Attractors):
+        raise param_error(owner, "nodes", "an Attractors result", nodes, kind=TypeError)
+    if nodes.points.ndim != 2 or nodes.points.shape[1] != system.n_state:
+        raise ValueError(f"The 'nodes' parameter of {owner} must be attractors of a system of "
+                         f"{system.n_state} units; got points of shape {nodes.points.shape}.")
+    m_in = system.n_input
+    starts = check_array(owner, "starts", starts, ndim=1)
+    m = starts.shape[0]
+    if np.any(starts != np.round(starts)) or np.any(starts < 0) or \
+            np.any(starts >= len(nodes.points)):
+        raise param_error(owner, "starts", f"indices into 'nodes' (0 to "
+                          f"{len(nodes.points) - 1})", starts)
+    directions = check_array(owner, "directions", directions, ndim=2)
+    amplitudes = check_array(owner, "amplitudes", amplitudes, ndim=1)
+    if directions.shape != (m, m_in) or amplitudes.shape != (m,):
+        raise ValueError(f"The 'starts', 'directions' and 'amplitudes' parameters of {owner} "
+                         f"must have shapes (m,), (m, {m_in}) and (m,) (one row per pulse); "
+                         f"got {starts.shape}, {directions.shape} and {amplitudes.shape}.")
+    baseline = check_array(owner, "baseline", baseline, shape=(m_in,))
+    pulse_steps = check_int(owner, "pulse_steps", pulse_steps, low=1)
+    check_memory(owner, "pulse_steps", pulse_steps, 8.0 * m * pulse_steps * max(m_in, 1),
+                 f"{m} pulses of {pulse_steps} steps")
+    settle_steps = check_int(owner, "settle_steps", settle_steps, low=2)
+    max_steps = check_int(owner, "max_steps", max_steps, low=1)
+    with np.errstate(over="ignore", invalid="ignore"):
+        pulse = baseline + amplitudes[:, None] * directions
+    if not np.isfinite(pulse).all():
+        raise ValueError(f"{owner}: the pulses 'baseline' + 'amplitudes' x 'directions' leave "
+                         "the float64 range.")
+    return _pulse_fates(system, nodes, starts.astype(np.int64), directions, amplitudes,
+                        baseline=baseline, pulse_steps=pulse_steps, settle_steps=settle_steps,
+                        max_steps=max_steps)
+
+
+def _pulse_fates(system, nodes, starts, directions, amplitudes, *, baseline, pulse_steps=1,
+                 settle_steps=200, max_steps=5000):
+    """``pulse_fates`` on checked arguments."""
     x0 = nodes.points[np.asarray(starts)]
     pulse = baseline + np.asarray(amplitudes)[:, None] * np.asarray(directions)
     inputs = np.repeat(pulse[:, None, :], pulse_steps, axis=1)
@@ -147,8 +234,8 @@ def switch_thresholds(system: DrivenMap, nodes: Attractors, starts, directions, 
     src = np.asarray(starts)
     directions = np.asarray(directions, dtype=float)
     opts = dict(baseline=baseline, pulse_steps=pulse_steps, settle_steps=settle_steps)
-    grid = max_amplitude * np.arange(1, n_grid + 1) / n_grid
-    fates = pulse_fates(system, nodes, np.repeat(src, n_grid), np.repeat(directions, n_grid,
+    grid = max_amplitude * (np.arange(1, n_grid + 1) / n_grid)  # no overflow near the limit
+    fates = _pulse_fates(system, nodes, np.repeat(src, n_grid), np.repeat(directions, n_grid,
                                                                          axis=0),
                         np.tile(grid, src.size), **opts).reshape(src.size, n_grid)
     switched = fates != src[:, None]
@@ -161,7 +248,7 @@ def switch_thresholds(system: DrivenMap, nodes: Attractors, starts, directions, 
     while todo.size and np.max(hi[todo] - lo[todo]) > tol:
         todo = todo[hi[todo] - lo[todo] > tol]
         mid = 0.5 * (lo[todo] + hi[todo])
-        fate = pulse_fates(system, nodes, src[todo], directions[todo], mid, **opts)
+        fate = _pulse_fates(system, nodes, src[todo], directions[todo], mid, **opts)
         moved = fate != src[todo]
         hi[todo[moved]], target[todo[moved]] = mid[moved], fate[moved]
         lo[todo[~moved]] = mid[~moved]
@@ -263,9 +350,20 @@ def excitable_network(
     pulse_steps = check_int(owner, "pulse_steps", pulse_steps, low=1)
     max_amplitude = check_interval(owner, "max_amplitude", max_amplitude, 0.0, None,
                                    closed="neither")
+    with np.errstate(over="ignore"):
+        strongest = float(np.abs(baseline).max(initial=0.0)) + \
+            max_amplitude * float(np.abs(directions).max())
+    if not np.isfinite(strongest):
+        raise param_error(owner, "max_amplitude", "small enough that 'baseline' + "
+                          "max_amplitude x 'directions' stays finite", max_amplitude)
     tol = check_interval(owner, "tol", tol, 0.0, None, closed="neither")
     n_grid = check_int(owner, "n_grid", n_grid, low=1)
     settle_steps = check_int(owner, "settle_steps", settle_steps, low=2)
+    d = directions.shape[0]
+    size = ("n_grid", n_grid) if n_grid >= pulse_steps else ("pulse_steps", pulse_steps)
+    check_memory(owner, *size, 8.0 * d * n_grid * pulse_steps * max(m, 1),
+                 f"{d} directions x {n_grid} amplitudes of {pulse_steps}-step pulses per "
+                 "attractor")
     traj = None
     if trajectory is not None:
         traj = check_array(owner, "trajectory", trajectory, ndim=2)
@@ -346,9 +444,13 @@ def _observed(system, nodes, traj, inputs, directions, baseline, owner):
     after = nearest_attractor(nodes, traj[ends])
     out = []
     for p, b, a in zip(onsets, before, after):
-        pulse = u[p] - baseline
-        amp = float(np.linalg.norm(pulse))
-        unit = pulse / amp
+        with np.errstate(over="ignore"):  # inputs near the float64 limit: an infinite pulse
+            pulse = u[p] - baseline
+            scale = float(np.abs(pulse).max())
+            unit = pulse / scale  # scaled first: the norm of huge entries would overflow
+            length = float(np.linalg.norm(unit))
+            unit /= length
+            amp = scale * length
         cos = directions @ unit / np.maximum(np.linalg.norm(directions, axis=1), 1e-300)
         j = int(np.argmax(cos))
         out.append(Transition(int(p), int(b), int(a), j if cos[j] > 1 - 1e-9 else -1,

@@ -74,6 +74,25 @@ class Newton(Solver):
     radius fell below ``xtol`` max(1, ||x||_2); 'diverged' when x or F is not finite or x ran
     off to 1e6 times the seeds' scale; 'max_iter' after ``max_iter`` iterations; 'max_time'
     when the search's time budget ran out.
+
+    Parameters
+    ----------
+    tol : float > 0, default 1e-10
+        Residual ||F||_inf at which a seed has converged (and a point counts as fixed).
+    max_iter : int >= 1, default 200
+        Iterations per seed.
+    linear : {'auto', 'krylov', 'direct'}, default 'auto'
+        The linear model of F.
+    krylov_dim : int >= 1, default 60
+        Largest Krylov subspace of GMRES.
+    window : int >= 1, default 3
+        Iterations over which the merit must fall by ``min_decrease``.
+    min_decrease : float in [0, 1), default 0.1
+        Share of the merit that must go within ``window`` iterations.
+    radius : float > 0, default 0.3
+        Initial trust radius, relative to max(1, ||x||_2).
+    xtol : float > 0, default 1e-12
+        Smallest trust radius, relative to max(1, ||x||_2).
     """
 
     tol: float = 1e-10
@@ -113,6 +132,13 @@ class Deflation:
     points r already found: eta F has no root at r (it grows like ||x - r||^(1 - power) there)
     and the same other roots as F. ``shift`` sets the reach: the larger it is, the more local
     the deflation (eta -> shift^k far from every known point, a constant).
+
+    Parameters
+    ----------
+    power : float > 1, default 2.0
+        The exponent of ||x - r||_2 in eta.
+    shift : float >= 0, default 1.0
+        The constant added to each factor of eta.
     """
 
     power: float = 2.0
@@ -147,6 +173,24 @@ class Adaptive:
     ('max_time', a batch cut short keeps what it found). ``deflation``, when given, deflates
     the targeted seeds of each batch by the points found before it (the first kind of draws
     stays undeflated: the estimate counts how often they reach each point).
+
+    Parameters
+    ----------
+    batch : int >= 1, default 512
+        Seeds per further batch.
+    target_unseen : float > 0, default 1.0
+        Bound on the upper end of the interval of the estimated number of unseen points.
+    max_seeds : int >= 1, default 200_000
+        Budget of seeds, the first batch included.
+    max_time : float > 0 or None, default 60.0
+        Budget in seconds of wall time; None for none.
+    strategies : tuple of {'perturb', 'between', 'unstable'}, default all three
+        The targeted strategies, distinct.
+    spread : float in (0, 1e6], default 0.5
+        Size of the 'perturb' noise and of the 'unstable' push, relative to
+        max(1, ||point||_inf).
+    deflation : Deflation, optional
+        Deflate the targeted seeds by the points found before (Newton only).
     """
 
     batch: int = 512
@@ -171,7 +215,9 @@ class Adaptive:
             raise param_error("Adaptive", "strategies",
                               f"a tuple of distinct names among {targeted}", self.strategies)
         object.__setattr__(self, "strategies", tuple(self.strategies))
-        check_interval("Adaptive", "spread", self.spread, 0.0, None, closed="neither")
+        # Seeds pushed farther than the divergence bound of Newton's method (1e6 times the
+        # point's scale) would all be declared diverged.
+        check_interval("Adaptive", "spread", self.spread, 0.0, 1e6, closed="right")
         if self.deflation is not None and not isinstance(self.deflation, Deflation):
             raise param_error("Adaptive", "deflation", "a Deflation instance or None",
                               self.deflation, kind=TypeError)
@@ -185,6 +231,15 @@ class SlowPoints(Solver):
     max(1, ||x||_inf)), q no longer decreases, or the damping has grown without an improvement.
     Points whose residual is below ``tol`` are fixed points; the others are slow points, where
     the flow is slow but does not stop (q is reported).
+
+    Parameters
+    ----------
+    tol : float > 0, default 1e-10
+        Residual ||G(u, x) - x||_inf at which a seed stops and a point counts as fixed.
+    gtol : float > 0, default 1e-12
+        Smallest step, relative to max(1, ||x||_inf).
+    max_iter : int >= 1, default 200
+        Iterations per seed.
     """
 
     tol: float = 1e-10
@@ -389,6 +444,8 @@ def find_fixed_points(
                           adaptive)
     dedup_tol = check_interval(owner, "dedup_tol", dedup_tol, 0.0, None, closed="neither")
     n_modes = check_int(owner, "n_modes", n_modes, low=0)
+    if workers is not None:
+        workers = check_int(owner, "workers", workers, low=1)
     if progress is not None and not callable(progress):
         raise param_error(owner, "progress", "a callable (done, total) or None", progress,
                           kind=TypeError)

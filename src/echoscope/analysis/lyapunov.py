@@ -180,9 +180,26 @@ def maximal_lyapunov_exponent(
     """The maximal conditional Lyapunov exponent: ``lyapunov_spectrum(..., n_exponents=1)``
     with a single tangent vector (no QR, a normalisation per step).
 
+    Parameters
+    ----------
+    system : DrivenMap
+    inputs : array_like of shape (n_steps, n_input) or (n_samples, n_steps, n_input)
+        One input sequence shared by every sample, or one per sample.
+    x0 : array_like of shape (n_state,) or (n_samples, n_state)
+    transient : int in [0, n_steps - 1], default 0
+        Initial steps that advance the state and align the vector but are not averaged.
+    rng : None, int, SeedSequence or Generator
+        The initial tangent vector: a random unit vector, or with None a fixed deterministic
+        one (as in ``lyapunov_spectrum``).
+    renormalize_every : int >= 1, default 1
+        Steps between two normalisations of the tangent vector.
+    progress : callable ``(steps_done, n_steps)``, optional
+        Called every 1000 steps and at the end.
+
     Returns
     -------
     ndarray of shape (n_samples,), or of shape () for one trajectory
+        The exponent per step (natural logarithm).
 
     Examples
     --------

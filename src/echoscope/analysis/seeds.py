@@ -45,7 +45,15 @@ class Seeds:
 
 @dataclasses.dataclass(frozen=True)
 class Uniform(Seeds):
-    """``n`` states uniform in ``box`` = (low, high): scalars or arrays of shape (n_state,)."""
+    """``n`` states uniform in ``box`` = (low, high): scalars or arrays of shape (n_state,).
+
+    Parameters
+    ----------
+    n : int >= 1, default 256
+        Number of states.
+    box : (low, high), default (-1.0, 1.0)
+        Bounds of each coordinate: scalars or arrays of shape (n_state,), low < high.
+    """
 
     n: int = 256
     box: tuple = (-1.0, 1.0)
@@ -68,7 +76,18 @@ class Uniform(Seeds):
 @dataclasses.dataclass(frozen=True, eq=False)
 class AroundTrajectory(Seeds):
     """``n`` states of ``trajectory`` (shape (n_steps, n_state)) plus Gaussian noise of
-    standard deviation ``noise`` in units of the trajectory's spread in each coordinate."""
+    standard deviation ``noise`` in units of the trajectory's spread in each coordinate.
+
+    Parameters
+    ----------
+    trajectory : array_like of shape (n_steps, n_state)
+        The states drawn from (uniformly, with replacement); kept as a read-only copy.
+    n : int >= 1, default 256
+        Number of states.
+    noise : float >= 0, default 0.05
+        Standard deviation of the noise, in units of the trajectory's standard deviation in
+        each coordinate (of 1 for a one-state trajectory).
+    """
 
     trajectory: np.ndarray
     n: int = 256
@@ -96,13 +115,28 @@ class AroundTrajectory(Seeds):
         k = self.n if n is None else n
         _check_size("AroundTrajectory", k, system)
         rows = traj[gen.integers(0, traj.shape[0], k)]
-        scale = traj.std(axis=0) if traj.shape[0] > 1 else np.ones(n_state)
-        return rows + self.noise * scale * gen.standard_normal((k, n_state))
+        with np.errstate(over="ignore", invalid="ignore"):  # checked below
+            scale = traj.std(axis=0) if traj.shape[0] > 1 else np.ones(n_state)
+            states = rows + self.noise * scale * gen.standard_normal((k, n_state))
+        if not np.isfinite(states).all():
+            raise ValueError("The 'trajectory' and 'noise' parameters of AroundTrajectory must "
+                             "give finite states: the trajectory's spread times the noise "
+                             f"overflows float64 (noise {self.noise:g}, states up to "
+                             f"{float(np.abs(traj).max()):.3g}).")
+        return states
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
 class Sampled(Seeds):
-    """``n`` states from ``sampler(rng, n)``, which must return shape (n, n_state)."""
+    """``n`` states from ``sampler(rng, n)``, which must return shape (n, n_state).
+
+    Parameters
+    ----------
+    sampler : callable ``(rng, n) -> array of shape (n, n_state)``
+        Draws ``n`` states with the Generator ``rng``.
+    n : int >= 1, default 256
+        Number of states.
+    """
 
     sampler: Callable
     n: int = 256
@@ -116,6 +150,7 @@ class Sampled(Seeds):
     def draw(self, system, rng, n=None):
         """``n`` states from the sampler, checked for their shape."""
         k = self.n if n is None else n
+        _check_size("Sampled", k, system)
         return check_array("Sampled", "sampler(rng, n)", self.sampler(as_rng("Sampled", rng), k),
                            shape=(k, system.n_state))
 
@@ -172,6 +207,8 @@ def seed_states(system: DrivenMap, n_seeds: int, *, trajectory=None, noise: floa
     if not isinstance(system, DrivenMap):
         raise param_error(owner, "system", "a DrivenMap", system, kind=TypeError)
     n_seeds = check_int(owner, "n_seeds", n_seeds, low=1)
+    check_memory(owner, "n_seeds", n_seeds, 8.0 * n_seeds * system.n_state,
+                 f"{n_seeds} states of {system.n_state} units")
     noise = check_interval(owner, "noise", noise, 0.0, None)
     gen = as_rng(owner, rng)
     if trajectory is None:
@@ -198,4 +235,9 @@ def box_bounds(owner, box, n):
                           box if isinstance(box, tuple) else type(box).__name__) from None
     if np.any(high <= low):
         raise param_error(owner, "box", expectation, (float(np.min(low)), float(np.max(high))))
+    with np.errstate(over="ignore"):
+        width = high - low
+    if not np.isfinite(width).all():  # uniform draws need the width as a float64
+        raise param_error(owner, "box", expectation + " a finite distance apart",
+                          (float(np.min(low)), float(np.max(high))))
     return low, high

@@ -9,7 +9,14 @@ import dataclasses
 import numpy as np
 
 from .._result import Result
-from .._validation import as_rng, check_array, check_int, check_interval, param_error
+from .._validation import (
+    as_rng,
+    check_array,
+    check_int,
+    check_interval,
+    check_memory,
+    param_error,
+)
 from ..inputs import switching_inputs
 from ..simulate import simulate
 from ..systems.base import DrivenMap
@@ -32,6 +39,17 @@ class AmplitudeSweep(Result):
 
     ``index`` (k,) with -1 where undefined, ``converged`` (k,), ``results`` the EchoIndex of
     each amplitude (``EchoIndices``).
+
+    Attributes
+    ----------
+    amplitudes : ndarray of shape (k,)
+        The amplitudes, in the order given.
+    index : ndarray of int, shape (k,)
+        Echo index at each amplitude; -1 where undefined.
+    converged : ndarray of bool, shape (k,)
+        Whether each index is proved.
+    results : EchoIndices
+        The ``EchoIndex`` of each amplitude.
     """
 
     amplitudes: np.ndarray
@@ -48,6 +66,21 @@ def echo_index_vs_amplitude(system: DrivenMap, inputs, amplitudes, **echo_option
     For a trained flip-flop network driven by its task's pulses, a small amplitude leaves
     every attractor in place (echo index 2^n_bits) and a large one switches the state
     wherever it was (echo index 1).
+
+    Parameters
+    ----------
+    system : DrivenMap
+    inputs : array_like of shape (n_steps, n_input)
+        The input realisation that is scaled.
+    amplitudes : array_like of shape (k,)
+        The factors A, at least one.
+    **echo_options
+        Passed to ``echo_indices`` (``seeds``, ``window``, ``extension``, ``grouping``,
+        ``confidence``, ``rng``, ``progress``).
+
+    Returns
+    -------
+    AmplitudeSweep
     """
     owner = "echo_index_vs_amplitude"
     amplitudes = check_array(owner, "amplitudes", amplitudes, ndim=1)
@@ -66,6 +99,27 @@ class SwitchingScan(Result):
 
     ``index[i, j]`` is the echo index for ``min_runs_a[i]`` (minimum repetitions of symbol A)
     and ``max_runs_b[j]`` (maximum repetitions of symbol B); -1 where undefined.
+
+    Attributes
+    ----------
+    min_runs_a : ndarray of int, shape (n_a,)
+        Minimum run lengths of A (in the periodic setting, exact).
+    max_runs_b : ndarray of int, shape (n_b,)
+        Maximum run lengths of B (in the periodic setting, exact).
+    index : ndarray of int, shape (n_a, n_b)
+        Echo index at each grid point; -1 where undefined.
+    converged : ndarray of bool, shape (n_a, n_b)
+        Whether each index is proved.
+    fractions : ndarray of shape (n_a, n_b, max(1, index.max()))
+        Basin fractions of the responses at each grid point, zero-padded.
+    periodic : bool
+        Whether the input was the deterministic periodic one.
+    p_continue : tuple of float
+        The probabilities of continuing a run of A and of B (unused when ``periodic``).
+    n_steps : int
+        Length of each input realisation.
+    n_samples : int
+        Initial states per grid point (the same for all).
     """
 
     min_runs_a: np.ndarray
@@ -102,6 +156,32 @@ def switching_scan(
     continuing with probability ``p_continue[1]``. With ``periodic`` the input is
     deterministic: A exactly m_A times, then B exactly m_B times, repeated.
 
+    Parameters
+    ----------
+    system : DrivenMap
+    alphabet : array_like of shape (2, n_input)
+        The inputs of the symbols A and B (rows).
+    min_runs_a : sequence of int >= 1
+        The values m_A, one per row of the map.
+    max_runs_b : sequence of int >= 1
+        The values m_B, one per column of the map.
+    p_continue : float in [0, 1) or pair of floats, default (0.5, 0.5)
+        Probability that a run of A, and of B, continues; one value for both. B's may be 1.
+    periodic : bool, default False
+    n_steps : int >= 2, default 1000
+        Length of each input realisation.
+    n_samples : int >= 1, default 50
+        Initial states, uniform in [-1, 1]^n_state, shared by every grid point.
+    rng : None, int, SeedSequence or Generator
+    progress : callable ``(steps_done, n_steps_total)``, optional
+        Passed to ``echo_indices``.
+    **echo_options
+        Passed to ``echo_indices`` (``window``, ``extension``, ``grouping``, ``confidence``).
+
+    Returns
+    -------
+    SwitchingScan
+
     Examples
     --------
     >>> import numpy as np
@@ -119,19 +199,40 @@ def switching_scan(
     if alphabet.shape != (2, system.n_input):
         raise ValueError(f"The 'alphabet' parameter of {owner} must have shape "
                          f"(2, {system.n_input}); got {alphabet.shape}.")
-    runs_a = np.asarray(min_runs_a)
-    runs_b = np.asarray(max_runs_b)
-    for name, runs in (("min_runs_a", runs_a), ("max_runs_b", runs_b)):
-        if runs.ndim != 1 or runs.size == 0 or runs.dtype.kind not in "iu" or runs.min() < 1:
+    runs = {}
+    for name, value in (("min_runs_a", min_runs_a), ("max_runs_b", max_runs_b)):
+        try:
+            arr = np.asarray(value)
+        except ValueError:  # a ragged nesting
+            arr = np.asarray(None)
+        if arr.ndim != 1 or arr.size == 0 or arr.dtype.kind not in "iu" or arr.min() < 1:
             raise param_error(owner, name, "a non-empty 1-d sequence of integers >= 1",
-                              runs if runs.ndim else runs.item())
+                              arr if arr.ndim else value)
+        runs[name] = arr
+    runs_a, runs_b = runs["min_runs_a"], runs["max_runs_b"]
+    if not isinstance(periodic, (bool, np.bool_)):
+        raise param_error(owner, "periodic", "a bool", periodic, kind=TypeError)
     n_steps = check_int(owner, "n_steps", n_steps, low=2)
+    check_memory(owner, "n_steps", n_steps,
+                 8.0 * runs_a.size * runs_b.size * n_steps * max(system.n_input, 1),
+                 f"{runs_a.size} x {runs_b.size} input realisations of {n_steps} steps")
     n_samples = check_int(owner, "n_samples", n_samples, low=1)
-    if np.ndim(p_continue) == 0:
+    check_memory(owner, "n_samples", n_samples, 8.0 * n_samples * system.n_state,
+                 f"{n_samples} initial states of {system.n_state} units")
+    if progress is not None and not callable(progress):
+        raise param_error(owner, "progress", "a callable (done, total) or None", progress,
+                          kind=TypeError)
+    try:
+        shape = np.shape(p_continue)
+    except ValueError:  # a ragged nesting
+        shape = None
+    if shape == ():
         p_continue = (p_continue, p_continue)
-    if len(p_continue) != 2:
-        raise param_error(owner, "p_continue", "a probability or a pair of them",
-                          tuple(p_continue))
+    elif shape != (2,) or isinstance(p_continue, (str, bytes)):
+        shown = p_continue if isinstance(p_continue, np.ndarray) else \
+            tuple(p_continue) if isinstance(p_continue, (tuple, list)) and \
+            len(p_continue) <= 4 else type(p_continue).__name__
+        raise param_error(owner, "p_continue", "a probability or a pair of them", shown)
     pa = check_interval(owner, "p_continue[0]", p_continue[0], 0.0, 1.0, closed="left")
     pb = check_interval(owner, "p_continue[1]", p_continue[1], 0.0, 1.0)
     gen = as_rng(owner, rng)
@@ -171,6 +272,14 @@ class SwitchingBoundary(Result):
     each stable point i of symbol s (when s has several) to the smallest number of steps of the other symbol after
     which the state, with symbol s held again, settles on another attractor of s (None: not
     within ``max_steps``).
+
+    Attributes
+    ----------
+    fixed_points : tuple of FixedPoints
+        One per symbol.
+    escape_steps : tuple of dict
+        One per symbol: {attractor index: steps of the other symbol, or None}; empty for a
+        symbol with one attractor.
     """
 
     fixed_points: tuple
@@ -184,13 +293,36 @@ def switching_boundary(system: DrivenMap, alphabet, *, max_steps: int = 200,
     For the 2-D example of Ashwin & Ceni the upper attractor of A needs a run of B of a
     certain length to cross A's saddle: B runs shorter than that can never merge the two
     responses (echo index 2), longer ones can (echo index 1 once A runs let the state relax).
+
+    Parameters
+    ----------
+    system : DrivenMap
+    alphabet : array_like of shape (n_symbols, n_input)
+        The inputs of the symbols (rows); with two, each is pushed by the other, else by the
+        next one.
+    max_steps : int >= 1, default 200
+        Longest run of the other symbol tried.
+    seeds : array of shape (n_samples, n_state) or a Seeds sampler, default Uniform(200)
+        Initial states of each symbol's fixed-point search (``find_fixed_points``).
+    rng : None, int, SeedSequence or Generator
+
+    Returns
+    -------
+    SwitchingBoundary
     """
     from .attractors import attractors_from_fixed_points, classify_states
     from .fixed_points import find_fixed_points
 
     owner = "switching_boundary"
+    if not isinstance(system, DrivenMap):
+        raise param_error(owner, "system", "a DrivenMap", system, kind=TypeError)
     alphabet = check_array(owner, "alphabet", alphabet, ndim=2)
+    if alphabet.shape[0] < 2 or alphabet.shape[1] != system.n_input:
+        raise ValueError(f"The 'alphabet' parameter of {owner} must have shape (n_symbols, "
+                         f"{system.n_input}) with n_symbols >= 2; got {alphabet.shape}.")
     max_steps = check_int(owner, "max_steps", max_steps, low=1)
+    check_memory(owner, "max_steps", max_steps, 8.0 * max_steps * system.n_state,
+                 f"runs of {max_steps} steps of {system.n_state} units")
     gen = as_rng(owner, rng)
     fps = tuple(find_fixed_points(system, a, seeds, adaptive=None, rng=gen)
                 for a in alphabet)

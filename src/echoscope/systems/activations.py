@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import dataclasses
+import numbers
 from collections.abc import Callable
 
 import numpy as np
 
-from .._validation import check_choice
+from .._validation import check_choice, param_error
 
 __all__ = ["Activation", "ACTIVATIONS", "get_activation", "OUTPUT_ACTIVATIONS"]
 
@@ -18,12 +19,36 @@ class Activation:
 
     ``function(s, out)`` and ``derivative(s)`` are numpy ufunc-like callables; ``function`` may
     write in place (``out`` may be ``s``). ``bound`` is L in phi: R -> (-L, L).
+
+    Parameters
+    ----------
+    name : str
+        The name it is known by (its ``repr``).
+    function : callable ``(s, out=None) -> ndarray``
+        phi(s) elementwise, written into ``out`` when given.
+    derivative : callable ``(s) -> ndarray``
+        phi'(s) elementwise.
+    bound : float
+        L, the bound of its range (-L, L).
     """
 
     name: str
     function: Callable[[np.ndarray, np.ndarray | None], np.ndarray]
     derivative: Callable[[np.ndarray], np.ndarray]
     bound: float
+
+    def __post_init__(self):
+        owner = "Activation"
+        if not isinstance(self.name, str):
+            raise param_error(owner, "name", "a str", self.name, kind=TypeError)
+        for name in ("function", "derivative"):
+            if not callable(getattr(self, name)):
+                raise param_error(owner, name, "a callable", getattr(self, name),
+                                  kind=TypeError)
+        if isinstance(self.bound, bool) or not isinstance(self.bound, numbers.Real):
+            raise param_error(owner, "bound", "a real number", self.bound, kind=TypeError)
+        if not self.bound > 0:  # inf is the bound of an unbounded function (the identity)
+            raise param_error(owner, "bound", "> 0 (inf when unbounded)", self.bound)
 
     def __call__(self, s, out=None):
         """phi(s), elementwise (into ``out`` when given)."""
@@ -92,12 +117,15 @@ OUTPUT_ACTIVATIONS: dict[str, Activation] = {
 """Readout output activations g by name."""
 
 
-def get_activation(owner: str, value, *, output: bool = False) -> Activation:
-    """Look up an activation by name, or accept an ``Activation`` object."""
+def get_activation(owner: str, value, *, output: bool = False, name: str | None = None
+                   ) -> Activation:
+    """Look up an activation by name, or accept an ``Activation`` object; ``name`` is the
+    parameter's name in messages ('activation', or 'output_activation' for an output)."""
     if isinstance(value, Activation):
         return value
     table = OUTPUT_ACTIVATIONS if output else ACTIVATIONS
-    name = "output_activation" if output else "activation"
+    if name is None:
+        name = "output_activation" if output else "activation"
     if not isinstance(value, str):
         raise TypeError(
             f"The '{name}' parameter of {owner} must be a name or an Activation; "

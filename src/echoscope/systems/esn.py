@@ -43,6 +43,7 @@ except ImportError:  # pragma: no cover - a scipy without it takes the public pa
     _csr_matvec = None
 
 _DENSE_EIG_LIMIT = 1500
+_MAX_SCALE = float(np.finfo(np.float64).max) / 2  # the widest uniform draw in [-s, s]
 _radius_cache: dict[int, tuple[weakref.ref, float]] = {}
 
 
@@ -53,11 +54,21 @@ def spectral_radius(w) -> float:
     that the same matrix always gives the same bits. The value is remembered for matrices that
     cannot change (the read-only arrays echoscope stores), so rescaling a stored draw is cheap;
     a writeable array is computed afresh each time, as it may have been changed in place.
+
+    Parameters
+    ----------
+    w : ndarray or scipy.sparse matrix of shape (n, n)
+
+    Returns
+    -------
+    float
+        The largest eigenvalue modulus; 0.0 for an empty matrix.
     """
     key = id(w)
     hit = _radius_cache.get(key) if _immutable(w) else None
     if hit is not None and hit[0]() is w:
         return hit[1]
+    w = _square("spectral_radius", "w", w)
     from .._threads import _blas_single_thread
 
     n = w.shape[0]
@@ -77,6 +88,20 @@ def spectral_radius(w) -> float:
                 radius = float(np.max(np.abs(np.linalg.eigvals(dense))))
     _remember_radius(w, radius)
     return radius
+
+
+def _square(owner: str, name: str, w):
+    """``w`` itself when it is a finite square float64 matrix (dense or sparse), else a checked
+    float copy."""
+    if sp.issparse(w):
+        if len(w.shape) != 2 or w.shape[0] != w.shape[1]:
+            raise param_error(owner, name, "a square matrix", w)
+        checked = check_matrix(owner, name, w, shape=w.shape)
+        return w if w.dtype == np.float64 else checked
+    arr = check_array(owner, name, w, ndim=2)
+    if arr.shape[0] != arr.shape[1]:
+        raise param_error(owner, name, "a square matrix", arr)
+    return w if isinstance(w, np.ndarray) and w.dtype == np.float64 else arr
 
 
 def _immutable(w) -> bool:
@@ -427,10 +452,13 @@ class Readout:
     def __post_init__(self):
         owner = "Readout"
         w_out = check_array(owner, "w_out", self.w_out, ndim=2)
+        if 0 in w_out.shape:
+            raise param_error(owner, "w_out", "a matrix of at least one output and one state",
+                              w_out)
         object.__setattr__(self, "w_out", _frozen(owner, "w_out", w_out, w_out.shape))
         bias = np.zeros(w_out.shape[0]) if self.bias is None else self.bias
         object.__setattr__(self, "bias", _frozen(owner, "bias", bias, (w_out.shape[0],)))
-        get_activation(owner, self.activation, output=True)
+        get_activation(owner, self.activation, output=True, name="activation")
 
     @property
     def n_output(self) -> int:
@@ -445,7 +473,7 @@ class Readout:
     @property
     def g(self) -> Activation:
         """The output activation g as an ``Activation``."""
-        return get_activation("Readout", self.activation, output=True)
+        return get_activation("Readout", self.activation, output=True, name="activation")
 
     def __call__(self, x) -> np.ndarray:
         """z = psi(x) for states of shape (..., n_state)."""
@@ -464,7 +492,15 @@ class Readout:
 
 @dataclasses.dataclass(frozen=True, eq=False)
 class TrainedESN:
-    """A reservoir with its trained readout: ``z[k] = psi(x[k])``, fed back through ``W_fb``."""
+    """A reservoir with its trained readout: ``z[k] = psi(x[k])``, fed back through ``W_fb``.
+
+    Parameters
+    ----------
+    esn : ESN
+        The reservoir; its ``w_fb``, when given, must have ``readout.n_output`` columns.
+    readout : Readout
+        The readout psi, reading ``esn.n_state`` states.
+    """
 
     esn: ESN
     readout: Readout
@@ -511,6 +547,13 @@ class ClosedLoopESN(_LeakyNetwork):
     """``x[k] = (1 - a) x[k-1] + a phi(W x[k-1] + W_in u[k] + W_fb psi(x[k-1]) + b)``.
 
     Build it with ``TrainedESN.closed_loop()``.
+
+    Parameters
+    ----------
+    esn : ESN
+        The reservoir, with a feedback matrix ``w_fb``.
+    readout : Readout
+        The readout psi whose output is fed back.
     """
 
     esn: ESN
@@ -585,6 +628,12 @@ def random_esn(
         Store the reservoir as scipy.sparse CSR; by default when ``density <= 0.2``.
     rng : None, int, SeedSequence or Generator
 
+    Returns
+    -------
+    ESN
+        ``w`` normalised to spectral radius 1, sparse CSR or dense; ``w_fb`` None when
+        ``n_output`` is 0.
+
     Examples
     --------
     >>> import dataclasses
@@ -604,6 +653,11 @@ def random_esn(
     for name, value in [("input_scale", input_scale), ("feedback_scale", feedback_scale),
                         ("bias_scale", bias_scale), ("spectral_radius", spectral_radius)]:
         check_interval(owner, name, value, 0.0, None)
+    # Uniform draws in [-scale, scale] need the width 2 scale to be a float64; -0.0 is 0.
+    input_scale, feedback_scale, bias_scale = (
+        check_interval(owner, name, value, 0.0, _MAX_SCALE) + 0.0
+        for name, value in [("input_scale", input_scale), ("feedback_scale", feedback_scale),
+                            ("bias_scale", bias_scale)])
     if sparse is None:
         sparse = density <= 0.2
     elif not isinstance(sparse, bool):
@@ -611,6 +665,8 @@ def random_esn(
     per_entry = 8.0 if not sparse or density >= 1.0 else 8.0 * density * 2  # CSR: value + index
     check_memory(owner, "n_state", n_state, per_entry * float(n_state) ** 2,
                  f"a {n_state} x {n_state} reservoir")
+    for name, n in [("n_input", n_input), ("n_output", n_output)]:
+        check_memory(owner, name, n, 8.0 * n_state * n, f"a {n_state} x {n} weight matrix")
     gen_w, gen_in, gen_fb, gen_b = as_rng(owner, rng).spawn(4)
 
     if density < 1.0:

@@ -21,6 +21,11 @@ def ashwin_ceni() -> ESN:
     Under input A (``ASHWIN_CENI_INPUTS[0]``) it has two stable points, under B one, so runs of
     A and B of different lengths give echo index 1 or 2.
 
+    Returns
+    -------
+    ESN
+        Two units, two inputs, ``W = diag(0.5, 1.75)``, ``W_in = I``, leak 0.25.
+
     Examples
     --------
     >>> from echoscope import ashwin_ceni

@@ -61,6 +61,8 @@ class FunctionMap(DrivenMap):
                               self.jacobian_function, kind=TypeError)
         check_int(owner, "n_state", self.n_state, low=1)
         check_int(owner, "n_input", self.n_input, low=0)
+        if not isinstance(self.vectorized, (bool, np.bool_)):
+            raise param_error(owner, "vectorized", "a bool", self.vectorized, kind=TypeError)
 
     def __repr__(self) -> str:
         how = "analytic" if self.jacobian_function is not None else "central differences"

@@ -175,7 +175,7 @@ def from_torch(module, *, dtype=torch.float64, n_state=None, n_input=None) -> To
         raise param_error(_OWNER, "module", "a torch.nn.Module (an RNN, GRU or LSTM module or "
                           "cell, or a cell called as cell(input, hx) -> h)", module,
                           kind=TypeError)
-    if dtype not in _DTYPES:
+    if not isinstance(dtype, torch.dtype) or dtype not in _DTYPES:
         raise param_error(_OWNER, "dtype", "torch.float64 or torch.float32", str(dtype),
                           kind=TypeError)
     for name, value in (("n_state", n_state), ("n_input", n_input)):

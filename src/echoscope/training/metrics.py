@@ -53,13 +53,17 @@ def nrmse(outputs, targets, *, per_channel: bool = False):
     """
     owner = "nrmse"
     targets = check_array(owner, "targets", targets, ndim=(1, 2))
-    outputs = check_array(owner, "outputs", outputs, shape=targets.shape)
+    outputs = check_array(owner, "outputs", outputs, ndim=(1, 2))
+    if outputs.shape != targets.shape:
+        raise ValueError(f"The 'outputs' and 'targets' parameters of {owner} must have the same "
+                         f"shape; got {outputs.shape} and {targets.shape}.")
     if not isinstance(per_channel, (bool, np.bool_)):
         raise param_error(owner, "per_channel", "a bool", per_channel, kind=TypeError)
     if targets.ndim == 1:
         targets, outputs = targets[:, None], outputs[:, None]
     n_steps, n_channels = targets.shape
-    constant = np.ptp(targets, axis=0) == 0 if n_steps else np.ones(n_channels, dtype=bool)
+    constant = np.all(targets == targets[:1], axis=0) if n_steps else \
+        np.ones(n_channels, dtype=bool)
     if per_channel and constant.any():
         where = f"; channel {int(np.argmax(constant))} is constant" if n_channels > 1 else ""
         raise ValueError(
@@ -71,8 +75,32 @@ def nrmse(outputs, targets, *, per_channel: bool = False):
             "The 'targets' parameter of nrmse must vary in time in at least one channel (the "
             "error is normalised by its variance); every channel is constant."
         )
-    error = np.sum((outputs - targets) ** 2, axis=0)
-    spread = np.sum((targets - targets.mean(axis=0)) ** 2, axis=0)
+    with np.errstate(over="ignore", invalid="ignore"):
+        error = np.sum((outputs - targets) ** 2, axis=0)
+        spread = np.sum((targets - targets.mean(axis=0)) ** 2, axis=0)
+    if not (np.isfinite(error).all() and np.isfinite(spread).all() and spread.all()):
+        return _scaled_nrmse(outputs, targets, per_channel)  # numbers near the float64 limits
     if per_channel:
         return np.sqrt(error / spread)
     return float(np.sqrt(error.sum() / spread.sum()))
+
+
+def _scaled_nrmse(outputs, targets, per_channel):
+    """The NRMSE of numbers whose squares over- or underflow: each sum is taken of terms
+    scaled to at most 1, and the scales multiplied back in at the end (inf only when the error
+    itself exceeds float64)."""
+    axis = 0 if per_channel else None
+    big = max(float(np.abs(outputs).max()), float(np.abs(targets).max()))
+    o, t = outputs / big, targets / big  # in [-1, 1]: differences cannot overflow
+    err, dev = o - t, t - t.mean(axis=0)
+
+    def norm(terms):
+        scale = np.abs(terms).max(axis=axis)
+        safe = np.where(scale > 0, scale, 1.0)
+        return scale, np.sqrt(np.sum((terms / safe) ** 2, axis=axis))
+
+    err_scale, err_norm = norm(err)
+    dev_scale, dev_norm = norm(dev)
+    with np.errstate(over="ignore"):
+        ratio = (err_scale / dev_scale) * (err_norm / dev_norm)
+    return ratio if per_channel else float(ratio)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import scipy.linalg
 
@@ -84,6 +86,9 @@ def train_ridge(
     output_activation = check_choice(owner, "output_activation", output_activation,
                                      ("identity", "tanh"))
     noise = check_interval(owner, "noise", noise, 0.0, None)
+    if progress is not None and not callable(progress):
+        raise param_error(owner, "progress", "a callable (done, total) or None", progress,
+                          kind=TypeError)
     if output_activation == "tanh":
         peak = max(float(np.abs(y).max()) for y in outs)
         if peak > 1.0:  # tanh never reaches them: a fit to clipped targets would say nothing
@@ -121,10 +126,16 @@ def train_ridge(
             if progress is not None:
                 progress(offset + steps, total)
 
-        simulate(system, forced_inputs(esn, u, y), x0, record="final", callback=accumulate,
-                 noise=noise, rng=gen, progress=report)
+        with np.errstate(over="ignore", invalid="ignore"):  # checked once, below
+            simulate(system, forced_inputs(esn, u, y), x0, record="final",
+                     callback=accumulate, noise=noise, rng=gen, progress=report)
         done += u.shape[0]
 
+    if not (np.isfinite(gram).all() and np.isfinite(cross).all()):
+        raise ValueError(
+            f"{owner}: the sums of squared states overflowed (states or targets near the "
+            f"float64 limit); lower 'noise' (given {noise:g}) or scale 'inputs' and 'targets'."
+        )
     coef = ridge_solve(gram, cross, regularization)
     return TrainedESN(esn, Readout(coef[:n].T, coef[n], activation=output_activation))
 
@@ -134,11 +145,42 @@ def ridge_solve(gram, cross, regularization):
 
     Cholesky when the system is positive definite, else a least-squares solve; never an
     explicit inverse.
+
+    Parameters
+    ----------
+    gram : ndarray of shape (m, m)
+        G = [X, 1]^T [X, 1], the Gram matrix of the features with the constant last; not
+        modified.
+    cross : ndarray of shape (m, n_output)
+        c = [X, 1]^T Y.
+    regularization : float >= 0
+        r, added to the diagonal except the intercept's.
+
+    Returns
+    -------
+    ndarray of shape (m, n_output)
+        The weights w; the last row is the intercept.
     """
+    owner = "ridge_solve"
+    gram = check_array(owner, "gram", gram, ndim=2)
+    m = gram.shape[0]
+    if m == 0 or gram.shape != (m, m):
+        raise param_error(owner, "gram", "a non-empty square matrix", gram)
+    cross = check_array(owner, "cross", cross, ndim=(1, 2))
+    if cross.shape[0] != m:
+        raise ValueError(f"The 'cross' parameter of {owner} must have {m} rows (one per row of "
+                         f"'gram'); got shape {cross.shape}.")
+    regularization = check_interval(owner, "regularization", regularization, 0.0, None)
     a = gram.copy()
     idx = np.arange(a.shape[0] - 1)
     a[idx, idx] += regularization
-    try:
-        return scipy.linalg.solve(a, cross, assume_a="pos")
-    except (np.linalg.LinAlgError, scipy.linalg.LinAlgError):
-        return scipy.linalg.lstsq(a, cross, lapack_driver="gelsd")[0]
+    if not np.isfinite(a).all():
+        raise param_error(owner, "regularization", "small enough that G + r P stays finite",
+                          regularization)
+    with warnings.catch_warnings():
+        # An ill-conditioned system is solved anyway (least squares below if need be).
+        warnings.simplefilter("ignore", scipy.linalg.LinAlgWarning)
+        try:
+            return scipy.linalg.solve(a, cross, assume_a="pos")
+        except (np.linalg.LinAlgError, scipy.linalg.LinAlgError):
+            return scipy.linalg.lstsq(a, cross, lapack_driver="gelsd")[0]

@@ -120,12 +120,20 @@ def large_amplitude_threshold(system, direction, *, max_amplitude: float = 1e6,
     model = _BoxModel(net)
     L = net.bound
     lo, hi = np.full(net.n, -L), np.full(net.n, L)
-    q = net.w_in @ v
-    q_err = (m + 8) * _EPS * (model.w_in_abs @ np.abs(v))
+    with np.errstate(over="ignore", invalid="ignore"):
+        q = net.w_in @ v
+        q_err = (m + 8) * _EPS * (model.w_in_abs @ np.abs(v))
+        reach = max_amplitude * float(np.max(np.abs(q) + q_err))
+    if not (np.isfinite(q).all() and np.isfinite(q_err).all() and np.isfinite(reach)):
+        raise ValueError(f"The 'direction' and 'max_amplitude' parameters of {owner} must keep "
+                         f"max_amplitude x W_in v finite in float64; got a direction with "
+                         f"entries up to {float(np.abs(v).max()):.3g} and max_amplitude "
+                         f"{max_amplitude:g}.")
     q_lo, q_hi = q - q_err, q + q_err
 
     def mu(amp):
-        d_lo, d_hi = _amplitude_drive(model, q_lo, q_hi, amp)
+        with np.errstate(over="ignore"):  # an infinite drive bound is a saturated unit
+            d_lo, d_hi = _amplitude_drive(model, q_lo, q_hi, amp)
         _, _, _, dmax, gains = model.bounds(lo, hi, d_lo, d_hi)
         return model.contraction_2(dmax, gains)
 
@@ -145,6 +153,8 @@ def large_amplitude_threshold(system, direction, *, max_amplitude: float = 1e6,
         a_lo, a_hi = 0.0, max_amplitude
         while a_hi - a_lo > tol * a_hi:
             mid = 0.5 * (a_lo + a_hi)
+            if mid in (a_lo, a_hi):  # adjacent doubles: no finer bracket exists
+                break
             if mu(mid) < 1.0:
                 a_hi = mid
             else:

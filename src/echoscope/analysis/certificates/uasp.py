@@ -8,7 +8,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from ..._result import Result
-from ..._validation import check_array, check_choice, check_int, param_error
+from ..._validation import check_array, check_choice, check_int, check_memory, param_error
 from ._box import (
     _EPS,
     _BoxModel,
@@ -182,7 +182,12 @@ def uasp_certificate(system, u_bar, x_star, *, delta=None, n_deltas: int = 40,
     n, L = net.n, net.bound
     u_bar = check_array(owner, "u_bar", u_bar, shape=(net.w_in.shape[1],))
     x_star = check_array(owner, "x_star", x_star, shape=(n,))
+    if np.abs(x_star).max() > L * (1.0 + 1e-9):  # G maps everything into [-L, L]^n
+        raise param_error(owner, "x_star", f"a point of the state box [-{L:g}, {L:g}]^n, where "
+                          "every fixed point lies", f"entries up to "
+                          f"{float(np.abs(x_star).max()):.3g} in absolute value")
     n_deltas = check_int(owner, "n_deltas", n_deltas, low=1)
+    check_memory(owner, "n_deltas", n_deltas, 8.0 * 8 * n_deltas, f"{n_deltas} radii")
     if not isinstance(norm, str):
         raise param_error(owner, "norm", "'inf' or '2'", norm, kind=TypeError)
     norm = check_choice(owner, "norm", norm, ("inf", "2"))

@@ -24,7 +24,7 @@ import time
 import numpy as np
 
 from ..._result import Result
-from ..._validation import as_rng, check_array, check_int, param_error
+from ..._validation import as_rng, check_array, check_int, check_memory, param_error
 from ...analysis.seeds import Uniform
 from ...analysis.transitions import AmplitudeSweep, echo_index_vs_amplitude
 from ...systems.esn import spectral_radius
@@ -40,6 +40,7 @@ from .study import (
     Ridge,
     Training,
     analyse_flipflop,
+    check_task_memory,
     evaluate_flipflop,
     flipflop_network,
     train_flipflop,
@@ -58,6 +59,21 @@ class CompareConfig:
     ``training``). Ridge and FORCE train on the same sequence; BPTT on its own trials. The echo index is measured under the first
     ``echo_steps`` steps of the test's pulses scaled by each of ``amplitudes``, from
     ``echo_samples`` initial states; the fixed points from ``n_fixed_point_seeds`` seeds.
+
+    Parameters
+    ----------
+    task : FlipFlopConfig, default FlipFlopConfig(n_state=100)
+        The network, the task and the test; its ``training`` is replaced by each run's.
+    trainings : tuple of Ridge, Force or BPTT, default (Ridge(), Force(), BPTT())
+        The methods compared, one per method.
+    amplitudes : tuple of float > 0, default (0.1, 0.2, ..., 1.5)
+        Factors of the unit pulses for the echo index.
+    echo_steps : int in [2, task.test_steps], default 1000
+        Steps of the test's pulses the echo index is measured under.
+    echo_samples : int >= 1, default 64
+        Initial states of the echo index, uniform in [-1, 1]^n_state.
+    n_fixed_point_seeds : int >= 2, default 512
+        Seeds of the fixed-point search (``analyse_flipflop``).
     """
 
     task: FlipFlopConfig = dataclasses.field(default_factory=lambda: FlipFlopConfig(n_state=100))
@@ -95,13 +111,31 @@ class CompareConfig:
 
 @dataclasses.dataclass(frozen=True, eq=False)
 class TrainingRun(Result):
-    """One trained network (method, seed) and everything measured on it."""
+    """One trained network (method, seed) and everything measured on it.
+
+    Attributes
+    ----------
+    method : {'ridge', 'force', 'bptt'}
+    seed : int
+        Index of the seed, from 0.
+    result : FlipFlopResult
+        The trained network and its test run.
+    analysis : FlipFlopAnalysis
+        Its fixed points, saddle connections, ENA and explained errors.
+    flips : tuple of Flip
+        The task's bit flips from each attractor (``flip_transitions``).
+    sweep : AmplitudeSweep
+        The echo index of the closed loop against the pulse amplitude.
+    seconds : dict
+        Wall time in seconds per stage ('train', 'analysis', 'echo_index'); the test's is in
+        ``result.seconds``.
+    """
 
     method: str
     seed: int
     result: FlipFlopResult
     analysis: FlipFlopAnalysis
-    flips: tuple  # of echoscope.analysis.Flip
+    flips: tuple  # of Flip
     sweep: AmplitudeSweep
     seconds: dict
 
@@ -181,7 +215,13 @@ SUMMARY_COLUMNS = (
 
 @dataclasses.dataclass(frozen=True, eq=False)
 class TrainingComparison(Result):
-    """All runs of a comparison, in the order (seed, method)."""
+    """All runs of a comparison, in the order (seed, method).
+
+    Attributes
+    ----------
+    config : CompareConfig
+    runs : tuple of TrainingRun
+    """
 
     config: CompareConfig
     runs: tuple
@@ -268,6 +308,12 @@ def compare_training(config: CompareConfig | None = None, *, n_seeds: int = 3, r
         raise param_error("compare_training", "config", "a CompareConfig", config,
                           kind=TypeError)
     n_seeds = check_int("compare_training", "n_seeds", n_seeds, low=1)
+    c = config.task
+    per_run = 8.0 * (3 * c.test_steps * c.n_bits + c.n_state * (c.n_state + 3 * c.n_bits))
+    check_task_memory("compare_training", c)  # one run, naming the size that makes it large
+    check_memory("compare_training", "n_seeds", n_seeds,
+                 n_seeds * len(config.methods) * per_run,
+                 f"{n_seeds} x {len(config.methods)} trained networks and their test runs")
     if progress is not None and not callable(progress):
         raise param_error("compare_training", "progress", "a callable or None", progress,
                           kind=TypeError)

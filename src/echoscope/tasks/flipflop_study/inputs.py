@@ -95,9 +95,11 @@ def flipflop(
     pulse_steps = check_int(owner, "pulse_steps", pulse_steps, low=1)
     if not isinstance(initial_pulse, (bool, np.bool_)):
         raise param_error(owner, "initial_pulse", "a bool", initial_pulse, kind=TypeError)
-    check_memory(owner, "n_steps", n_steps, 16.0 * n_steps * n_bits,
+    larger = ("n_steps", n_steps) if n_steps >= n_bits else ("n_bits", n_bits)
+    check_memory(owner, *larger, 16.0 * n_steps * n_bits,
                  f"inputs and targets of {n_steps} steps x {n_bits} bits")
     gen = as_rng(owner, rng)
+    pulse_steps = min(pulse_steps, n_steps)  # a longer pulse is cut at the end all the same
 
     onsets, signs = _draw_onsets(gen, n_bits, n_steps, pulse_prob, pulse_steps,
                                  bool(initial_pulse))

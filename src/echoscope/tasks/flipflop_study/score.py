@@ -18,7 +18,17 @@ __all__ = ["flipflop_score", "FlipFlopScore", "ErrorEpisode", "error_episodes"]
 
 
 class ErrorEpisode(NamedTuple):
-    """A maximal run of consecutive wrong steps of one bit: steps ``start, ..., end - 1``."""
+    """A maximal run of consecutive wrong steps of one bit: steps ``start, ..., end - 1``.
+
+    Attributes
+    ----------
+    start : int
+        First wrong step.
+    end : int
+        The step after the last wrong one (exclusive).
+    bit : int
+        The output channel.
+    """
 
     start: int
     end: int
@@ -91,8 +101,12 @@ def flipflop_score(outputs, targets, inputs, *, settle: int = 5) -> FlipFlopScor
     """
     owner = "flipflop_score"
     targets = check_array(owner, "targets", targets, ndim=(1, 2))
-    outputs = check_array(owner, "outputs", outputs, shape=targets.shape)
-    inputs = check_array(owner, "inputs", inputs, shape=targets.shape)
+    outputs = check_array(owner, "outputs", outputs, ndim=(1, 2))
+    inputs = check_array(owner, "inputs", inputs, ndim=(1, 2))
+    for name, arr in (("outputs", outputs), ("inputs", inputs)):
+        if arr.shape != targets.shape:
+            raise ValueError(f"The '{name}' and 'targets' parameters of {owner} must have the "
+                             f"same shape; got {arr.shape} and {targets.shape}.")
     settle = check_int(owner, "settle", settle, low=0)
     if targets.ndim == 1:
         targets, outputs, inputs = targets[:, None], outputs[:, None], inputs[:, None]

@@ -3,12 +3,21 @@
 from __future__ import annotations
 
 import dataclasses
+import numbers
 import time
 
 import numpy as np
 
 from ..._result import Result
-from ..._validation import as_rng, check_choice, check_int, check_interval, param_error
+from ..._validation import (
+    as_rng,
+    check_array,
+    check_choice,
+    check_int,
+    check_interval,
+    check_memory,
+    param_error,
+)
 from ...analysis.attractors import SaddleConnections, saddle_connections
 from ...analysis.ena import ExcitableNetwork
 from ...analysis.fixed_points import FixedPoints, find_fixed_points, seed_states
@@ -55,7 +64,19 @@ class Training:
 @dataclasses.dataclass(frozen=True)
 class Ridge(Training):
     """The readout by ridge regression with teacher forcing (``train_ridge``): ``washout``
-    steps left out, penalty ``regularization``, state noise ``noise`` while forcing."""
+    steps left out, penalty ``regularization``, state noise ``noise`` while forcing.
+
+    Parameters
+    ----------
+    washout : int >= 0, default 200
+        Initial steps left out of the fit.
+    regularization : float >= 0, default 1e-6
+        Ridge penalty added to the state Gram matrix.
+    noise : float >= 0, default 1e-2
+        Standard deviation of the Gaussian state noise during teacher forcing.
+    output_activation : {'identity', 'tanh'}, default 'tanh'
+        The readout's g.
+    """
 
     washout: int = 200
     regularization: float = 1e-6
@@ -80,7 +101,15 @@ class Ridge(Training):
 @dataclasses.dataclass(frozen=True)
 class Force(Training):
     """The readout online in closed loop (FORCE, ``train_rls``): a linear readout, initial
-    P = I / ``delta``, ``washout`` steps before learning starts."""
+    P = I / ``delta``, ``washout`` steps before learning starts.
+
+    Parameters
+    ----------
+    washout : int >= 0, default 200
+        Steps before learning starts.
+    delta : float > 0, default 1.0
+        Initial P = I / delta.
+    """
 
     washout: int = 200
     delta: float = 1.0
@@ -103,7 +132,23 @@ class BPTT(Training):
     steps, each from the zero state with a pulse on every bit, pulse probability
     ``pulse_prob``, as many trials as make up the config's ``train_steps``; random windows cut
     from one long sequence would ask for bits set before the window starts. Works best on
-    smaller networks (100 units train in about 10 s here)."""
+    smaller networks (100 units train in about 10 s here).
+
+    Parameters
+    ----------
+    epochs : int >= 1, default 600
+        Number of Adam updates.
+    batch_size : int >= 1, default 32
+        Trials per update.
+    trial_steps : int >= 1, default 64
+        Length of a trial.
+    pulse_prob : float in (0, 1], default 0.1
+        Probability that a pulse starts, per step and bit, in the trials.
+    lr : float > 0, default 1e-2
+        Adam's learning rate.
+    output_activation : {'identity', 'tanh'}, default 'tanh'
+        The readout's g.
+    """
 
     epochs: int = 600
     batch_size: int = 32
@@ -127,6 +172,9 @@ class BPTT(Training):
         c = config
         trial_rng, fit_rng = as_rng("BPTT", rng).spawn(2)
         n_trials = max(1, c.train_steps // self.trial_steps)
+        check_memory("BPTT", "trial_steps", self.trial_steps,
+                     16.0 * n_trials * self.trial_steps * c.n_bits,
+                     f"{n_trials} trials of {self.trial_steps} steps x {c.n_bits} bits")
         trials = [flipflop(c.n_bits, self.trial_steps, pulse_prob=self.pulse_prob,
                            pulse_amplitude=c.pulse_amplitude, rng=r)
                   for r in trial_rng.spawn(n_trials)]
@@ -149,6 +197,30 @@ class FlipFlopConfig:
     lives in the feedback loop (a small reservoir spectral radius), which gives one stable
     state per corner of the cube. ``training`` is the method with its settings: ``Ridge()``,
     ``Force()`` or ``BPTT()``.
+
+    Parameters
+    ----------
+    n_bits : int >= 1, default 3
+        Number of bits: input and output channels.
+    n_state : int >= 1, default 200
+        Reservoir units.
+    spectral_radius : float >= 0, default 0.2
+    density : float in (0, 1], default 1.0
+        Fraction of nonzero reservoir entries.
+    input_scale, feedback_scale, bias_scale : float >= 0, default 1.0, 1.0, 0.0
+        Input, feedback and bias weights are uniform in [-scale, scale] (``random_esn``).
+    leak : float in (0, 1], default 1.0
+    pulse_prob : float in [0, 1], default 0.02
+        Probability that a pulse starts, per step and bit (``flipflop``).
+    pulse_amplitude : float > 0, default 1.0
+    train_steps : int >= 1, default 20_000
+        Length of the training sequence (for BPTT, the steps of all its trials together).
+    test_steps : int >= 1, default 10_000
+        Length of the test sequence.
+    settle : int >= 0, default 5
+        Steps after each pulse onset that are not scored (``flipflop_score``).
+    training : Ridge, Force or BPTT, default Ridge()
+        The training method; its ``washout`` must be shorter than ``train_steps``.
     """
 
     n_bits: int = 3
@@ -190,7 +262,22 @@ class FlipFlopConfig:
 
 def config_dict(config) -> dict:
     """A settings object (``FlipFlopConfig``, ``CompareConfig``, a training) as a JSON-ready
-    dict; every training says its method, and so does a ``FlipFlopConfig``."""
+    dict; every training says its method, and so does a ``FlipFlopConfig``.
+
+    Parameters
+    ----------
+    config : FlipFlopConfig, CompareConfig or Training
+        Any settings dataclass; nested ones are converted too.
+
+    Returns
+    -------
+    dict
+        The fields by name, tuples as lists, with a ``"method"`` entry as above.
+    """
+    if not dataclasses.is_dataclass(config) or isinstance(config, type):
+        raise param_error("config_dict", "config", "a settings object (FlipFlopConfig, "
+                          "CompareConfig, Ridge, Force, BPTT)", config, kind=TypeError)
+
     def convert(value):
         if dataclasses.is_dataclass(value) and not isinstance(value, type):
             out = {f.name: convert(getattr(value, f.name)) for f in dataclasses.fields(value)}
@@ -208,7 +295,22 @@ def config_dict(config) -> dict:
 
 @dataclasses.dataclass(frozen=True)
 class FlipFlopResult(Result):
-    """What the flip-flop job produced: the trained network and its test run."""
+    """What the flip-flop job produced: the trained network and its test run.
+
+    Attributes
+    ----------
+    config : FlipFlopConfig
+    trained : TrainedESN
+    inputs, targets : ndarray of shape (test_steps, n_bits)
+        The test sequence.
+    outputs : ndarray of shape (test_steps, n_bits)
+        The output generated in closed loop.
+    score : FlipFlopScore
+    nrmse : float
+        Pooled normalised root mean square error of ``outputs`` against ``targets``.
+    seconds : dict
+        Wall time in seconds per stage ('train', 'test').
+    """
 
     config: FlipFlopConfig
     trained: TrainedESN
@@ -267,6 +369,8 @@ def flipflop_job(config: FlipFlopConfig | None = None, *, rng=None,
     config = FlipFlopConfig() if config is None else config
     if not isinstance(config, FlipFlopConfig):
         raise param_error("flipflop_job", "config", "a FlipFlopConfig", config, kind=TypeError)
+    _check_progress("flipflop_job", progress)
+    check_task_memory("flipflop_job", config)
     net_rng, train_rng, noise_rng, test_rng = as_rng("flipflop_job", rng).spawn(4)
     c = config
     clock = time.perf_counter()
@@ -288,13 +392,48 @@ def train_flipflop(config: FlipFlopConfig, esn: ESN, inputs, targets, *, rng=Non
 
     ``inputs`` and ``targets`` are the training sequence of ridge and FORCE; BPTT draws its
     own trials from ``rng``, which is also ridge's state noise. ``progress(done, total)``.
+
+    Parameters
+    ----------
+    config : FlipFlopConfig
+        Its ``training`` (and, for BPTT, the task).
+    esn : ESN
+        The untrained network with output feedback (``flipflop_network``).
+    inputs, targets : array_like of shape (n_steps, n_bits)
+        The training sequence.
+    rng : None, int, SeedSequence or Generator
+    progress : callable ``(done, total)``, optional
+
+    Returns
+    -------
+    TrainedESN
     """
+    owner = "train_flipflop"
+    _check_config(owner, config)
+    if not isinstance(esn, ESN):
+        raise param_error(owner, "esn", "an ESN (flipflop_network(config))", esn, kind=TypeError)
+    _check_progress(owner, progress)
     return config.training.train(config, esn, inputs, targets, rng=rng, progress=progress)
 
 
 def flipflop_network(config: FlipFlopConfig, rng=None) -> ESN:
-    """The untrained echo state network of a ``FlipFlopConfig`` (with output feedback)."""
-    c = config
+    """The untrained echo state network of a ``FlipFlopConfig`` (with output feedback).
+
+    Parameters
+    ----------
+    config : FlipFlopConfig
+    rng : None, int, SeedSequence or Generator
+
+    Returns
+    -------
+    ESN
+        ``random_esn`` with ``n_state`` units, ``n_bits`` inputs and ``n_bits`` feedback
+        channels.
+    """
+    c = _check_config("flipflop_network", config)
+    larger = ("n_bits", c.n_bits) if c.n_bits > c.n_state else ("n_state", c.n_state)
+    check_memory("flipflop_network", *larger, 16.0 * c.n_state * c.n_bits,
+                 f"input and feedback weights of {c.n_state} units x {c.n_bits} bits")
     return random_esn(c.n_state, c.n_bits, c.n_bits, spectral_radius=c.spectral_radius,
                       density=c.density, input_scale=c.input_scale,
                       feedback_scale=c.feedback_scale, bias_scale=c.bias_scale, leak=c.leak,
@@ -306,7 +445,36 @@ def evaluate_flipflop(config: FlipFlopConfig, trained: TrainedESN, inputs, targe
     """Run a trained network in closed loop on a test sequence and score it.
 
     ``seconds`` (times of earlier stages) is extended with the time of the test.
+
+    Parameters
+    ----------
+    config : FlipFlopConfig
+        Its ``settle`` is used for scoring.
+    trained : TrainedESN
+    inputs, targets : array_like of shape (n_steps, n_bits)
+        The test sequence.
+    seconds : dict, optional
+        Wall time in seconds of earlier stages, by name.
+    progress : callable ``(stage, done, total)``, optional
+        Called with the stage 'test'.
+
+    Returns
+    -------
+    FlipFlopResult
     """
+    owner = "evaluate_flipflop"
+    _check_config(owner, config)
+    if not isinstance(trained, TrainedESN):
+        raise param_error(owner, "trained", "a TrainedESN", trained, kind=TypeError)
+    inputs = check_array(owner, "inputs", inputs, ndim=2)
+    if inputs.shape[1] != trained.esn.n_input:
+        raise ValueError(f"The 'inputs' parameter of {owner} must have shape (n_steps, "
+                         f"{trained.esn.n_input}); got {inputs.shape}.")
+    if seconds is not None and not (isinstance(seconds, dict) and all(
+            isinstance(v, numbers.Real) for v in seconds.values())):
+        raise param_error(owner, "seconds", "a dict of times in seconds or None", seconds,
+                          kind=TypeError)
+    _check_progress(owner, progress)
     clock = time.perf_counter()
     _, outputs = run_trained(trained,
         inputs, progress=None if progress is None else (lambda d, t: progress("test", d, t)))
@@ -319,7 +487,19 @@ def evaluate_flipflop(config: FlipFlopConfig, trained: TrainedESN, inputs, targe
 @dataclasses.dataclass(frozen=True, eq=False)
 class FlipFlopAnalysis(Result):
     """The black box opened: fixed points, saddle connections, the ENA and the explained errors
-    of a trained flip-flop network."""
+    of a trained flip-flop network.
+
+    Attributes
+    ----------
+    fixed_points : FixedPoints
+        Of the closed loop at zero input.
+    connections : SaddleConnections
+        Where the unstable manifolds of its index-1 saddles go.
+    explanation : ErrorExplanation
+        The ENA and the causes of the test run's error episodes.
+    seconds : dict
+        Wall time in seconds per stage ('fixed_points', 'ena_and_errors').
+    """
 
     fixed_points: FixedPoints
     connections: SaddleConnections
@@ -345,9 +525,45 @@ class FlipFlopAnalysis(Result):
 
 def ena_summary(net: ExcitableNetwork, task_states=None, decoded=None,
                 pulse_amplitude: float | None = None) -> dict:
-    """JSON-ready description of an excitable network attractor."""
+    """JSON-ready description of an excitable network attractor.
+
+    Parameters
+    ----------
+    net : ExcitableNetwork
+    task_states : ndarray of shape (m, n_bits), optional
+        The task's memory states (``ErrorExplanation.task_states``).
+    decoded : ndarray of int, shape (k,), optional
+        The task state each attractor decodes to, -1 for none; with ``task_states``, each
+        node gets its ``"task_state"``.
+    pulse_amplitude : float, optional
+        Each edge says whether its threshold is at most this (``"below_pulse_amplitude"``).
+
+    Returns
+    -------
+    dict
+        ``"nodes"``, ``"edges"``, ``"no_switch"``, ``"max_amplitude"``, ``"pulse_steps"`` and
+        ``"observed_transitions"`` (counts by ``"source->target"``).
+    """
+    owner = "ena_summary"
+    if not isinstance(net, ExcitableNetwork):
+        raise param_error(owner, "net", "an ExcitableNetwork", net, kind=TypeError)
+    n_nodes = net.attractors.shape[0]
+    if decoded is not None:
+        decoded = check_array(owner, "decoded", decoded, shape=(n_nodes,))
+        if task_states is None:
+            raise param_error(owner, "task_states", "the task states that 'decoded' indexes",
+                              None, kind=TypeError)
+        task_states = check_array(owner, "task_states", task_states, ndim=2)
+        if np.any(decoded != np.round(decoded)) or np.any(decoded < -1) or \
+                np.any(decoded >= task_states.shape[0]):
+            raise param_error(owner, "decoded", f"indices below {task_states.shape[0]} (the "
+                              "rows of 'task_states') or -1", decoded)
+        decoded = decoded.astype(np.int64)
+    if pulse_amplitude is not None:
+        pulse_amplitude = check_interval(owner, "pulse_amplitude", pulse_amplitude, 0.0, None,
+                                         closed="neither")
     nodes = []
-    for i in range(net.attractors.shape[0]):
+    for i in range(n_nodes):
         node = {"index": i, "kind": str(net.nodes.kinds[i]), "period": int(net.nodes.periods[i])}
         if decoded is not None:
             d = int(decoded[i])
@@ -371,6 +587,31 @@ def ena_summary(net: ExcitableNetwork, task_states=None, decoded=None,
             "observed_transitions": observed}
 
 
+def check_task_memory(owner: str, config: FlipFlopConfig) -> None:
+    """Refuse, before any work, a config whose network, sequences or test run the machine
+    cannot hold, naming the field that makes it large."""
+    c = config
+    sizes = {"n_state": 8.0 * c.n_state * (c.n_state + 2 * c.n_bits),
+             "n_bits": 16.0 * c.n_bits * (c.n_state + c.train_steps + 2 * c.test_steps),
+             "train_steps": 16.0 * c.train_steps * c.n_bits,
+             "test_steps": 8.0 * c.test_steps * (3 * c.n_bits + c.n_state)}
+    name = max(sizes, key=sizes.get)
+    check_memory(owner, name, getattr(c, name), sum(sizes.values()),
+                 f"a {c.n_state}-unit network with {c.n_bits} bits, {c.train_steps} training "
+                 f"and {c.test_steps} test steps")
+
+
+def _check_config(owner: str, config) -> FlipFlopConfig:
+    if not isinstance(config, FlipFlopConfig):
+        raise param_error(owner, "config", "a FlipFlopConfig", config, kind=TypeError)
+    return config
+
+
+def _check_progress(owner: str, progress) -> None:
+    if progress is not None and not callable(progress):
+        raise param_error(owner, "progress", "a callable or None", progress, kind=TypeError)
+
+
 def analyse_flipflop(result: FlipFlopResult, *, n_seeds: int = 512, rng=None,
                      progress=None) -> FlipFlopAnalysis:
     """Fixed points (seeded uniformly in [-1, 1]^n and along the test trajectory), saddle
@@ -378,8 +619,28 @@ def analyse_flipflop(result: FlipFlopResult, *, n_seeds: int = 512, rng=None,
     episode of the test run.
 
     ``progress(stage, done, total)`` is called with the stages 'fixed points', 'ena'.
+
+    Parameters
+    ----------
+    result : FlipFlopResult
+    n_seeds : int >= 2, default 512
+        Fixed-point seeds: three quarters uniform, a quarter along the test trajectory.
+    rng : None, int, SeedSequence or Generator
+        Split between the fixed-point seeds and the ENA.
+    progress : callable ``(stage, done, total)``, optional
+
+    Returns
+    -------
+    FlipFlopAnalysis
     """
-    n_seeds = check_int("analyse_flipflop", "n_seeds", n_seeds, low=2)
+    owner = "analyse_flipflop"
+    if not isinstance(result, FlipFlopResult):
+        raise param_error(owner, "result", "a FlipFlopResult (of flipflop_job)", result,
+                          kind=TypeError)
+    n_seeds = check_int(owner, "n_seeds", n_seeds, low=2)
+    check_memory(owner, "n_seeds", n_seeds, 8.0 * n_seeds * result.trained.esn.n_state,
+                 f"{n_seeds} seeds of {result.trained.esn.n_state} units")
+    _check_progress(owner, progress)
     fp_rng, ena_rng = as_rng("analyse_flipflop", rng).spawn(2)
     trained = result.trained
     loop = trained.closed_loop()

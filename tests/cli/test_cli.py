@@ -333,3 +333,26 @@ def test_a_stage_that_starts_again_gets_a_new_bar(capsys):
     err = capsys.readouterr().err.replace("\r", "\n")
     assert len({line for line in err.splitlines() if "4/4" in line}) >= 2
     assert sum("4/4" in line and "100%" in line for line in err.splitlines()) >= 2
+
+
+def test_odd_arguments_end_in_a_message_naming_them(tmp_path, capsys):
+    model = tmp_path / "m.npz"
+    es.save(es.random_esn(5, 2, rng=0), model)
+    out = ["--out", str(tmp_path / "o"), "--quiet"]
+    with pytest.raises(SystemExit) as exit_:  # argparse: exit 2, the message on stderr
+        main(["echo-index", str(model), "--seed", "-1"] + out)
+    assert exit_.value.code == 2
+    assert "--seed: expected an integer >= 0; got '-1'" in capsys.readouterr().err
+    with pytest.raises(SystemExit, match=r"The '--max-run' parameter of scan asks for a "
+                                         r"1000000000000 x 1000000000000 grid"):
+        main(["scan", "--max-run", str(10**12)] + out)
+    (tmp_path / "folder.npz").mkdir()
+    with pytest.raises(SystemExit, match=r"echoscope fixed-points: .*folder.npz"):
+        main(["fixed-points", str(tmp_path / "folder.npz")] + out)
+    (tmp_path / "empty.npy").write_bytes(b"")
+    with pytest.raises(SystemExit, match=r"--inputs .*empty.npy must hold one row of numbers"):
+        main(["echo-index", str(model), "--inputs", str(tmp_path / "empty.npy")] + out)
+    (tmp_path / "latin1.toml").write_bytes("[grid]\nleak = [0.5] # caf\xe9\n".encode("latin-1"))
+    with pytest.raises(SystemExit, match=r"latin1.toml is not valid TOML"):
+        main(["sweep", str(tmp_path / "latin1.toml")] + out)
+    assert not (tmp_path / "o").exists()

@@ -36,6 +36,6 @@ def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.handler(args)
-    except (ValueError, TypeError, FileNotFoundError) as err:
+    except (ValueError, TypeError, OSError) as err:  # OSError: a message naming its file
         raise SystemExit(f"echoscope {args.command}: {err}") from None
 

@@ -180,7 +180,10 @@ def _input_vector(args, system):
     if len(args.input) != system.n_input:
         raise SystemExit(f"echoscope: --input needs {system.n_input} values; got "
                          f"{len(args.input)}.")
-    return np.array(args.input, dtype=float)
+    u = np.array(args.input, dtype=float)
+    if not np.all(np.isfinite(u)):
+        raise SystemExit(f"echoscope: --input needs finite values; got {args.input}.")
+    return u
 
 
 def _plain(value):
@@ -191,10 +194,21 @@ def _plain(value):
         return value
 
 
+def _seed(text: str) -> int:
+    """A --seed: a non-negative integer (a seed of numpy's SeedSequence)."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 0; got {text!r}")
+    return value
+
+
 def _add_common(cmd, default_out: str, seed_help: str) -> None:
     """The options every command has: --out, --seed, --overwrite, --quiet."""
     cmd.add_argument("--out", default=default_out, help="output folder (default: %(default)s)")
-    cmd.add_argument("--seed", type=int, default=0, help=seed_help)
+    cmd.add_argument("--seed", type=_seed, default=0, help=seed_help)
     cmd.add_argument("--overwrite", action="store_true", help="replace results already in --out")
     cmd.add_argument("--quiet", action="store_true", help="no progress bars")
 

@@ -180,7 +180,7 @@ def _read_inputs(args, system):
                 data = np.load(path, allow_pickle=False) if path.suffix == ".npy" else \
                     np.loadtxt(path, delimiter="," if path.suffix == ".csv" else None, ndmin=2)
             data = np.asarray(data, dtype=float)
-        except (ValueError, TypeError, OSError, UserWarning) as err:
+        except (ValueError, TypeError, OSError, EOFError, UserWarning) as err:
             reason = str(err).splitlines()[0] if str(err) else type(err).__name__
             raise SystemExit(f"echoscope: --inputs {path} must hold {expectation}; it could "
                              f"not be read as such ({reason}).") from None
@@ -238,11 +238,16 @@ def _echo_index_command(args, update) -> Products:
 def _scan_command(args, update) -> Products:
     import numpy as np
 
+    from .._validation import check_memory
     from ..analysis.transitions import switching_boundary, switching_scan
     from ..plotting import plot_switching_scan
     from ..systems.examples import ASHWIN_CENI_INPUTS, ashwin_ceni
 
     system, alphabet = ashwin_ceni(), ASHWIN_CENI_INPUTS
+    if args.max_run < 1:
+        raise SystemExit(f"echoscope: --max-run must be an integer >= 1; got {args.max_run}.")
+    check_memory("scan", "--max-run", args.max_run, 16.0 * args.max_run ** 2,
+                  f"a {args.max_run} x {args.max_run} grid of echo indices")
     runs = np.arange(1, args.max_run + 1)
     scan = switching_scan(system, alphabet, runs, runs, periodic=args.periodic,
                           p_continue=tuple(args.p_continue), n_steps=args.steps,

@@ -28,8 +28,8 @@ def _read_config(path: Path) -> dict:
     if not path.exists():
         raise SystemExit(f"echoscope: the configuration {path} does not exist.")
     try:
-        config = tomllib.loads(path.read_text())
-    except tomllib.TOMLDecodeError as err:
+        config = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
         raise SystemExit(f"echoscope: {path} is not valid TOML: {err}") from None
     if not isinstance(config.get("grid"), dict) or not config["grid"]:
         raise SystemExit(f"echoscope: {path} needs a [grid] section naming parameters and "

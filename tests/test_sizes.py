@@ -24,6 +24,13 @@ ASKS = r"asks for .* GiB; this machine has .* GiB of memory available"
         (lambda: es.find_fixed_points(es.ashwin_ceni(), seeds=es.Uniform(10**11)), "n"),
         (lambda: es.basins_2d(es.ashwin_ceni(), np.zeros((100, 2)), resolution=10**6),
          "resolution"),
+        # A broadcast view costs nothing, but stands for 10**12 states: refused, not copied.
+        (lambda: es.simulate(es.random_esn(4, 2, rng=0), np.zeros((6, 2)),
+                             np.broadcast_to(np.zeros(4), (10**6, 10**6, 4))), "x0"),
+        (lambda: es.echo_index(es.ashwin_ceni(), lambda a, b: np.zeros((b - a, 2)),
+                               n_steps=10**12, max_steps=300), "n_steps"),
+        (lambda: es.find_attractors(es.ashwin_ceni(), [0.25, 0.05], transient=10**12, rng=0),
+         "transient"),
     ],
 )
 def test_absurd_sizes_are_refused_before_any_work(call, name):

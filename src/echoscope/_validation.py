@@ -10,6 +10,7 @@ every message has the same shape::
 from __future__ import annotations
 
 import json
+import math
 import numbers
 import os
 
@@ -27,6 +28,8 @@ __all__ = [
     "check_interval",
     "check_int",
     "check_choice",
+    "check_callable",
+    "check_memory",
     "as_rng",
 ]
 
@@ -60,6 +63,10 @@ def _show(value) -> str:
         return f"a sparse matrix of shape {value.shape}"
     if isinstance(value, str):
         return repr(value)
+    if isinstance(value, numbers.Integral) and not isinstance(value, bool) and \
+            abs(int(value)) >= 10**50:  # not hundreds of digits
+        sign = "a negative" if value < 0 else "an"
+        return f"{sign} integer of {len(str(abs(int(value))))} digits"
     if isinstance(value, (numbers.Number, type(None), bool, tuple)):
         return repr(value)
     return f"{type(value).__name__}"
@@ -85,8 +92,14 @@ def check_array(
     if _complex(value):  # numpy would drop the imaginary part with a mere warning
         raise param_error(owner, name, "an array of real numbers", "complex numbers",
                           kind=TypeError)
+    if isinstance(value, np.ndarray):  # before any copy: a broadcast view may be absurd
+        check_memory(owner, name, value, float(value.size) * np.dtype(dtype).itemsize,
+                     f"an array of {value.size} entries (shape {value.shape})")
     try:
         arr = np.array(value, dtype=dtype, copy=copy or None)
+    except OverflowError:  # an integer beyond the range of the dtype (10**400 for float64)
+        raise param_error(owner, name, f"an array of real numbers within the range of "
+                          f"{np.dtype(dtype).name}", value) from None
     except (TypeError, ValueError):
         raise param_error(owner, name, "an array of real numbers", value, kind=TypeError) from None
     if ndim is not None:
@@ -114,16 +127,39 @@ def check_array(
 
 
 def check_finite(owner: str, name: str, arr) -> None:
-    """Raise if a dense or sparse array holds NaN or infinity, naming the first bad index."""
-    data = arr.data if sp.issparse(arr) else np.asarray(arr)
-    if data.size and not np.all(np.isfinite(data)):
-        if sp.issparse(arr):
-            where = "in its stored entries"
-        else:
-            where = f"at index {tuple(int(i) for i in np.argwhere(~np.isfinite(data))[0])}"
-        raise ValueError(
-            f"The '{name}' parameter of {owner} must hold finite numbers; got NaN or inf {where}."
-        )
+    """Raise if a dense or sparse array holds NaN or infinity, naming the first bad index.
+
+    A dense array is checked in blocks, and a broadcast view only over its distinct entries
+    (one along each axis of stride 0), so the check never allocates a mask of every entry."""
+    if sp.issparse(arr):
+        if arr.data.size and not np.all(np.isfinite(arr.data)):
+            raise ValueError(f"The '{name}' parameter of {owner} must hold finite numbers; got "
+                             f"NaN or inf in its stored entries.")
+        return
+    bad = _first_non_finite(np.asarray(arr))
+    if bad is not None:
+        raise ValueError(f"The '{name}' parameter of {owner} must hold finite numbers; got NaN "
+                         f"or inf at index {bad}.")
+
+
+_FINITE_BLOCK = 2**22  # entries tested at once by check_finite
+
+
+def _first_non_finite(data: np.ndarray) -> tuple | None:
+    """The index of the first NaN or inf entry of ``data`` (row-major), or None."""
+    if data.size == 0 or data.dtype.kind not in "fc":
+        return None
+    if data.ndim == 0:
+        return None if np.isfinite(data) else ()
+    # Entries repeated along an axis of stride 0 (a broadcast view) are tested once.
+    data = data[tuple(slice(0, 1) if st == 0 else slice(None) for st in data.strides)]
+    rows = max(1, _FINITE_BLOCK // max(data[0].size, 1))
+    for start in range(0, data.shape[0], rows):
+        block = data[start:start + rows]
+        if not np.all(np.isfinite(block)):
+            first = np.argwhere(~np.isfinite(block))[0]
+            return (int(first[0]) + start, *(int(i) for i in first[1:]))
+    return None
 
 
 def check_matrix(owner: str, name: str, value, *, shape: tuple, allow_sparse: bool = True):
@@ -157,7 +193,11 @@ def check_interval(
     """A real number in an interval; ``closed`` is 'both', 'left', 'right' or 'neither'."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise param_error(owner, name, "a real number", value, kind=TypeError)
-    value = float(value)
+    given = value
+    try:
+        value = float(value)
+    except OverflowError:  # an integer (or fraction) beyond the range of float64
+        value = math.inf if value > 0 else -math.inf
     left = closed in ("both", "left")
     right = closed in ("both", "right")
     ok = np.isfinite(value)
@@ -170,7 +210,7 @@ def check_interval(
         hi = "inf" if high is None else f"{high:g}"
         text = ("[" if left and low is not None else "(") + f"{lo}, {hi}"
         text += "]" if right and high is not None else ")"
-        raise param_error(owner, name, f"in {text}", value)
+        raise param_error(owner, name, f"in {text}", given)
     return value
 
 
@@ -196,6 +236,15 @@ def check_choice(owner: str, name: str, value, choices) -> str:
         listed = ", ".join(repr(c) for c in choices)
         raise param_error(owner, name, f"one of {listed}", value)
     return value
+
+
+def check_callable(owner: str, name: str, value, signature: str = "", *, optional=True):
+    """A callable (``signature`` describes its arguments, e.g. ``"(done, total)"``), or None
+    when ``optional``."""
+    if (value is None and optional) or callable(value):
+        return value
+    text = "a callable" + (f" {signature}" if signature else "") + (" or None" if optional else "")
+    raise param_error(owner, name, text, value, kind=TypeError)
 
 
 def as_rng(owner: str, value) -> np.random.Generator:
@@ -274,9 +323,10 @@ def check_memory(owner: str, name: str, value, nbytes: float, what: str) -> None
         return
     available = available_memory()
     if nbytes > available:
+        shown = _show(value) if isinstance(value, np.ndarray | numbers.Number) else repr(value)
         raise ValueError(
             f"The '{name}' parameter of {owner} asks for {what} of {_gib(nbytes)}; this machine "
-            f"has {_gib(available)} of memory available; got {value!r}."
+            f"has {_gib(available)} of memory available; got {shown}."
         )
 
 

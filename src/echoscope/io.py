@@ -142,8 +142,7 @@ def save(obj, path, *, overwrite: bool = False, metadata: dict | None = None) ->
     """
     owner = "save"
     path = _check_path(owner, path)
-    if not isinstance(overwrite, bool):
-        raise param_error(owner, "overwrite", "a bool", overwrite, kind=TypeError)
+    _check_overwrite(owner, overwrite)
     metadata = check_metadata(owner, metadata)
     if not isinstance(obj, (ESN, Readout, TrainedESN)):
         raise param_error(owner, "obj", "an ESN, a Readout or a TrainedESN", obj, kind=TypeError)
@@ -154,7 +153,7 @@ def save(obj, path, *, overwrite: bool = False, metadata: dict | None = None) ->
     if os.path.isdir(path):
         raise param_error(owner, "path", "a file, not a directory", path, kind=IsADirectoryError)
     if os.path.lexists(path) and not overwrite:
-        raise _exists_error(path)
+        raise _exists_error(owner, path)
 
     from ._version import __version__
 
@@ -173,10 +172,11 @@ def save(obj, path, *, overwrite: bool = False, metadata: dict | None = None) ->
     else:
         header["esn"] = _esn_header(obj.esn, arrays, "obj.esn")
         header["readout"] = _readout_header(obj.readout, arrays, "obj.readout")
-    _write(path, folder, header, arrays, overwrite)
+    _write(owner, path, folder, header, arrays, overwrite)
 
 
-def _write(path: str, folder: str, header: dict, arrays: dict, overwrite: bool) -> None:
+def _write(owner: str, path: str, folder: str, header: dict, arrays: dict,
+           overwrite: bool) -> None:
     """Write the archive to a temporary file next to ``path`` and move it into place."""
     header["arrays"] = [
         {"name": name, "shape": list(arr.shape), "dtype": arr.dtype.str, "sha256": _digest(arr)}
@@ -195,7 +195,7 @@ def _write(path: str, folder: str, header: dict, arrays: dict, overwrite: bool) 
                         np.lib.format.write_array(stream, arr, allow_pickle=False)
             file.flush()
             os.fsync(file.fileno())  # on disk before it replaces anything
-        _move_into_place(tmp, path, overwrite)
+        _move_into_place(owner, tmp, path, overwrite)
     except BaseException:
         if os.path.lexists(tmp):
             os.unlink(tmp)
@@ -227,6 +227,7 @@ def save_results(path, arrays: dict, *, metadata: dict | None = None,
     """
     owner = "save_results"
     path = _check_path(owner, path)
+    _check_overwrite(owner, overwrite)
     metadata = check_metadata(owner, metadata)
     if not isinstance(arrays, dict) or not all(isinstance(k, str) for k in arrays):
         raise param_error(owner, "arrays", "a dict of named arrays", arrays, kind=TypeError)
@@ -246,12 +247,12 @@ def save_results(path, arrays: dict, *, metadata: dict | None = None,
         raise param_error(owner, "path", "a file in an existing directory", path,
                           kind=FileNotFoundError)
     if os.path.lexists(path) and not overwrite:
-        raise _exists_error(path)
+        raise _exists_error(owner, path)
     from ._version import __version__
 
     header = {"format": _FORMAT, "format_version": FORMAT_VERSION, "kind": "Results",
               "echoscope_version": __version__, "metadata": metadata}
-    _write(path, folder, header, clean, overwrite)
+    _write(owner, path, folder, header, clean, overwrite)
 
 
 def save_result(result, path, *, extra: dict | None = None, metadata: dict | None = None,
@@ -294,6 +295,8 @@ def save_result(result, path, *, extra: dict | None = None, metadata: dict | Non
     if not isinstance(result, Result):
         raise param_error(owner, "result", "an echoscope result (with summary() and arrays())",
                           result, kind=TypeError)
+    _check_path(owner, path)
+    _check_overwrite(owner, overwrite)
     arrays = result.arrays()
     extra = {} if extra is None else extra
     if not isinstance(extra, dict) or any(k in arrays for k in extra):
@@ -420,27 +423,32 @@ def _create_temporary(folder: str, base: str) -> str:
         return tmp
 
 
-def _move_into_place(tmp: str, path: str, overwrite: bool) -> None:
+def _move_into_place(owner: str, tmp: str, path: str, overwrite: bool) -> None:
     if overwrite:
         os.replace(tmp, path)
         return
     try:
         os.link(tmp, path)  # fails if the file appeared meanwhile; never clobbers it
     except FileExistsError:
-        raise _exists_error(path) from None
+        raise _exists_error(owner, path) from None
     except OSError:  # a file system without hard links
         if os.path.lexists(path):
-            raise _exists_error(path) from None
+            raise _exists_error(owner, path) from None
         os.replace(tmp, path)
     else:
         os.unlink(tmp)
 
 
-def _exists_error(path: str) -> FileExistsError:
+def _exists_error(owner: str, path: str) -> FileExistsError:
     return param_error(
-        "save", "path", "a new file (pass overwrite=True to replace it)", path,
+        owner, "path", "a new file (pass overwrite=True to replace it)", path,
         kind=FileExistsError,
     )
+
+
+def _check_overwrite(owner: str, overwrite) -> None:
+    if not isinstance(overwrite, bool):
+        raise param_error(owner, "overwrite", "a bool", overwrite, kind=TypeError)
 
 
 def _check_path(owner: str, path) -> str:
@@ -449,6 +457,9 @@ def _check_path(owner: str, path) -> str:
     path = os.fspath(path)
     if not isinstance(path, str):
         raise param_error(owner, "path", "a str or an os.PathLike of str", path, kind=TypeError)
+    if not path or "\x00" in path:  # the OS would say "No such file: ''" or "embedded null byte"
+        raise param_error(owner, "path", "a file name (not empty, without NUL characters)",
+                          path)
     return path
 
 

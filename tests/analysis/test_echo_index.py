@@ -14,6 +14,7 @@ grouping on hand-built windows, batch consistency, and the messages for bad inpu
 from __future__ import annotations
 
 import itertools
+import json
 
 import numpy as np
 import pytest
@@ -753,6 +754,17 @@ def test_summary_is_plain_data():
     assert s["index"] == 2 and s["converged"] is True and s["n_unresolved"] == 0
     assert s["n_samples"] == 30 and s["n_steps"] == 200
     assert isinstance(s["fractions"], list) and len(s["fraction_intervals"]) == 2
+    assert s["separation"] == pytest.approx(r.separation)
+
+
+def test_summary_of_one_response_is_strict_json():
+    """Index 1: the separation is inf (no second response), None in the summary."""
+    r = es.echo_index(_decoupled(2.0, 0.5), np.full((200, 1), 2.0), seeds=es.Uniform(30),
+                      rng=0)
+    assert r.index == 1 and r.separation == np.inf
+    s = r.summary()
+    assert s["separation"] is None
+    json.dumps(s, allow_nan=False)
 
 
 # -- bad input ---------------------------------------------------------------------------------------
@@ -817,7 +829,17 @@ def test_summary_is_plain_data():
         (lambda s, t: np.zeros((t - s, 2)), dict(n_steps=1), ValueError,
          r"The 'n_steps' parameter of echo_index must be an integer >= 2; got 1\."),
         (lambda s, t: np.zeros((t - s, 2)), dict(n_steps=100, max_steps=50), ValueError,
-         r"The 'max_steps' parameter of echo_index must be an integer >= 100; got 50\."),
+         r"The 'max_steps' parameter of echo_index must be an integer >= n_steps = 100; got "
+         r"50\."),
+        (lambda s, t: np.zeros((t - s, 2)), dict(n_steps=10**12, max_steps=300), ValueError,
+         r"^The 'n_steps' parameter of echo_index asks for inputs of 1000000000000 steps of "
+         r".* GiB; this machine has .* GiB of memory available; got 1000000000000\.$"),
+        (lambda s, t: np.zeros((t - s, 2)), dict(n_steps=100, max_steps=10**12), ValueError,
+         r"^The 'max_steps' parameter of echo_index asks for inputs of up to 1000000000000 "
+         r"steps of .* GiB"),
+        (np.zeros((100, 2)), dict(progress="print"), TypeError,
+         r"^The 'progress' parameter of echo_index must be a callable \(steps_done, "
+         r"steps_total\) or None; got 'print'\.$"),
     ],
 )
 def test_echo_index_bad_input_messages(inputs, kwargs, error, message):
@@ -855,6 +877,85 @@ def test_echo_indices_bad_input_messages(inputs, kwargs, message):
     esn = es.ashwin_ceni()
     with pytest.raises(ValueError, match=message):
         es.echo_indices(esn, inputs, **kwargs)
+
+
+def test_echo_indices_refuses_a_progress_that_is_not_callable():
+    with pytest.raises(TypeError, match=r"^The 'progress' parameter of echo_indices must be a "
+                                        r"callable \(realisations_done, n_realisations\) or "
+                                        r"None; got 3\.$"):
+        es.echo_indices(es.ashwin_ceni(), np.zeros((2, 100, 2)), progress=3)
+
+
+@pytest.mark.parametrize(
+    "count, total, confidence, error, message",
+    [
+        (-1, 10, 0.95, ValueError, r"The 'count' parameter of wilson_interval must be whole "
+                                   r"numbers in \[0, total\] = \[0, 10\]; got -1\.0\."),
+        (11, 10, 0.95, ValueError, r"The 'count' parameter of wilson_interval must be whole "
+                                   r"numbers in \[0, total\]"),
+        (2.5, 10, 0.95, ValueError, r"The 'count' parameter of wilson_interval must be whole"),
+        ([1, np.nan], 10, 0.95, ValueError, r"The 'count' parameter of wilson_interval must "
+                                            r"hold finite numbers"),
+        (3, 0, 0.95, ValueError, r"The 'total' parameter of wilson_interval must be an integer "
+                                 r">= 1; got 0\."),
+        (3, 10.0, 0.95, TypeError, r"The 'total' parameter of wilson_interval must be an "
+                                   r"integer; got 10\.0\."),
+        (3, 10, np.nan, ValueError, r"The 'confidence' parameter of wilson_interval must be in "
+                                    r"\(0, 1\); got nan\."),
+        (3, 10, 1.0, ValueError, r"The 'confidence' parameter of wilson_interval must be in "
+                                 r"\(0, 1\); got 1\.0\."),
+    ],
+)
+def test_wilson_interval_bad_input_messages(count, total, confidence, error, message):
+    with pytest.raises(error, match=message):
+        wilson_interval(count, total, confidence)
+
+
+@pytest.mark.parametrize(
+    "window, separation, error, message",
+    [
+        (np.float64(0.5), 100.0, ValueError, r"The 'window' parameter of group_responses must "
+                                             r"be a 3-d array; got shape \(\)\."),
+        (np.zeros((0, 5, 2)), 100.0, ValueError,
+         r"The 'window' parameter of group_responses must have shape \(n_samples, window, "
+         r"n_state\), each >= 1; got \(0, 5, 2\)\."),
+        (np.full((6, 5, 2), "a"), 100.0, TypeError,
+         r"The 'window' parameter of group_responses must be an array of real numbers"),
+        (np.full((6, 5, 2), np.inf), 100.0, ValueError,
+         r"The 'window' parameter of group_responses must hold finite numbers"),
+        (np.zeros((6, 5, 2)), None, TypeError,
+         r"The 'separation' parameter of group_responses must be a real number; got None\."),
+        (np.zeros((6, 5, 2)), np.inf, ValueError,
+         r"The 'separation' parameter of group_responses must be in \(1, inf\); got inf\."),
+        (np.zeros((6, 5, 2)), 1.0, ValueError,
+         r"The 'separation' parameter of group_responses must be in \(1, inf\); got 1\.0\."),
+    ],
+)
+def test_group_responses_bad_input_messages(window, separation, error, message):
+    with pytest.raises(error, match=message):
+        group_responses(window, separation=separation)
+
+
+def test_group_responses_keeps_the_rounding_level_of_float32():
+    """float32 windows are grouped at their own rounding level (not converted to float64)."""
+    window = np.concatenate([np.zeros((3, 4, 1)), np.full((3, 4, 1), 1e-6)]).astype(np.float32)
+    assert group_responses(window)[1] == pytest.approx(64 * np.finfo(np.float32).eps)
+
+
+def test_index_distribution_bad_input_messages():
+    with pytest.raises(TypeError, match=r"^The 'results' parameter of index_distribution must "
+                                        r"be a sequence of EchoIndex; got None\.$"):
+        es.index_distribution(None)
+    r = es.echo_index(_decoupled(2.0, 0.5), np.zeros((200, 1)), seeds=es.Uniform(30), rng=0)
+    with pytest.raises(TypeError, match=r"^The 'results' parameter of index_distribution must "
+                                        r"be a sequence of EchoIndex \(a list of one, for one "
+                                        r"result\); got EchoIndex\.$"):
+        es.index_distribution(r)
+    with pytest.raises(TypeError, match=r"^The 'results\[1\]' parameter of index_distribution "
+                                        r"must be an EchoIndex; got 'r'\.$"):
+        es.index_distribution([r, "r"])
+    # Any iterable will do, a generator too (read once).
+    assert es.index_distribution(x for x in [r, r])["index_counts"] == {2: 2}
 
 
 def test_group_responses_lone_sample_of_a_small_basin_is_its_own_group():

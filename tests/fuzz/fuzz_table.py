@@ -254,25 +254,6 @@ def huge_int(value) -> bool:
         and abs(value) >= 10**6
 
 
-def not_callable(value) -> bool:
-    """Neither None nor callable."""
-    return value is not None and not callable(value)
-
-
-def huge_array(value) -> bool:
-    """A float array with entries beyond 1e100."""
-    if not (isinstance(value, np.ndarray) and value.dtype.kind == "f" and value.size > 0):
-        return False
-    with np.errstate(over="ignore"):
-        return bool(np.max(np.abs(np.where(np.isfinite(value), value, 0.0)),
-                           initial=0.0) > 1e100)
-
-
-def empty_columns(value) -> bool:
-    """An array with no columns."""
-    return isinstance(value, np.ndarray) and value.ndim >= 1 and value.shape[-1] == 0
-
-
 def EVERYTHING(value) -> bool:  # noqa: N802 - a marker: the parameter is not fuzzed at all
     """Every value."""
     return True
@@ -756,44 +737,10 @@ SLOW_SIZES = {
 
 LEFT_OUT = {
     # (row, parameter): (which values, where the bug is) -- each in the fuzz report
-    ("TrainedTorch", "map"): (EVERYTHING, "training/bptt.py"),
-    ("TrainedTorch", "w_out"): (lambda v: isinstance(v, np.ndarray) and v.size == 0,
-                                "training/bptt.py"),
-    ("train_bptt", "targets"): (huge_array, "training/bptt.py"),
-    ("train_bptt", "batch_size"): (huge_int, "training/bptt.py"),
-    ("train_rnn", "inputs"): (empty_columns, "training/bptt.py"),
-    ("train_rnn", "targets"): (either(empty_columns, huge_array), "training/bptt.py"),
-    ("train_rnn", "n_state"): (huge_int, "training/bptt.py"),
-    ("train_rnn", "batch_size"): (huge_int, "training/bptt.py"),
-    ("train_rls", "progress"): (not_callable, "training/rls.py"),
-    ("echo_index", "progress"): (not_callable, "analysis/echo_index.py"),
-    ("echo_indices", "progress"): (not_callable, "analysis/echo_index.py"),
-    ("echo_index (callable inputs)", "n_steps"): (huge_int, "analysis/echo_index.py"),
-    ("group_responses", "window"): (lambda v: not (isinstance(v, np.ndarray) and v.ndim == 3
-                                                   and v.dtype.kind == "f" and v.size > 0),
-                                    "analysis/echo_index.py"),
-    ("group_responses", "separation"): (EVERYTHING, "analysis/echo_index.py"),
-    ("index_distribution", "results"): (EVERYTHING, "analysis/echo_index.py"),
-    ("wilson_interval", "count"): (EVERYTHING, "analysis/echo_index.py"),
-    ("wilson_interval", "total"): (EVERYTHING, "analysis/echo_index.py"),
-    ("wilson_interval", "confidence"): (EVERYTHING, "analysis/echo_index.py"),
-    ("sweep", "store"): (lambda v: v == "\x00", "sweep/run.py"),
-    ("sweep", "client"): (lambda v: isinstance(v, str) and v not in ("inprocess", "local"),
-                          "sweep/run.py (a failed connection leaves a Client behind)"),
-    ("sweep", "chunk_size"): (lambda v: isinstance(v, int) and v >= 2**63, "sweep/store.py"),
     ("sweep", "time_limit"): (lambda v: isinstance(v, numbers.Real) and v > 0,
                               "none: the row below runs limits (an importable analysis)"),
-    ("sweep (time limit)", "time_limit"): (lambda v: isinstance(v, float) and 1e200 < v < 1e309,
-                                           "sweep/_limit.py"),
-    ("save", "path"): (lambda v: v in ("", "\x00"), "io.py"),
-    ("save_result", "overwrite"): (lambda v: isinstance(v, np.ndarray), "io.py"),
-    ("save_results", "overwrite"): (lambda v: isinstance(v, np.ndarray), "io.py"),
-    ("save_result", "path"): (lambda v: v in ("", "\x00"), "io.py"),
-    ("save_results", "path"): (lambda v: v in ("", "\x00"), "io.py"),
     ("compare_training", "config"): (lambda v: v is None, "none: the defaults take minutes"),
     ("flipflop_job", "config"): (lambda v: v is None, "none: the defaults take a while"),
-    ("explain_errors", "targets"): (lambda v: isinstance(v, np.ndarray) and v.ndim == 2
-                                    and v.shape[1] != 2, "tasks/flipflop_study/errors.py"),
 }
 
 

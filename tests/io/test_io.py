@@ -424,6 +424,35 @@ def test_bad_arguments(tmp_path):
         load(None)
 
 
+@pytest.mark.parametrize("path", ["", "\x00", "a\x00b.npz"])
+def test_empty_paths_and_nul_characters_are_refused(tmp_path, path):
+    from echoscope.io import load_results, save_result, save_results
+
+    fps = echoscope.find_fixed_points(echoscope.ESN(2.0 * np.eye(1), np.zeros((1, 1))), rng=0)
+    calls = {"save": lambda: save(sparse_esn(), path), "load": lambda: load(path),
+             "read_metadata": lambda: read_metadata(path),
+             "save_results": lambda: save_results(path, {"a": np.zeros(2)}),
+             "save_result": lambda: save_result(fps, path),
+             "load_results": lambda: load_results(path)}
+    for owner, call in calls.items():
+        with pytest.raises(ValueError, match=rf"The 'path' parameter of {owner} must be a file "
+                                             r"name \(not empty, without NUL characters\)"):
+            call()
+
+
+def test_overwrite_must_be_a_bool_for_results_too(tmp_path):
+    from echoscope.io import save_result, save_results
+
+    fps = echoscope.find_fixed_points(echoscope.ESN(2.0 * np.eye(1), np.zeros((1, 1))), rng=0)
+    flags = np.array([True, False])
+    with pytest.raises(TypeError, match=r"The 'overwrite' parameter of save_results must be a "
+                                        r"bool; got an array of shape \(2,\)"):
+        save_results(tmp_path / "r.npz", {"a": np.zeros(2)}, overwrite=flags)
+    with pytest.raises(TypeError, match="The 'overwrite' parameter of save_result must be a bool"):
+        save_result(fps, tmp_path / "r.npz", overwrite=flags)
+    assert not list(tmp_path.iterdir())
+
+
 # -- bad files -----------------------------------------------------------------------------------
 
 
@@ -625,7 +654,7 @@ def test_invalid_object(saved, tmp_path):
         load(bad)
     bad = edit_header(saved, tmp_path / "act.echoscope",
                       lambda h: h["readout"].update(activation="relu"))
-    with pytest.raises(FileFormatError, match=r"invalid Readout: .*'output_activation'"):
+    with pytest.raises(FileFormatError, match=r"invalid Readout: The 'activation' parameter"):
         load(bad)
 
 
@@ -670,7 +699,8 @@ def test_results_round_trip_and_kind_checks(tmp_path):
     assert meta == {"u": [0.0]}
     for name, arr in arrays.items():
         assert back[name].dtype == arr.dtype and np.array_equal(back[name], arr)
-    with pytest.raises(FileExistsError, match="overwrite=True"):
+    with pytest.raises(FileExistsError, match=r"'path' parameter of save_results .*"
+                                              "overwrite=True"):
         save_results(path, arrays)
     with pytest.raises(FileFormatError, match="holds analysis results, not a network"):
         load(path)

@@ -591,17 +591,46 @@ def test_bad_grids_are_explained(grid, kind, message):
     ({"chunk_size": 0}, ValueError, "'chunk_size' parameter of sweep must be an integer >= 1"),
     ({"client": 3}, TypeError, "'client' parameter of sweep must be None, 'inprocess'"),
     ({"timeout": 0}, ValueError, "'timeout' parameter of sweep must be a positive number"),
+    ({"timeout": 10**400}, ValueError, r"'timeout' parameter of sweep .*\(finite as a float\)"),
     ({"time_limit": 0}, ValueError, r"'time_limit' parameter of sweep must be in \(0, inf\); "
-     "got 0.0"),
+     "got 0"),
     ({"time_limit": math.inf}, ValueError, r"'time_limit' parameter of sweep must be in \(0, "),
     ({"time_limit": "1"}, TypeError, "'time_limit' parameter of sweep must be a real number"),
     ({"metadata": {"x": np.nan}}, ValueError, "'metadata' parameter of sweep"),
     ({"progress": 1}, TypeError, "'progress' parameter of sweep"),
     ({"store": 3}, TypeError, "'store' parameter of sweep"),
+    ({"store": "\x00"}, ValueError, r"The 'store' parameter of sweep must be the path of a "
+     r"directory \(not empty, without NUL characters\); got '\\x00'"),
+    ({"store": ""}, ValueError, r"'store' parameter of sweep .*not empty.*; got ''"),
 ])
 def test_bad_options_are_explained(options, kind, message):
     with pytest.raises(kind, match=message):
         sweep(noisy, GRID, **{"client": "inprocess", **options})
+
+
+def test_open_sweep_refuses_a_nul_character():
+    with pytest.raises(ValueError, match="'store' parameter of open_sweep .* without NUL"):
+        open_sweep("a\x00b")
+
+
+def test_a_chunk_larger_than_the_grid_is_the_whole_grid(reference, tmp_path):
+    """Any chunk size is accepted (2**63 does not fit numpy's integers): the chunk is the
+    grid, and a resumed store takes the same size."""
+    ds = sweep(noisy, GRID, client="inprocess", rng=11, chunk_size=2**63)
+    assert_bitwise(ds, reference)
+    assert ds.attrs["chunk_size"] == N
+    store = tmp_path / "big.zarr"
+    sweep(noisy, GRID, client="inprocess", rng=11, chunk_size=10**30, store=store)
+    assert_bitwise(sweep(noisy, GRID, client="inprocess", chunk_size=2**63, store=store),
+                   reference)
+
+
+def test_a_time_limit_beyond_what_a_lock_can_wait_is_no_limit(reference):
+    grid = {"a": [1.0], "b": [0.5, 2.0]}
+    expected = sweep(noisy, grid, client="inprocess", rng=11)
+    for limit in (1e300, float(threading.TIMEOUT_MAX) * 2):
+        assert_bitwise(sweep(noisy, grid, client="inprocess", rng=11, time_limit=limit),
+                       expected)
 
 
 def test_bad_analyses_and_points_are_explained():
@@ -625,6 +654,27 @@ def test_an_unreachable_scheduler_is_reported_within_the_timeout():
                        "within 1 s; got '127.0.0.1:1'"):
         sweep(noisy, GRID, client="127.0.0.1:1", timeout=1)
     assert time.monotonic() - start < 10
+
+
+def test_a_scheduler_address_that_fails_leaves_no_client_behind():
+    """A client whose connection failed is closed at once: none is left for the interpreter
+    to close at exit (which would wait and print "Exception ignored ... TimeoutError")."""
+    script = (f"import sys; sys.path.insert(0, {TESTS!r})\n"
+              "from sweep_points import noisy\n"
+              "from echoscope.sweep import sweep\n"
+              "for address in ('nonsense', 'tcp://host:port', '127.0.0.1:1'):\n"
+              "    try:\n"
+              "        sweep(noisy, {'a': [1.0], 'b': [0.5]}, client=address, timeout=1)\n"
+              "    except ConnectionError as exc:\n"
+              "        assert repr(address) in str(exc), exc\n"
+              "    else:\n"
+              "        raise AssertionError(address)\n"
+              "print('refused')\n")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0 and done.stdout.strip() == "refused", done.stderr
+    assert "Exception ignored" not in done.stderr and "TimeoutError" not in done.stderr, \
+        done.stderr
 
 
 def test_no_file_is_left_behind_by_a_refused_store(tmp_path):

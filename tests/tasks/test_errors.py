@@ -320,16 +320,23 @@ def test_bad_input_messages():
                                          r"array; got shape \(200,\)\."):
         explain_errors(trained, u, y[:, 0])
     with pytest.raises(ValueError, match=rf"The 'inputs' parameter of {owner} must have shape "
-                                         r"\(200, 3\); got \(199, 3\)\."):
+                                         r"\(200, 3\), one row per target step; got "
+                                         r"\(199, 3\)\."):
         explain_errors(trained, u[:-1], y)
     # Targets shorter than the run the inputs drive: the targets are named, with the length.
     with pytest.raises(ValueError, match=rf"^The 'targets' parameter of {owner} must have "
                                          r"shape \(200, 3\), one row per input step; got "
                                          r"\(150, 3\)\.$"):
         explain_errors(trained, u, y[:150])
-    with pytest.raises(ValueError, match=rf"{owner}: 'inputs' and 'targets' must have 3 and 3 "
-                                         r"channels; got 2 and 2\."):
+    # Channels are checked against the network first: the argument at fault is named.
+    with pytest.raises(ValueError, match=rf"^The 'inputs' parameter of {owner} must have shape "
+                                         r"\(n_steps, 3\), one column per input of the "
+                                         r"network; got \(200, 2\)\.$"):
         explain_errors(trained, u[:, :2], y[:, :2])
+    with pytest.raises(ValueError, match=rf"^The 'targets' parameter of {owner} must have shape "
+                                         r"\(n_steps, 3\), one column per output of the "
+                                         r"network; got \(200, 4\)\.$"):
+        explain_errors(trained, u, np.hstack([y, y[:, :1]]))
     for margin in (0.0, 1.0, -0.5, 1.5):
         with pytest.raises(ValueError, match=rf"The 'decode_margin' parameter of {owner} must "
                                              rf"be in \(0, 1\); got {margin}\."):

@@ -6,6 +6,7 @@ import os
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
 import torch
 
 import echoscope as es
@@ -157,6 +158,30 @@ def test_bad_inputs():
         train_bptt(esn, us, ys, epochs=1.5)
     with pytest.raises(ValueError, match="'inputs' parameter of train_bptt"):
         train_bptt(esn, [], [])
+    with pytest.raises(ValueError, match=r"The 'inputs' parameter of train_rnn must be "
+                                         r"sequences with at least one column"):
+        train_rnn("rnn", np.zeros((20, 0)), ys[0], n_state=3)
+    with pytest.raises(ValueError, match=r"The 'targets' parameter of train_rnn must be "
+                                         r"sequences with at least one column; got \(20, 0\)"):
+        train_rnn("gru", us[0], np.zeros((20, 0)), n_state=3)
+    with pytest.raises(ValueError, match=r"The 'targets' parameter of train_bptt .* at least "
+                                         r"one column"):
+        train_bptt(es.ESN(0.5 * np.eye(3), np.ones((3, 1)), w_fb=np.ones((3, 0))), us[0],
+                   np.zeros((20, 0)))
+    tm = es.from_torch(torch.nn.RNN(2, 3, dtype=torch.float64))
+    with pytest.raises(TypeError, match=r"The 'map' parameter of TrainedTorch must be a "
+                                        r"DrivenMap .*; got None\."):
+        TrainedTorch(None, np.zeros((1, 3)), np.zeros(1))
+    with pytest.raises(ValueError, match=r"The 'w_out' parameter of TrainedTorch must be an "
+                                         r"array of shape \(n_output, 3\) with at least one"):
+        TrainedTorch(tm, np.zeros((0, 3)), np.zeros(1))
+
+
+def test_an_esn_without_inputs_trains_on_its_feedback_alone():
+    esn = es.ESN(0.5 * np.eye(3), np.zeros((3, 0)), w_fb=0.3 * np.ones((3, 1)))
+    trained = train_bptt(esn, np.zeros((40, 0)), np.sin(np.arange(40.0))[:, None], epochs=2,
+                         rng=0)
+    assert trained.esn.n_input == 0
 
 
 def test_diverging_training_raises_a_clear_error():
@@ -164,14 +189,44 @@ def test_diverging_training_raises_a_clear_error():
     large that the leak's logit runs to -inf (leak 0: a frozen network) is caught at the end,
     not passed on as an invalid ESN."""
     esn = es.random_esn(10, 1, 1, spectral_radius=0.9, rng=0)
-    with pytest.raises(es.NonFiniteStateError, match=r"loss became non-finite .* at update 0"):
-        train_bptt(esn, np.zeros((20, 1)), np.full((20, 1), 1e300), epochs=3, rng=0)
     seqs = [flipflop(1, 40, rng=i) for i in range(8)]
     us, ys = [s[0] for s in seqs], [s[1] for s in seqs]
     with pytest.raises(es.NonFiniteStateError,
                        match=r"after 30 updates the leak reached 0; .* lower 'lr'") as err:
         train_bptt(esn, us, ys, epochs=30, lr=1e6, rng=0)
     assert err.value.step == 30
+
+
+@pytest.mark.parametrize("kind", ["esn", "rnn"])
+def test_targets_whose_squares_overflow_are_blamed_not_the_learning_rate(kind):
+    """Finite targets whose squared errors exceed float64 make the loss inf at once: the
+    message names 'targets' and their size, not 'lr'."""
+    u, y = np.zeros((20, 1)), np.full((20, 1), 1e200)
+    with pytest.raises(ValueError, match=r"loss overflowed at update 0 .* the 'targets' "
+                                         r"parameter holds entries of size 1e\+200; scale"):
+        if kind == "esn":
+            train_bptt(es.random_esn(10, 1, 1, rng=0), u, y, epochs=3, rng=0)
+        else:
+            train_rnn("rnn", u, y, n_state=3, epochs=3, rng=0)
+
+
+def test_models_and_batches_beyond_memory_are_refused_before_torch_allocates():
+    us, ys = _data(0, n=2, length=20)
+    with pytest.raises(ValueError, match=r"The 'n_state' parameter of train_rnn asks for a "
+                                         r"GRU of 1000000000000 units .* GiB"):
+        train_rnn("gru", us, ys, n_state=10**12, epochs=1)
+    with pytest.raises(ValueError, match=r"The 'n_state' parameter of train_rnn .* got "
+                                         r"9223372036854775808\."):
+        train_rnn("rnn", us, ys, n_state=2**63, epochs=1)
+    for big in (10**12, 2**63):
+        with pytest.raises(ValueError, match=r"The 'batch_size' parameter of train_bptt asks "
+                                             rf"for batches of {big} windows of 10 steps"):
+            train_bptt(_esn(0), us, ys, batch_size=big, seq_len=10, epochs=1)
+    n = 10**6  # sparse, it takes 24 MB; its dense copies for torch, terabytes
+    esn = es.ESN(0.5 * sp.identity(n, format="csr"), np.ones((n, 1)), w_fb=np.ones((n, 1)))
+    with pytest.raises(ValueError, match=r"The 'esn' parameter of train_bptt asks for trainable "
+                                         r"dense copies .* got 'an ESN of 1000000 units'"):
+        train_bptt(esn, us, ys)
 
 
 def test_torch_threads_are_set_while_training_and_restored_after():
@@ -194,7 +249,7 @@ def test_torch_threads_are_set_while_training_and_restored_after():
         train_bptt(_esn(0), us, ys, epochs=2, batch_size=2, rng=0, threads=asked,
                    callback=record)
         assert seen == [asked, asked] and torch.get_num_threads() == mine
-        with pytest.raises(es.NonFiniteStateError, match="loss became non-finite"):
+        with pytest.raises(ValueError, match="loss overflowed"):
             train_bptt(es.random_esn(10, 1, 1, rng=0), np.zeros((20, 1)),
                        np.full((20, 1), 1e300), epochs=3, rng=0)
         assert torch.get_num_threads() == mine

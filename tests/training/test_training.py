@@ -175,6 +175,16 @@ def test_bad_input(train):
         train("net", u, y)
 
 
+@pytest.mark.parametrize("train", [train_ridge, train_rls])
+def test_progress_must_be_callable(train):
+    esn = es.random_esn(10, 1, 1, rng=0)
+    u = np.zeros((50, 1))
+    for bad in (3, "print"):
+        with pytest.raises(TypeError, match=r"^The 'progress' parameter of train_\w+ must be a "
+                                            r"callable .*or None; got "):
+            train(esn, u, u, washout=5, progress=bad)
+
+
 def test_ridge_bad_parameters():
     esn = es.random_esn(10, 1, rng=0)
     u = np.zeros((50, 1))

@@ -156,6 +156,9 @@ def find_attractors(
     u, seeds, _ = system_input_seeds(owner, system, u, seeds, rng)
     n = system.n_state
     transient = check_int(owner, "transient", transient, low=0)
+    # The constant input of the transient is a view, but simulate reads it as a sequence.
+    check_memory(owner, "transient", transient, 8.0 * transient * u.size,
+                 f"a constant input of {transient} steps")
     window = check_int(owner, "window", window, low=2)
     check_memory(owner, "window", window, 8.0 * window * seeds.shape[0] * n,
                  f"windows of {window} states of {seeds.shape[0]} seeds")

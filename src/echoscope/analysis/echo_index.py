@@ -15,8 +15,10 @@ from .._result import Result, json_ready
 from .._validation import (
     as_rng,
     check_array,
+    check_callable,
     check_int,
     check_interval,
+    check_memory,
     param_error,
 )
 from ..simulate import Final, Window, simulate
@@ -86,7 +88,8 @@ class EchoIndex(Result):
     spread : ndarray of shape (index,)
         Largest distance of a group's samples from its response over the final window.
     separation : float
-        Smallest distance between two responses over the final window (inf for one).
+        Smallest distance between two responses over the final window (inf for one; None
+        in ``summary()``).
     grouping_stable : bool
         The grouping was the same at the two checkpoints.
     missed_fraction : float
@@ -132,7 +135,8 @@ class EchoIndex(Result):
             "fraction_intervals": self.fraction_intervals.tolist(),
             "lyapunov": self.lyapunov.tolist(), "chaotic": self.chaotic.tolist(),
             "lyapunov_before": json_ready(self.lyapunov_before),
-            "spread": self.spread.tolist(), "separation": float(self.separation),
+            "spread": self.spread.tolist(),
+            "separation": json_ready(self.separation),  # None for one response (inf)
             "grouping_stable": bool(self.grouping_stable),
             "n_unresolved": self.n_unresolved, "missed_fraction": float(self.missed_fraction),
             "n_samples": int(self.n_samples), "n_steps": int(self.n_steps),
@@ -145,8 +149,8 @@ def wilson_interval(count, total: int, confidence: float = 0.95) -> np.ndarray:
     Parameters
     ----------
     count : array_like of shape (...)
-        Successes (here: samples attracted by a response), each in [0, ``total``].
-    total : int
+        Successes (here: samples attracted by a response), whole numbers in [0, ``total``].
+    total : int >= 1
         Trials (samples) in all, shared by every count.
     confidence : float in (0, 1), default 0.95
         Coverage of the interval (two-sided).
@@ -157,7 +161,18 @@ def wilson_interval(count, total: int, confidence: float = 0.95) -> np.ndarray:
         The lower and upper bounds of each proportion ``count / total``, clipped to [0, 1]:
         exactly 0 below a count of 0 and exactly 1 above a count of ``total``.
     """
-    count = np.asarray(count, dtype=float)
+    owner = "wilson_interval"
+    total = check_int(owner, "total", total, low=1)
+    confidence = check_interval(owner, "confidence", confidence, 0.0, 1.0, closed="neither")
+    count = check_array(owner, "count", count)
+    if np.any((count < 0) | (count > total) | (count != np.round(count))):
+        raise param_error(owner, "count", f"whole numbers in [0, total] = [0, {total}]",
+                          count if count.ndim else float(count))
+    return _wilson(count, total, confidence)
+
+
+def _wilson(count: np.ndarray, total: int, confidence: float) -> np.ndarray:
+    """``wilson_interval`` on validated arguments."""
     z = scipy.stats.norm.ppf(0.5 + confidence / 2.0)
     p = count / total
     centre = (p + z * z / (2 * total)) / (1 + z * z / total)
@@ -196,6 +211,19 @@ def group_responses(window: np.ndarray, *, separation: float = 100.0):
     gap : float
         The smallest merge height between groups (inf for one group).
     """
+    owner = "group_responses"
+    keep = isinstance(window, np.ndarray) and window.dtype == np.float32  # its own rounding
+    window = check_array(owner, "window", window, ndim=3,
+                         dtype=np.float32 if keep else np.float64)
+    if 0 in window.shape:
+        raise ValueError(f"The 'window' parameter of {owner} must have shape (n_samples, "
+                         f"window, n_state), each >= 1; got {window.shape}.")
+    separation = check_interval(owner, "separation", separation, 1.0, None, closed="neither")
+    return _group(window, separation)
+
+
+def _group(window: np.ndarray, separation: float):
+    """``group_responses`` on validated arguments."""
     s = window.shape[0]
     flat = window.reshape(s, -1)
     scale = max(1.0, float(np.abs(flat).max())) if flat.size else 1.0
@@ -281,7 +309,7 @@ class SingleLinkage:
 
     def group(self, window: np.ndarray):
         """``(labels, spread, gap)`` of the trajectories ``window`` (S, window, n_state)."""
-        return group_responses(window, separation=self.separation)
+        return _group(window, self.separation)
 
 
 class Schedule:
@@ -390,7 +418,7 @@ def echo_index(
     extension : int, optional
         Steps between the two checkpoints (default: a quarter of the run, at least
         ``window``).
-    max_steps : int, optional
+    max_steps : int >= n_steps, optional
         Budget for a callable input (default 8 x its first length).
     grouping : SingleLinkage, default SingleLinkage(separation=100)
         How trajectories are grouped into responses (how many times farther apart than wide
@@ -445,6 +473,7 @@ def echo_index(
     _check_option(owner, "grouping", grouping, SingleLinkage, "a SingleLinkage")
     _check_option(owner, "schedule", schedule, Schedule, "Forward() or Pullback()")
     confidence = check_interval(owner, "confidence", confidence, 0.0, 1.0, closed="neither")
+    progress = check_callable(owner, "progress", progress, "(steps_done, steps_total)")
     gen = as_rng(owner, rng)
     source = _InputSource(owner, inputs, m, n_steps)
     length = source.length
@@ -456,12 +485,27 @@ def echo_index(
             f"The 'inputs' parameter of {owner} must hold at least extension + window = "
             f"{extension + window} steps; got {length}."
         )
-    budget = length if not source.callable else (8 * length if max_steps is None else
-                                                 check_int(owner, "max_steps", max_steps,
-                                                           low=length))
+    budget = length if not source.callable else _budget(owner, length, m, max_steps)
     samples, _ = initial_states(owner, system, seeds, gen)
     return schedule._run(system, source, samples, length, extension, window, grouping,
                          confidence, progress, budget)
+
+
+def _budget(owner: str, length: int, n_input: int, max_steps) -> int:
+    """The steps a callable input may run to: ``max_steps`` (8 x ``length`` by default), with
+    the memory of the input blocks it asks for checked against the machine's."""
+    per_step = 8.0 * max(n_input, 1)  # the callable returns (steps, n_input) float64 blocks
+    if max_steps is None:
+        check_memory(owner, "n_steps", length, per_step * 8 * length,
+                     f"inputs of up to 8 x n_steps = {8 * length} steps (the default max_steps)")
+        return 8 * length
+    check_memory(owner, "n_steps", length, per_step * length, f"inputs of {length} steps")
+    max_steps = check_int(owner, "max_steps", max_steps)
+    if max_steps < length:
+        raise param_error(owner, "max_steps", f"an integer >= n_steps = {length}", max_steps)
+    check_memory(owner, "max_steps", max_steps, per_step * max_steps,
+                 f"inputs of up to {max_steps} steps")
+    return max_steps
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -556,6 +600,7 @@ def echo_indices(system: DrivenMap, inputs, *, seeds=Uniform(256), window: int =
     window = check_int(owner, "window", window, low=1)
     _check_option(owner, "grouping", grouping, SingleLinkage, "a SingleLinkage")
     confidence = check_interval(owner, "confidence", confidence, 0.0, 1.0, closed="neither")
+    progress = check_callable(owner, "progress", progress, "(realisations_done, n_realisations)")
     length = inputs.shape[1]
     extension = max(window, length // 4) if extension is None else \
         check_int(owner, "extension", extension, low=1)
@@ -593,6 +638,16 @@ def index_distribution(results) -> dict:
     >>> index_distribution(echo_indices(esn, weak, seeds=Uniform(64), rng=0))["index_counts"]
     {2: 5}
     """
+    owner = "index_distribution"
+    if isinstance(results, EchoIndex):
+        raise param_error(owner, "results", "a sequence of EchoIndex (a list of one, for one "
+                          "result)", results, kind=TypeError)
+    if isinstance(results, str | bytes | dict) or not _iterable(results):
+        raise param_error(owner, "results", "a sequence of EchoIndex", results, kind=TypeError)
+    results = list(results)
+    for i, r in enumerate(results):
+        if not isinstance(r, EchoIndex):
+            raise param_error(owner, f"results[{i}]", "an EchoIndex", r, kind=TypeError)
     indices = [int(r.index) for r in results]
     counts = {int(k): int(v) for k, v in zip(*np.unique(indices, return_counts=True),
                                               strict=True)}
@@ -694,7 +749,7 @@ def _result(outcome, samples, n_samples, n_steps, confidence) -> EchoIndex:
     return EchoIndex(
         index=k if defined else -1,
         fractions=counts / n_samples,
-        fraction_intervals=wilson_interval(counts, n_samples, confidence),
+        fraction_intervals=_wilson(counts, n_samples, confidence),
         labels=labels,
         responses=outcome["responses"],
         converged=converged,
@@ -784,6 +839,14 @@ def _expansion_before(system, drive, starts, lyap, width):
         steady[candidates] = (low > 0) & (_STEADY * low >= high)
     before[candidates] = estimates[-2]
     return before, steady
+
+
+def _iterable(value) -> bool:
+    try:
+        iter(value)
+    except TypeError:
+        return False
+    return True
 
 
 def _check_option(owner, name, value, kind, expectation):

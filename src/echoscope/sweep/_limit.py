@@ -229,6 +229,8 @@ def run_chunk(payload: bytes, points: list, seed: dict, start: int, reserved: tu
     key = (root.entropy, tuple(root.spawn_key), root.pool_size)
     late = _error_text(TimeoutError(f"sweep: the point exceeded the time limit of "
                                     f"{time_limit:g} s; its process was stopped."))
+    # A limit beyond what a lock can wait (about 292 years) is no limit.
+    wait = time_limit if time_limit < threading.TIMEOUT_MAX else None
     errors, outputs = [], []
     worker = None
     try:
@@ -242,7 +244,7 @@ def run_chunk(payload: bytes, points: list, seed: dict, start: int, reserved: tu
                 worker = None
                 worker = pool.take(payload)
                 sent = worker.send(message)
-            reply = worker.reply(time_limit) if sent else None
+            reply = worker.reply(wait) if sent else None
             if reply is _LATE:
                 worker.stop()
                 worker = None

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import inspect
 import math
 import numbers
 import os
 import shutil
+import sys
 from collections.abc import Callable, Mapping
 
 import numpy as np
@@ -195,13 +197,20 @@ def _connect(client, n_pending: int, timeout: float):
             cluster.close()
 
         return local, close
+    # Made in two steps so that a client whose connection fails can be closed here: its own
+    # __del__ would close it later, at a random moment, waiting and printing a TimeoutError.
+    remote = Client.__new__(Client)
     try:
-        remote = Client(client, timeout=timeout, set_as_default=False)
-    except (OSError, TimeoutError, ValueError) as exc:
-        raise param_error(
-            "sweep", "client", f"'inprocess', 'local', a distributed.Client or the address of a "
-            f"Dask scheduler that answers within {timeout:g} s", client,
-            kind=ConnectionError) from exc
+        remote.__init__(client, timeout=timeout, set_as_default=False)
+    except BaseException as exc:
+        with contextlib.suppress(Exception):
+            remote.close(timeout=timeout)
+        if isinstance(exc, (OSError, TimeoutError, ValueError)):
+            raise param_error(
+                "sweep", "client", "'inprocess', 'local', a distributed.Client or the address "
+                f"of a Dask scheduler that answers within {timeout:g} s", client,
+                kind=ConnectionError) from exc
+        raise
     return remote, remote.close
 
 
@@ -337,8 +346,9 @@ def sweep(analysis: Callable, grid, *, client=None, store=None, rng=None,
         when resuming, fresh entropy otherwise (recorded in the attributes either way). A
         Generator is advanced: four numbers drawn from it are the entropy.
     chunk_size : int >= 1, optional
-        Points per task and per store chunk. Default: about four chunks per worker thread and
-        at least 16 chunks; a resumed store keeps its own.
+        Points per task and per store chunk (at most the number of points: a larger one is
+        the whole grid). Default: about four chunks per worker thread and at least 16 chunks;
+        a resumed store keeps its own.
     time_limit : float > 0, optional
         Seconds a point may take. A point that takes longer is stopped and recorded as an error
         (``TimeoutError: sweep: the point exceeded the time limit of <time_limit> s; ...``),
@@ -348,8 +358,9 @@ def sweep(analysis: Callable, grid, *, client=None, store=None, rng=None,
         point looping in Python or waiting in a long BLAS call is stopped too; a new one runs
         the next point. The analysis must then be picklable (by cloudpickle, as for a
         cluster). The time counts from when the point is handed to its process until its
-        result is back (loading the analysis into a new process is not counted). None: no
-        limit, and no worker processes.
+        result is back (loading the analysis into a new process is not counted); a limit
+        longer than ``threading.TIMEOUT_MAX`` (about 292 years) lets a point run to its end.
+        None: no limit, and no worker processes.
     overwrite : bool, default False
         Replace a store that holds another sweep or is damaged. Without it such a store raises
         ``FileFormatError`` and is left as it is. A non-empty directory that is not a zarr
@@ -391,8 +402,8 @@ def sweep(analysis: Callable, grid, *, client=None, store=None, rng=None,
     grid = _as_grid(grid)
     _check_analysis(analysis, grid.names)
     seed = _seed(rng)
-    if chunk_size is not None:
-        chunk_size = check_int(owner, "chunk_size", chunk_size, low=1)
+    if chunk_size is not None:  # a chunk larger than the grid is the grid
+        chunk_size = min(check_int(owner, "chunk_size", chunk_size, low=1), grid.n_points)
     payload = None
     if time_limit is not None:
         time_limit = check_interval(owner, "time_limit", time_limit, 0.0, None, closed="neither")
@@ -405,8 +416,9 @@ def sweep(analysis: Callable, grid, *, client=None, store=None, rng=None,
         raise param_error(owner, "progress", "None or a callable (done, total)", progress,
                           kind=TypeError)
     if isinstance(timeout, bool) or not isinstance(timeout, numbers.Real) \
-            or not 0 < timeout < math.inf:
-        raise param_error(owner, "timeout", "a positive number of seconds", timeout,
+            or not 0 < timeout <= sys.float_info.max:  # an int beyond it: float() overflows
+        raise param_error(owner, "timeout", "a positive number of seconds (finite as a float)",
+                          timeout,
                           kind=TypeError if not isinstance(timeout, numbers.Real) else ValueError)
     if not (client is None or isinstance(client, str) or _is_client(client)):
         raise param_error(owner, "client", "None, 'inprocess', 'local', a distributed.Client "
@@ -521,7 +533,7 @@ def _match(opened: _Store, grid: Grid, seed, analysis, chunk_size, given_metadat
     if header["analysis"] != name:
         raise FileFormatError(f"{where} holds a sweep of the analysis {header['analysis']!r}, "
                               f"not {name!r}; {hint}")
-    if chunk_size is not None and chunk_size != header["chunk_size"]:
+    if chunk_size is not None and chunk_size != min(header["chunk_size"], header["n_points"]):
         raise ValueError(f"{where} is written in chunks of {header['chunk_size']} points; got "
                          f"chunk_size={chunk_size} (leave it None to resume).")
     if given_metadata is not None and metadata != header["metadata"]:

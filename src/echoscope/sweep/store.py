@@ -217,7 +217,7 @@ class _Store:
                 kind = {"b": "b", "i": "i", "u": "i", "f": "f"}[arr.dtype.kind]
                 spec["kind"] = max(spec["kind"], kind, key=_KINDS.index)
         if created:
-            size = header["chunk_size"]
+            size = min(header["chunk_size"], header["n_points"])  # numpy's ints hold it
             done = self.done()
             for name, spec in variables.items():
                 arr = self._array(name, tuple(spec["shape"]), np.float64, np.nan)
@@ -295,7 +295,14 @@ def _check_store_path(owner: str, store) -> str:
     if not isinstance(store, (str, os.PathLike)):
         raise param_error(owner, "store", "None or the path of a directory (a str or an "
                           "os.PathLike)", store, kind=TypeError)
-    path = os.path.abspath(os.fspath(store))
+    given = os.fspath(store)
+    if isinstance(given, bytes):
+        raise param_error(owner, "store", "None or the path of a directory (a str or an "
+                          "os.PathLike of str)", store, kind=TypeError)
+    if not given or "\x00" in given:  # "" would be the working directory itself
+        raise param_error(owner, "store", "the path of a directory (not empty, without NUL "
+                          "characters)", given)
+    path = os.path.abspath(given)
     if os.path.exists(path) and not os.path.isdir(path):
         raise param_error(owner, "store", "the path of a directory (a zarr store), not a file",
                           os.fspath(store), kind=FileExistsError)

@@ -27,14 +27,20 @@ from .._validation import (
     check_choice,
     check_int,
     check_interval,
+    check_memory,
     param_error,
 )
+from ..systems.base import DrivenMap
 
 __all__ = ["TrainedTorch", "train_bptt", "train_rnn"]
 
 _KINDS = ("rnn", "gru")
+_NAMES = {"rnn": "an RNN", "gru": "a GRU"}  # for messages
 _LEAK_MAX = 0.999  # a leak of 1 has no finite logit; training starts from at most this
 _THREADS = 1  # torch's intra-op threads during training, unless the caller asks for more
+_GRAPH_FLOATS = 8  # floats per unit, window and step that the autograd graph keeps (estimate)
+_WINDOW_BYTES = 256  # bytes of Python objects per window of a batch (views, indices)
+_MODEL_COPIES = 5  # parameters, gradients, Adam's two moments and the result's copy
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -61,8 +67,14 @@ class TrainedTorch:
 
     def __post_init__(self):
         owner = "TrainedTorch"
+        if not isinstance(self.map, DrivenMap):
+            raise param_error(owner, "map", "a DrivenMap (a TorchMap made by from_torch)",
+                              self.map, kind=TypeError)
         n = self.map.n_state
         w_out = check_array(owner, "w_out", self.w_out, ndim=2, shape=(None, n)).copy()
+        if w_out.shape[0] == 0:
+            raise param_error(owner, "w_out", f"an array of shape (n_output, {n}) with at "
+                              "least one output row", w_out)
         b_out = check_array(owner, "b_out", self.b_out, shape=(w_out.shape[0],)).copy()
         w_out.flags.writeable = False
         b_out.flags.writeable = False
@@ -215,7 +227,8 @@ def train_bptt(
         ``W_out = 0``, ``b_out = 0``; a leak of 1 starts from 0.999 (its logit is finite).
         The ESN's activation must be tanh. (``train_rnn`` trains a PyTorch RNN or GRU.)
     inputs, targets : array_like of shape (n_steps, n_in) / (n_steps, n_out), or lists of them
-        Training sequences (1-d arrays are one column).
+        Training sequences (1-d arrays are one column). Targets so large that their squared
+        errors overflow float64 (beyond about 1e154) raise ``ValueError``: scale them.
     n_state : int, optional
         Checked against the ESN's when given.
     output_activation : {'identity', 'tanh'}, optional
@@ -334,6 +347,11 @@ def _model_and_data(owner, param, esn_or_kind, inputs, targets, n_state, output_
 
     us, ys = _check_data(owner, inputs, targets)
     n_in, n_out = us[0].shape[1], ys[0].shape[1]
+    if n_out == 0:
+        raise param_error(owner, "targets", "sequences with at least one column", ys[0].shape)
+    if n_in == 0 and kind != "esn":  # an ESN without inputs runs on its feedback alone
+        raise param_error(owner, "inputs", f"sequences with at least one column ({_NAMES[kind]} "
+                          "has at least one input)", us[0].shape)
     if kind == "esn":
         if esn.n_input != n_in:
             raise param_error(
@@ -387,9 +405,32 @@ def _train(owner, param, esn_or_kind, inputs, targets, *, n_state, output_activa
     if threads > (cores := _cores()):  # more would only compete with one another
         raise param_error(owner, "threads", f"an integer in [1, {cores}] (the cores this "
                           "process may use)", threads)
+    _check_training_memory(owner, kind, esn, us[0].shape[1], ys[0].shape[1],
+                           esn.n_state if kind == "esn" else n_state, batch_size, seq_len)
     with _torch_threads(threads):
         return _fit(owner, kind, esn, readout, us, ys, n_state, output_activation, epochs,
                     batch_size, seq_len, lr, washout, rng, progress, callback)
+
+
+def _check_training_memory(owner, kind, esn, n_in, n_out, n_state, batch_size, seq_len):
+    """Refuse, before torch allocates, a model or a batch that this machine cannot hold: the
+    model's parameters (with their gradients and Adam's moments) name ``n_state`` (the ESN for
+    ``train_bptt``), a batch's windows and autograd graph name ``batch_size``."""
+    n, b, t = (float(min(v, 10**30)) for v in (n_state, batch_size, seq_len))
+    per_unit = {"esn": n + n_in + n_out + 1, "rnn": n + n_in + 2, "gru": 3 * (n + n_in + 2)}
+    n_params = n * per_unit[kind] + (n + 1) * n_out + 1  # with the readout (and the leak)
+    model = 8.0 * _MODEL_COPIES * n_params
+    if kind == "esn":
+        check_memory(owner, "esn", f"an ESN of {esn.n_state} units", model,
+                     "trainable dense copies of its reservoir (weights, gradients, Adam's "
+                     "moments)")
+    else:
+        check_memory(owner, "n_state", n_state, model,
+                     f"{_NAMES[kind]} of {n_state} units with its gradients and Adam's moments")
+    batch = b * (8.0 * t * (n_in + n_out + _GRAPH_FLOATS * (n + n_out)) + _WINDOW_BYTES)
+    check_memory(owner, "batch_size", batch_size, model + batch,
+                 f"batches of {batch_size} windows of {seq_len} steps through {n_state} units "
+                 "(with their autograd graph, besides the model)")
 
 
 def _cores() -> int:
@@ -470,9 +511,11 @@ def _fit(owner, kind, esn, readout, us, ys, n_state, output_activation, epochs, 
         u, y = _windows(us, ys, seq_len, batch_size, data_rng)
         u, y = torch.from_numpy(u), torch.from_numpy(y)
         opt.zero_grad()
-        loss = torch.mean((forward(u)[washout:] - y[washout:]) ** 2)
+        out = forward(u)
+        loss = torch.mean((out[washout:] - y[washout:]) ** 2)
         value = float(loss.detach())
         if not np.isfinite(value):
+            _check_overflow(owner, epoch, out.detach(), y)
             raise NonFiniteStateError(
                 f"{owner}: the loss became non-finite (NaN or inf) at update {epoch}; "
                 f"training diverged: lower 'lr' (given {lr:g}).", step=epoch, sample=None)
@@ -512,3 +555,18 @@ def _fit(owner, kind, esn, readout, us, ys, n_state, output_activation, epochs, 
             linear.weight.detach().numpy().copy(),
             linear.bias.detach().numpy().copy(),
         )
+
+
+def _check_overflow(owner, epoch, out, y):
+    """A non-finite loss from finite outputs no larger than the targets: the targets' squared
+    errors overflow float64 (it is their scale, not the learning rate): say so."""
+    import torch
+
+    if not bool(torch.isfinite(out).all()):
+        return  # the network itself ran away
+    top_out, top_y = float(out.abs().max()), float(y.abs().max())
+    if top_y >= top_out:
+        raise ValueError(
+            f"{owner}: the loss overflowed at update {epoch} (the squared errors exceed the "
+            f"float64 range): the 'targets' parameter holds entries of size {top_y:.3g}; "
+            "scale them (to order 1).")

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._validation import NonFiniteStateError, as_rng, check_array, check_interval, param_error
+from .._validation import (
+    NonFiniteStateError,
+    as_rng,
+    check_array,
+    check_callable,
+    check_interval,
+    param_error,
+)
 from ..simulate import simulate
 from ..systems.esn import ESN, Readout, TrainedESN
 from ._data import check_sequences, forced_inputs, open_loop
@@ -131,6 +138,7 @@ def train_rls(
     noise = check_interval(owner, "noise", noise, 0.0, None)
     x0 = np.zeros(esn.n_state) if x0 is None else check_array(owner, "x0", x0,
                                                               shape=(esn.n_state,))
+    progress = check_callable(owner, "progress", progress, "(steps_done, n_steps_total)")
     n, n_out = esn.n_state, outs[0].shape[1]
     w = np.zeros((n_out, n + 1))
     if readout is not None:

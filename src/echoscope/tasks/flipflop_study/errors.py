@@ -193,17 +193,24 @@ def explain_errors(
         raise param_error(owner, "trained", "a TrainedESN", trained, kind=TypeError)
     targets = check_array(owner, "targets", targets, ndim=2)
     inputs = check_array(owner, "inputs", inputs, ndim=2)
-    if targets.shape[0] < inputs.shape[0]:  # the inputs drive the run: one target per step
-        raise ValueError(
-            f"The 'targets' parameter of {owner} must have shape ({inputs.shape[0]}, "
-            f"{trained.n_output}), one row per input step; got {targets.shape}."
-        )
-    inputs = check_array(owner, "inputs", inputs, shape=targets.shape)
-    if targets.shape[1] != trained.n_output or inputs.shape[1] != trained.esn.n_input:
-        raise ValueError(
-            f"{owner}: 'inputs' and 'targets' must have {trained.esn.n_input} and "
-            f"{trained.n_output} channels; got {inputs.shape[1]} and {targets.shape[1]}."
-        )
+    # Each against the network first (its channels), then against each other (one target
+    # per input step: the inputs drive the run), so that the message names the one at fault.
+    n_in, n_out = trained.esn.n_input, trained.n_output
+    if inputs.shape[1] != n_in:
+        raise ValueError(f"The 'inputs' parameter of {owner} must have shape (n_steps, {n_in}), "
+                         f"one column per input of the network; got {inputs.shape}.")
+    if targets.shape[1] != n_out:
+        raise ValueError(f"The 'targets' parameter of {owner} must have shape (n_steps, "
+                         f"{n_out}), one column per output of the network; got "
+                         f"{targets.shape}.")
+    if targets.shape[0] < inputs.shape[0]:
+        raise ValueError(f"The 'targets' parameter of {owner} must have shape "
+                         f"({inputs.shape[0]}, {n_out}), one row per input step; got "
+                         f"{targets.shape}.")
+    if inputs.shape[0] < targets.shape[0]:
+        raise ValueError(f"The 'inputs' parameter of {owner} must have shape "
+                         f"({targets.shape[0]}, {n_in}), one row per target step; got "
+                         f"{inputs.shape}.")
     values = np.unique(targets)
     if not np.all(np.isin(values, (-1.0, 0.0, 1.0))) or not np.any(values != 0):
         raise param_error(owner, "targets", "the bits of the flip-flop task (+1 or -1; 0 before "

@@ -494,12 +494,60 @@ def test_a_damaged_store_is_reported_and_never_overwritten(finished, damage, mes
     assert snapshot(finished) == before
 
 
-def edit_header(store, change):
+def edit_header(store, change, reseal=True):
+    """Change the store's header; resealed (its checksum recomputed as the format says), so
+    that the checks behind the checksum are reached."""
+    import hashlib
+
     with open(store / "zarr.json") as file:
         meta = json.load(file)
-    change(meta["attributes"]["echoscope_sweep"])
+    header = meta["attributes"]["echoscope_sweep"]
+    change(header)
+    if reseal:
+        body = {k: v for k, v in header.items() if k != "header_sha256"}
+        text = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+        header["header_sha256"] = hashlib.sha256(text.encode("ascii")).hexdigest()
     with open(store / "zarr.json", "w") as file:
         json.dump(meta, file)
+
+
+@pytest.mark.parametrize("change", [
+    lambda h: h["grid"]["values"][0].__setitem__(0, 99.0),
+    lambda h: h.update(chunk_size=h["chunk_size"] + 1),
+    lambda h: h["seed"].update(entropy="12"),
+    lambda h: h["metadata"].update(note="edited"),
+    lambda h: h.pop("header_sha256"),
+])
+def test_an_edited_store_header_is_refused(finished, tmp_path, change):
+    import shutil
+
+    copy = tmp_path / "copy"
+    shutil.copytree(finished, copy)
+    edit_header(copy, change, reseal=False)
+    with pytest.raises(FileFormatError, match=r"its header .* does not match its checksum "
+                                              r"\('header_sha256'\); it was edited"):
+        open_sweep(copy)
+
+
+def test_a_version_1_store_is_read_without_the_header_check(finished, tmp_path):
+    import shutil
+
+    copy = tmp_path / "copy"
+    shutil.copytree(finished, copy)
+    expected = open_sweep(finished)
+
+    def downgrade(h):
+        h.update(format_version=1)
+        h.pop("header_sha256")
+
+    edit_header(copy, downgrade, reseal=False)
+    opened = open_sweep(copy)
+    again = sweep(noisy, GRID, client="inprocess", store=copy, rng=11, chunk_size=4,
+                  metadata={"note": "test"})  # resumed: nothing left to compute
+    import xarray as xr
+
+    xr.testing.assert_equal(opened, expected)
+    xr.testing.assert_equal(again, expected.drop_vars("done"))
 
 
 def test_a_store_of_another_sweep_is_never_overwritten(reference, finished, tmp_path):

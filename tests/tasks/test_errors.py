@@ -351,3 +351,14 @@ def test_bad_input_messages():
     with pytest.raises(TypeError, match=rf"The 'network' parameter of {owner} must be an "
                                         r"ExcitableNetwork or None; got dict\."):
         explain_errors(trained, u, y, network={})
+    # The excitable network of another model: its attractors are not this closed loop's.
+    other, *_ = _case("spurious")  # 20 units as well
+    with pytest.raises(ValueError, match=rf"The 'network' parameter of {owner} must be the "
+                                         r"excitable network of this trained network \(20 "
+                                         r"units, 3 inputs\).*got 'a network whose attractor \d+ "
+                                         r"moves by"):
+        explain_errors(other, u, y, network=ex.network)
+    small, *_ = _case("missing")  # 10 units
+    with pytest.raises(ValueError, match=rf"The 'network' parameter of {owner} .*got 'a network "
+                                         r"of 20 units and 3 inputs'"):
+        explain_errors(small, u, y, network=ex.network)

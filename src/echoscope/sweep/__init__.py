@@ -49,7 +49,7 @@ next chunks; each point then costs a fraction of a millisecond more. Without a t
 worker process is started. A point stopped at the limit is done, like any failed point: a
 resumed sweep does not run it again.
 
-Store format, version 1
+Store format, version 2
 -----------------------
 ``store`` is the path of a directory holding a zarr (format 3) group; netCDF is not used for
 the store because it cannot be written chunk by chunk safely (save the returned Dataset with
@@ -57,7 +57,7 @@ the store because it cannot be written chunk by chunk safely (save the returned 
 
 ``zarr.json``
     Its attribute ``"echoscope_sweep"`` is the header, a JSON object: ``"format"``
-    (``"echoscope-sweep"``), ``"format_version"`` (1; readers refuse newer ones),
+    (``"echoscope-sweep"``), ``"format_version"`` (2; readers refuse newer ones),
     ``"echoscope_version"`` (of the writer), ``"grid"`` (``{"kind": "product" or "points",
     "names": [...], "values": [[...], ...], "dtypes": [...]}``: for a product the values of each
     axis, for explicit points one column per name), ``"seed"`` (``{"entropy": decimal string
@@ -65,7 +65,10 @@ the store because it cannot be written chunk by chunk safely (save the returned 
     name), ``"n_points"``, ``"chunk_size"``, ``"metadata"`` (the user's JSON object) and
     ``"variables"`` (``null`` until a point succeeds, then ``{name: {"shape": [...], "kind":
     "b", "i" or "f"}}``: the shape of the value at one point, and whether every value was
-    boolean, integer or else).
+    boolean, integer or else), and ``"header_sha256"``: the SHA-256 of the rest of the header
+    as canonical JSON (sorted keys, separators ``","`` and ``":"``, ASCII), checked on opening,
+    so that an edited grid, seed or chunk size is refused rather than read as another sweep
+    (version 1 stores, without it, are read unchecked).
 ``done``
     bool, shape (n_points,): the point's results are stored.
 ``error``

@@ -4,6 +4,7 @@ last, the lock that keeps a store to one writer, and ``open_sweep``."""
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import math
 import numbers
@@ -23,8 +24,9 @@ from .grid import (
 
 __all__ = ["SWEEP_FORMAT_VERSION", "SweepError", "open_sweep"]
 
-SWEEP_FORMAT_VERSION = 1
-"""The newest sweep store format version this echoscope writes and reads."""
+SWEEP_FORMAT_VERSION = 2
+"""The newest sweep store format version this echoscope writes and reads (2: the header
+carries its own SHA-256; version 1 stores are read without that check)."""
 
 
 _FORMAT = "echoscope-sweep"
@@ -51,6 +53,22 @@ def _seed_from_json(data) -> np.random.SeedSequence:
                                   pool_size=int(data["pool_size"]))
 
 
+_DIGEST = "header_sha256"
+
+
+def _header_digest(header: dict) -> str:
+    """The SHA-256 of the header without its digest, as canonical JSON (sorted keys, no
+    spaces): how it was written does not matter, what it says does."""
+    body = {k: v for k, v in header.items() if k != _DIGEST}
+    text = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+    return hashlib.sha256(text.encode("ascii")).hexdigest()
+
+
+def _sealed(header: dict) -> dict:
+    """The header as written: with the digest of what it says."""
+    return {**{k: v for k, v in header.items() if k != _DIGEST}, _DIGEST: _header_digest(header)}
+
+
 def _error_text(exc: BaseException) -> str:
     return "".join(traceback.format_exception_only(type(exc), exc)).strip()
 
@@ -75,7 +93,7 @@ class _Store:
         store = cls(group, header, where, path)
         store._array("done", (), bool, False)
         store._array("error", (), str, "")
-        group.attrs[_HEADER] = header  # last: a group with a header is complete
+        group.attrs[_HEADER] = _sealed(header)  # last: a group with a header is complete
         return store
 
     def _array(self, name: str, shape: tuple, dtype, fill):
@@ -113,6 +131,10 @@ class _Store:
             raise FileFormatError(f"{where} was written by a newer echoscope (sweep format "
                                   f"version {version}); this one reads up to "
                                   f"{SWEEP_FORMAT_VERSION}. Upgrade echoscope to use it.")
+        if version >= 2 and header.get(_DIGEST) != _header_digest(header):
+            raise FileFormatError(f"{where} is corrupted: its header ({_HEADER!r} in zarr.json) "
+                                  f"does not match its checksum ({_DIGEST!r}); it was edited or "
+                                  f"damaged after it was written; {hint}")
         store = cls(group, header, where, path)
         store._check(hint)
         return store
@@ -233,7 +255,7 @@ class _Store:
         self._writable("error")[start:stop] = np.array(errors, dtype=str)
         if created or json.dumps(variables) != before:
             header["variables"] = variables
-            self.group.attrs[_HEADER] = header
+            self.group.attrs[_HEADER] = _sealed(header)
         self._writable("done")[start:stop] = np.ones(stop - start, dtype=bool)
 
     def _writable(self, name: str):

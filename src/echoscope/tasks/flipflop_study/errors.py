@@ -223,6 +223,8 @@ def explain_errors(
                           kind=TypeError)
 
     system = trained.closed_loop()
+    if network is not None:
+        _check_network_of(owner, network, system)
     states, outputs = run_trained(trained, inputs, x0)
     score = flipflop_score(outputs, targets, inputs, settle=settle)
     if network is None:
@@ -259,6 +261,33 @@ def explain_errors(
 
 def _state_name(pattern) -> str:
     return "(" + ", ".join("+" if v > 0 else "-" for v in pattern) + ")"
+
+
+def _check_network_of(owner: str, network: ExcitableNetwork, system) -> None:
+    """Refuse an excitable network of another model: its sizes must be this closed loop's,
+    and each periodic node (fixed points included) must repeat under this closed loop at the
+    network's baseline (to the matching tolerance of its attractors, at least 1e-6)."""
+    n, m = system.n_state, system.n_input
+    expected = (f"the excitable network of this trained network ({n} units, {m} inputs), "
+                "whose attractors are attractors of its closed loop")
+    if network.attractors.shape[1:] != (n,) or network.directions.shape[1:] != (m,):
+        raise param_error(owner, "network", expected,
+                          f"a network of {network.attractors.shape[-1]} units and "
+                          f"{network.directions.shape[-1]} inputs")
+    periods = np.asarray(network.nodes.periods)
+    tol = max(1e-6, 10.0 * float(network.nodes.tol))
+    for period in np.unique(periods[(periods >= 1) & (periods <= 64)]):
+        which = np.flatnonzero(periods == period)
+        start = network.attractors[which]
+        x = start
+        for _ in range(int(period)):
+            x = system.step(network.baseline, x)
+        moved = np.max(np.abs(x - start), axis=1) / np.maximum(1.0, np.max(np.abs(start), axis=1))
+        if np.any(moved > tol):
+            i = int(which[np.argmax(moved)])
+            raise param_error(owner, "network", expected,
+                              f"a network whose attractor {i} moves by {moved.max():.3g} over "
+                              f"its period of {int(period)} step(s) under this closed loop")
 
 
 def _sitting(nodes, states) -> np.ndarray:

@@ -18,7 +18,7 @@ $(VENV)/.installed-all: pyproject.toml constraints.txt | $(BIN)/python
 	touch $@ $(VENV)/.installed-core
 
 demo: $(VENV)/.installed-core
-	$(BIN)/echoscope flipflop
+	$(BIN)/echoscope flipflop --overwrite
 
 test: $(VENV)/.installed-all
 	$(BIN)/ruff check src tests benchmarks

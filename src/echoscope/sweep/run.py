@@ -243,13 +243,18 @@ def _run_limited(chunks, job, commit) -> None:
             if result["abort"] is not None:
                 if result["exception"] is not None:
                     raise result["exception"]
-                point, text = result["abort"]
-                raise SweepError(f"sweep: the analysis raised {text} at point {point} "
-                                 f"({_show_point(job.grid, point)}); the sweep stopped. "
-                                 f"{job.kept()}")
+                raise _aborted(job, result["abort"])
             commit(result)
     finally:
         pool.close()
+
+
+def _aborted(job, abort) -> SweepError:
+    """The error of a sweep stopped by an analysis that raised KeyboardInterrupt or
+    SystemExit at a point (``abort``: the point and the error's text)."""
+    point, text = abort
+    return SweepError(f"sweep: the analysis raised {text} at point {point} "
+                      f"({_show_point(job.grid, point)}); the sweep stopped. {job.kept()}")
 
 
 def _run_distributed(client, analysis, chunks, job, commit) -> None:
@@ -274,10 +279,7 @@ def _run_distributed(client, analysis, chunks, job, commit) -> None:
                                  f"the sweep stopped. {job.kept()}") from exc
             if result["abort"] is not None:
                 _drain(pending, commit)
-                point, text = result["abort"]
-                raise SweepError(f"sweep: the analysis raised {text} at point {point} "
-                                 f"({_show_point(job.grid, point)}); the sweep stopped. "
-                                 f"{job.kept()}")
+                raise _aborted(job, result["abort"])
             commit(result)
     finally:
         if pending:

@@ -260,25 +260,12 @@ def simulate(
                           kind=TypeError) from None
     if dtype not in (np.float64, np.float32):
         raise param_error(owner, "dtype", "float64 or float32", str(dtype))
-    n, m = system.n_state, system.n_input
     u, x0, batch_shape = check_drive(owner, system, inputs, x0, dtype)
-    n_steps = u.shape[-2]
-    shared = u.ndim == 2
-    n_samples = math.prod(batch_shape)
-    state = np.array(np.broadcast_to(x0, batch_shape + (n,)).reshape(n_samples, n),
-                     dtype=dtype)
-    if not shared:
-        # Sample i reads input sequence source[i]: broadcasting, never copies of the inputs.
-        source = np.broadcast_to(np.arange(math.prod(u.shape[:-2])).reshape(u.shape[:-2]),
-                                 batch_shape).reshape(-1)
-        u = u.reshape(-1, n_steps, m)
-
     if isinstance(record, str) and record in _RECORDS:
         record = _RECORDS[record]
     if not isinstance(record, Record):
         raise param_error(owner, "record", "'all', 'final', Every(k) or Window(m)", record,
                           kind=ValueError if isinstance(record, str) else TypeError)
-    record.check_run(n_steps)
     if callback is not None and not callable(callback):
         raise param_error(owner, "callback", "a callable (start, states)", callback,
                           kind=TypeError)
@@ -287,12 +274,44 @@ def simulate(
                           kind=TypeError)
     noise = check_interval(owner, "noise", noise, 0.0, None)
     gen = as_rng(owner, rng) if noise > 0 else None
-    if workers is None:
-        workers = os.cpu_count() or 1
-    workers = check_int(owner, "workers", workers, low=1)
+    if workers is not None:
+        workers = check_int(owner, "workers", workers, low=1)
+    return _start(system, u, x0, batch_shape, record, callback, noise, gen, dtype, workers,
+                  progress)
 
-    return _run(owner, system, u, state, None if shared else source, batch_shape, record,
-                callback, noise, gen, dtype, workers, progress)
+
+def _drive(system: DrivenMap, inputs: np.ndarray, x0: np.ndarray, *, record="all",
+           callback=None, noise: float = 0.0, gen=None, progress=None) -> np.ndarray:
+    """``simulate`` for the functions above it, on arguments they have checked at their own
+    boundary (float64 inputs and states of matching sizes, a valid record, noise and
+    Generator): no second validation. The run's own guards stay (the run length of the
+    record, the memory of the result, non-finite states)."""
+    u = np.asarray(inputs, dtype=np.float64)
+    x0 = np.asarray(x0, dtype=np.float64)
+    batch_shape = np.broadcast_shapes(u.shape[:-2], x0.shape[:-1])
+    record = _RECORDS[record] if isinstance(record, str) else record
+    return _start(system, u, x0, batch_shape, record, callback, noise,
+                  gen if noise > 0 else None, np.dtype(np.float64), None, progress)
+
+
+def _start(system, u, x0, batch_shape, record, callback, noise, gen, dtype, workers,
+           progress) -> np.ndarray:
+    """Lay checked arguments out for ``_run``: the states one row per sample, and per sample
+    the index of its input sequence (broadcasting, never copies of the inputs)."""
+    n, m = system.n_state, system.n_input
+    n_steps = u.shape[-2]
+    shared = u.ndim == 2
+    n_samples = math.prod(batch_shape)
+    state = np.array(np.broadcast_to(x0, batch_shape + (n,)).reshape(n_samples, n),
+                     dtype=dtype)
+    source = None
+    if not shared:
+        source = np.broadcast_to(np.arange(math.prod(u.shape[:-2])).reshape(u.shape[:-2]),
+                                 batch_shape).reshape(-1)
+        u = u.reshape(-1, n_steps, m)
+    record.check_run(n_steps)
+    return _run("simulate", system, u, state, source, batch_shape, record, callback, noise, gen,
+                dtype, (os.cpu_count() or 1) if workers is None else workers, progress)
 
 
 def _run(owner, system, u, state, source, batch_shape, record, callback, noise, gen, dtype,

@@ -9,7 +9,7 @@ import numpy as np
 
 from .._result import Result
 from .._validation import check_array, check_int, check_interval, check_memory, param_error
-from ..simulate import Window, simulate
+from ..simulate import Window, _drive
 from ..systems.base import DrivenMap
 from .fixed_points import FixedPoints, Newton, find_fixed_points, system_input_seeds
 from .seeds import Uniform
@@ -167,8 +167,8 @@ def find_attractors(
         raise param_error(owner, "refine", "a bool", refine, kind=TypeError)
     x = seeds
     if transient:
-        x = simulate(system, np.broadcast_to(u, (transient, u.size)), x, record="final")
-    win = simulate(system, np.broadcast_to(u, (window, u.size)), x)  # (S, window, n)
+        x = _drive(system, np.broadcast_to(u, (transient, u.size)), x, record="final")
+    win = _drive(system, np.broadcast_to(u, (window, u.size)), x)  # (S, window, n)
     period = _periods(win, tol)
 
     groups: list[dict] = []
@@ -308,8 +308,8 @@ def classify_states(
     todo = np.arange(x.shape[0])
     done_steps = 0
     while todo.size and done_steps < max(max_steps, n_steps):
-        tail = simulate(system, np.broadcast_to(u, (n_steps, u.size)), x[todo],
-                        record=Window(2))
+        tail = _drive(system, np.broadcast_to(u, (n_steps, u.size)), x[todo],
+                      record=Window(2))
         done_steps += n_steps
         x[todo] = tail[:, -1]
         found = _match(tail, attractors, tol)

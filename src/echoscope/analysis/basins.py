@@ -17,7 +17,7 @@ from .._validation import (
     check_memory,
     param_error,
 )
-from ..simulate import Window, simulate
+from ..simulate import Window, _drive
 from ..systems.base import DrivenMap
 from .echo_index import EchoIndex, echo_index
 
@@ -154,11 +154,11 @@ def fate(system: DrivenMap, inputs, states, echo: EchoIndex) -> np.ndarray:
     if states.shape[0] == 0:
         raise param_error(owner, "states", "at least one state", states)
     window = echo.responses.shape[1]
-    inputs = check_array(owner, "inputs", inputs, ndim=2)
+    inputs = check_array(owner, "inputs", inputs, shape=(None, system.n_input))
     if inputs.shape[0] < window:
         raise ValueError(f"The 'inputs' parameter of {owner} must hold at least the {window} "
                          f"steps of the window of 'echo'; got {inputs.shape[0]}.")
-    tail = simulate(system, inputs, states, record=Window(window))
+    tail = _drive(system, inputs, states, record=Window(window))
     flat = tail.reshape(tail.shape[0], -1)
     refs = echo.responses.reshape(echo.responses.shape[0], -1)
     dist = np.abs(flat[:, None, :] - refs[None]).max(axis=2)
@@ -257,7 +257,7 @@ def boundary_solution(system: DrivenMap, inputs, a, b, echo: EchoIndex, *,
     n = system.n_state
     a = check_array(owner, "a", a, shape=(n,))
     b = check_array(owner, "b", b, shape=(n,))
-    inputs = check_array(owner, "inputs", inputs, ndim=2)
+    inputs = check_array(owner, "inputs", inputs, shape=(None, system.n_input))
     max_bisections = check_int(owner, "max_bisections", max_bisections, low=1)
     separated = check_interval(owner, "separated", separated, 0.0, None, closed="neither")
     fa, fb = fate(system, inputs, np.stack([a, b]), echo)
@@ -281,7 +281,7 @@ def boundary_solution(system: DrivenMap, inputs, a, b, echo: EchoIndex, *,
             left = mid
         else:
             right = mid
-    both = simulate(system, inputs, np.stack([left, right]))
+    both = _drive(system, inputs, np.stack([left, right]))
     distance = np.abs(both[0] - both[1]).max(axis=1)
     beyond = np.flatnonzero(distance > separated)
     steps = int(beyond[0]) if beyond.size else distance.size
@@ -321,7 +321,7 @@ def separatrix_divergence(system: DrivenMap, inputs, boundary: BoundarySolution,
     if ref.size != system.n_state:
         raise ValueError(f"The 'boundary' parameter of {owner} must be of a system of "
                          f"{system.n_state} units; got one of {ref.size}.")
-    inputs = check_array(owner, "inputs", inputs, ndim=2)
+    inputs = check_array(owner, "inputs", inputs, shape=(None, system.n_input))
     if inputs.shape[0] != boundary.trajectory.shape[0]:
         raise ValueError(f"The 'inputs' parameter of {owner} must hold the "
                          f"{boundary.trajectory.shape[0]} steps 'boundary' was computed "
@@ -332,5 +332,5 @@ def separatrix_divergence(system: DrivenMap, inputs, boundary: BoundarySolution,
     radius = check_interval(owner, "radius", radius, 0.0, None, closed="neither")
     gen = as_rng(owner, rng)
     starts = ref + radius * gen.uniform(-1.0, 1.0, (n, ref.size))
-    runs = simulate(system, inputs, starts)
+    runs = _drive(system, inputs, starts)
     return np.abs(runs - boundary.trajectory[None]).max(axis=2).T

@@ -21,7 +21,7 @@ from .._validation import (
     check_memory,
     param_error,
 )
-from ..simulate import Final, Window, simulate
+from ..simulate import Final, Window, _drive
 from ..systems.base import DrivenMap
 from .lyapunov import lyapunov_spectrum, maximal_lyapunov_exponent
 from .seeds import Uniform, check_seeds, initial_states
@@ -335,12 +335,12 @@ class Forward(Schedule):
         # A callable input: checkpoints at t1 = length - extension and t2 = length, and while
         # samples are unresolved the run doubles (the second checkpoint becomes the first).
         t1 = length - extension
-        win1 = simulate(system, source(0, t1), samples, record=Window(window),
-                        progress=_part(progress, 0, budget))
+        win1 = _drive(system, source(0, t1), samples, record=Window(window),
+                      progress=_part(progress, 0, budget))
         t2 = length
         while True:
-            win2 = simulate(system, source(t1, t2), win1[:, -1], record=Window(window),
-                            progress=_part(progress, t1, budget))
+            win2 = _drive(system, source(t1, t2), win1[:, -1], record=Window(window),
+                          progress=_part(progress, t1, budget))
             outcome = _prove(system, source(t1, t2), win1, win2, window, grouping)
             if (np.all(outcome["labels"] >= 0) and outcome["stable"]) or t2 * 2 > budget:
                 break
@@ -680,8 +680,8 @@ def _batched(system, inputs, samples, extension, window, grouping, confidence, p
         stop = min(start + chunk, g)
         # One realisation: shared by all samples; several: broadcast against the samples.
         u = inputs[0] if g == 1 else inputs[start:stop, None]
-        win1 = simulate(system, u[..., :t1, :], samples, record=Window(window))
-        win2 = simulate(system, u[..., t1:, :], win1[..., -1, :], record=Window(window))
+        win1 = _drive(system, u[..., :t1, :], samples, record=Window(window))
+        win2 = _drive(system, u[..., t1:, :], win1[..., -1, :], record=Window(window))
         win1, win2 = win1.reshape(-1, window, n), win2.reshape(-1, window, n)
         for j in range(stop - start):
             part = slice(j * s, (j + 1) * s)
@@ -771,9 +771,9 @@ def _result(outcome, samples, n_samples, n_steps, confidence) -> EchoIndex:
 def _pullback(system, source, samples, length, extension, window, grouping, confidence,
               progress) -> EchoIndex:
     """Start at -T and at -T + extension; the responses at time 0 must coincide."""
-    late = simulate(system, source(extension, length), samples, record=Window(window))
-    early = simulate(system, source(0, length), samples, record=Window(window),
-                     progress=_part(progress, 0, length))
+    late = _drive(system, source(extension, length), samples, record=Window(window))
+    early = _drive(system, source(0, length), samples, record=Window(window),
+                   progress=_part(progress, 0, length))
     labels_e, spread_in, gap = grouping.group(early)
     labels_l, _, _ = grouping.group(late)
     k = int(labels_e.max()) + 1
@@ -827,7 +827,7 @@ def _expansion_before(system, drive, starts, lyap, width):
     edges = edges[::-1]
     x = starts[candidates]
     if edges[0] > 0:
-        x = simulate(system, drive[:edges[0]], x, record=Final())
+        x = _drive(system, drive[:edges[0]], x, record=Final())
     estimates = []
     for a, b in zip(edges[:-1], edges[1:], strict=True):
         run = lyapunov_spectrum(system, drive[a:b], x, n_exponents=1)

@@ -11,7 +11,7 @@ import numpy as np
 
 from .._result import Result
 from .._validation import check_array, check_int, check_interval, check_memory, param_error
-from ..simulate import simulate
+from ..simulate import _drive
 from ..systems.base import DrivenMap
 from .attractors import Attractors, classify_states, find_attractors
 from .fixed_points import Newton, find_fixed_points
@@ -215,7 +215,7 @@ def _pulse_fates(system, nodes, starts, directions, amplitudes, *, baseline, pul
     x0 = nodes.points[np.asarray(starts)]
     pulse = baseline + np.asarray(amplitudes)[:, None] * np.asarray(directions)
     inputs = np.repeat(pulse[:, None, :], pulse_steps, axis=1)
-    after = simulate(system, inputs, x0, record="final")
+    after = _drive(system, inputs, x0, record="final")
     fates = classify_states(system, after, nodes, u=baseline, n_steps=settle_steps,
                             max_steps=max_steps)
     return np.where(fates < 0, -2, fates)

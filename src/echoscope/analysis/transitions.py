@@ -18,7 +18,7 @@ from .._validation import (
     param_error,
 )
 from ..inputs import switching_inputs
-from ..simulate import simulate
+from ..simulate import _drive
 from ..systems.base import DrivenMap
 from .echo_index import EchoIndices, echo_indices
 from .seeds import Uniform
@@ -332,7 +332,7 @@ def switching_boundary(system: DrivenMap, alphabet, *, max_steps: int = 200,
         attractors = attractors_from_fixed_points(fp)
         steps = {}
         for i, point in enumerate(attractors.points if len(attractors) > 1 else []):
-            pushed = simulate(system, np.broadcast_to(other, (max_steps, other.size)), point)
+            pushed = _drive(system, np.broadcast_to(other, (max_steps, other.size)), point)
             fates = classify_states(system, pushed, attractors, u=a)
             left = np.flatnonzero((fates >= 0) & (fates != i))
             steps[i] = int(left[0]) + 1 if left.size else None

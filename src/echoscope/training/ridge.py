@@ -8,7 +8,7 @@ import numpy as np
 import scipy.linalg
 
 from .._validation import as_rng, check_array, check_choice, check_interval, param_error
-from ..simulate import simulate
+from ..simulate import _drive
 from ..systems.esn import ESN, Readout, TrainedESN
 from ._data import check_sequences, forced_inputs, open_loop
 
@@ -127,8 +127,8 @@ def train_ridge(
                 progress(offset + steps, total)
 
         with np.errstate(over="ignore", invalid="ignore"):  # checked once, below
-            simulate(system, forced_inputs(esn, u, y), x0, record="final",
-                     callback=accumulate, noise=noise, rng=gen, progress=report)
+            _drive(system, forced_inputs(esn, u, y), x0, record="final",
+                   callback=accumulate, noise=noise, gen=gen, progress=report)
         done += u.shape[0]
 
     if not (np.isfinite(gram).all() and np.isfinite(cross).all()):

@@ -12,7 +12,7 @@ from .._validation import (
     check_interval,
     param_error,
 )
-from ..simulate import simulate
+from ..simulate import _drive
 from ..systems.esn import ESN, Readout, TrainedESN
 from ._data import check_sequences, forced_inputs, open_loop
 
@@ -166,8 +166,8 @@ def train_rls(
                     if progress is not None:
                         progress(offset + steps, total)
 
-                simulate(open_loop(esn), forced_inputs(esn, u, y), x0, record="final",
-                         callback=learn, noise=noise, rng=gen, progress=report)
+                _drive(open_loop(esn), forced_inputs(esn, u, y), x0, record="final",
+                       callback=learn, noise=noise, gen=gen, progress=report)
             else:
                 _force(esn, u, y, x0, rls, washout, noise, gen, progress, done, total, i,
                        delta)

@@ -19,7 +19,7 @@ from ...analysis.ena import (
     pulse_fates,
     switch_thresholds,
 )
-from ...simulate import simulate
+from ...simulate import _drive
 from ...systems.esn import TrainedESN
 from ...training.run import run_trained
 from .score import ErrorEpisode, FlipFlopScore, flipflop_score
@@ -330,8 +330,8 @@ class _Context:
             while end < self.inputs.shape[0] and np.array_equal(self.inputs[end],
                                                                  self.inputs[step]):
                 end += 1
-            x = simulate(self.system, self.inputs[step:end], self.net.attractors[source],
-                         record="final")
+            x = _drive(self.system, self.inputs[step:end], self.net.attractors[source],
+                       record="final")
             self._fates[key] = int(classify_states(self.system, x[None], self.net.nodes,
                                                    u=self.net.baseline)[0])
         return self._fates[key]

@@ -6,6 +6,9 @@ Ruff's D1 rules only require that a docstring exists. Here, for every callable o
 - functions pass numpydoc's validator on PR01 (a parameter not documented), PR02 (a documented
   parameter that does not exist), RT01 (no Returns section, for a function that returns
   something) and GL08 (no docstring);
+- so do the public methods of the exported classes (classmethods and staticmethods too), each
+  checked once, on the echoscope class that defines it; ``self`` and ``cls`` are not parameters,
+  and methods inherited from outside echoscope (``tuple``, ``Exception``) are not checked;
 - classes that users construct (options, systems, configurations) document every constructor
   parameter under Parameters;
 - results (``Result`` subclasses and the named tuples they hold) document every field under
@@ -46,12 +49,40 @@ FUNCTIONS = _public(classes=False)
 CLASSES = _public(classes=True)
 
 
-def function_problems(func):
-    """The PR01, PR02, RT01 and GL08 messages of numpydoc's validator for ``func``."""
-    report = validate(f"{func.__module__}.{func.__qualname__}")
+def _public_methods(classes, package="echoscope"):
+    """``{"Class.method": (class, name)}`` for the public methods of ``classes``, each keyed by
+    the class of ``package`` that defines it (a method met again through a subclass is
+    skipped)."""
+    methods, seen = {}, set()
+    for cls in classes:
+        for owner in cls.__mro__:
+            if owner.__module__.split(".")[0] != package:
+                continue
+            for name, attr in vars(owner).items():
+                func = attr.__func__ if isinstance(attr, (classmethod, staticmethod)) else attr
+                if name.startswith("_") or not inspect.isfunction(func) or func in seen:
+                    continue
+                seen.add(func)
+                methods[f"{owner.__qualname__}.{name}"] = (owner, name)
+    return methods
+
+
+METHODS = _public_methods(getattr(es, name) for name in CLASSES)
+
+
+def function_problems(func, path=None):
+    """The PR01, PR02, RT01 and GL08 messages of numpydoc's validator for ``func``, found by its
+    import ``path`` (by default its module and qualified name)."""
+    report = validate(path or f"{func.__module__}.{func.__qualname__}")
     returns_nothing = inspect.signature(func).return_annotation in (None, "None")
     return [f"{code}: {message}" for code, message in report["errors"]
             if code in CODES and not (code == "RT01" and returns_nothing)]
+
+
+def method_problems(owner, name):
+    """``function_problems`` of the method ``name`` of ``owner``, the class that defines it."""
+    return function_problems(getattr(owner, name),
+                             f"{owner.__module__}.{owner.__qualname__}.{name}")
 
 
 def _names(doc, *sections):
@@ -119,8 +150,16 @@ def test_class_documents_its_parameters_or_fields(name):
     assert not problems, f"{name}: " + "; ".join(problems)
 
 
+@pytest.mark.parametrize("name", METHODS)
+def test_method_documents_its_parameters_and_return(name):
+    problems = method_problems(*METHODS[name])
+    assert not problems, f"{name}: " + "; ".join(problems)
+
+
 def test_every_public_callable_is_checked():
-    assert len(FUNCTIONS) > 50 and len(CLASSES) > 40
+    assert len(FUNCTIONS) > 50 and len(CLASSES) > 40 and len(METHODS) > 50
+    assert {"DrivenMap.step", "Seeds.draw", "Result.summary", "FixedPoints.summary"} <= set(METHODS)
+    assert "FixedPoints.arrays" not in METHODS  # inherited: checked once, as Result.arrays
     assert "find_fixed_points" in FUNCTIONS and "Newton" in CLASSES and "FixedPoints" in CLASSES
     assert "EchoscopeError" not in CLASSES and "ACTIVATIONS" not in FUNCTIONS + CLASSES
 
@@ -192,6 +231,36 @@ def _undocumented(x):
     return x
 
 
+class _Tool:
+    """A tool."""
+
+    def run(self, x):
+        """Run, without saying on what."""
+        return x
+
+    @classmethod
+    def make(cls, n):
+        """Make one.
+
+        Parameters
+        ----------
+        n : int
+            How many.
+
+        Returns
+        -------
+        _Tool
+        """
+        return cls()
+
+    def _hidden(self, x):
+        return x
+
+
+class _Hammer(_Tool, tuple):
+    """A tool that is a tuple."""
+
+
 def test_the_checks_fail_on_what_is_left_out():
     problems = " ".join(function_problems(_half_documented))
     assert "PR01" in problems and "n_steps" in problems
@@ -204,3 +273,8 @@ def test_the_checks_fail_on_what_is_left_out():
     assert class_problems(_HalfResult) == ["fields not in Attributes: ['labels']"]
     assert class_problems(_HalfTuple) == ["fields not in Attributes: ['end']"]
     assert class_problems(_Undocumented) == ["GL08: no docstring"]
+    module = _Tool.__module__.split(".")[0]
+    methods = _public_methods([_Hammer], package=module)
+    assert methods == {"_Tool.run": (_Tool, "run"), "_Tool.make": (_Tool, "make")}
+    assert [p[:4] for p in method_problems(_Tool, "run")] == ["PR01", "RT01"]
+    assert method_problems(_Tool, "make") == []

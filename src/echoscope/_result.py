@@ -32,7 +32,13 @@ class Result:
     """Mixin of the result protocol: ``summary()`` and ``arrays()`` (see the module)."""
 
     def summary(self) -> dict:
-        """JSON-ready dict of the scalar fields, short lists and nested summaries."""
+        """JSON-ready dict of the scalar fields, short lists and nested summaries.
+
+        Returns
+        -------
+        dict
+            Field name to value (numbers, strings, booleans, short lists, nested dicts).
+        """
         out = {}
         for field in dataclasses.fields(self):
             value = _summarise(getattr(self, field.name))
@@ -41,7 +47,13 @@ class Result:
         return out
 
     def arrays(self) -> dict:
-        """The array fields by name; nested results' arrays prefixed by the field."""
+        """The array fields by name; nested results' arrays prefixed by the field.
+
+        Returns
+        -------
+        dict of str to ndarray
+            Field name (``"field.name"`` for a nested result's) to array.
+        """
         out = {}
         for field in dataclasses.fields(self):
             value = getattr(self, field.name)

@@ -35,15 +35,49 @@ class Record:
     out of each chunk of steps."""
 
     def n_kept(self, n_steps: int) -> int | None:
-        """States kept on the time axis (None: no time axis, only the final state)."""
+        """States kept on the time axis (None: no time axis, only the final state).
+
+        Parameters
+        ----------
+        n_steps : int
+            Length of the run.
+
+        Returns
+        -------
+        int or None
+            Length of the time axis of the result, None when it has none.
+        """
         raise NotImplementedError
 
     def keep(self, out, buf, t0: int, t1: int, n_steps: int) -> None:
-        """Copy the kept states of the chunk [t0, t1) (``buf``) into ``out``."""
+        """Copy the kept states of the chunk [t0, t1) (``buf``) into ``out``.
+
+        Parameters
+        ----------
+        out : ndarray of shape (n_samples, n_kept, n_state)
+            The result, filled in place; of shape (n_samples, n_state) when ``n_kept`` is None.
+        buf : ndarray of shape (n_samples, t1 - t0, n_state)
+            The states of the chunk of steps ``[t0, t1)``.
+        t0, t1 : int
+            First step of the chunk and one past its last.
+        n_steps : int
+            Length of the run.
+        """
         raise NotImplementedError
 
     def check_run(self, n_steps: int) -> None:
-        """Refuse a run this mode would keep nothing sensible of (nothing to refuse here)."""
+        """Refuse a run this mode would keep nothing sensible of (nothing to refuse here).
+
+        Parameters
+        ----------
+        n_steps : int
+            Length of the run.
+
+        Raises
+        ------
+        ValueError
+            In the modes that refuse a run of ``n_steps``.
+        """
 
     streams = False  # the chunks are views of the result itself
 
@@ -55,11 +89,34 @@ class All(Record):
     streams = True
 
     def n_kept(self, n_steps):
-        """All of them: the time axis has ``n_steps`` entries."""
+        """All of them: the time axis has ``n_steps`` entries.
+
+        Parameters
+        ----------
+        n_steps : int
+            Length of the run.
+
+        Returns
+        -------
+        int
+            ``n_steps``.
+        """
         return n_steps
 
     def keep(self, out, buf, t0, t1, n_steps):
-        """Nothing to copy: the chunks were written in place."""
+        """Nothing to copy: the chunks were written in place.
+
+        Parameters
+        ----------
+        out : ndarray of shape (n_samples, n_kept, n_state)
+            The result, filled in place; of shape (n_samples, n_state) when ``n_kept`` is None.
+        buf : ndarray of shape (n_samples, t1 - t0, n_state)
+            The states of the chunk of steps ``[t0, t1)``.
+        t0, t1 : int
+            First step of the chunk and one past its last.
+        n_steps : int
+            Length of the run.
+        """
 
 
 @dataclasses.dataclass(frozen=True)
@@ -67,11 +124,34 @@ class Final(Record):
     """Record the final state only: shape (..., n_state)."""
 
     def n_kept(self, n_steps):
-        """None: no time axis, the final state only."""
+        """None: no time axis, the final state only.
+
+        Parameters
+        ----------
+        n_steps : int
+            Length of the run.
+
+        Returns
+        -------
+        None
+            The result has no time axis.
+        """
         return None
 
     def keep(self, out, buf, t0, t1, n_steps):
-        """The last state of the run, when this chunk holds it."""
+        """The last state of the run, when this chunk holds it.
+
+        Parameters
+        ----------
+        out : ndarray of shape (n_samples, n_kept, n_state)
+            The result, filled in place; of shape (n_samples, n_state) when ``n_kept`` is None.
+        buf : ndarray of shape (n_samples, t1 - t0, n_state)
+            The states of the chunk of steps ``[t0, t1)``.
+        t0, t1 : int
+            First step of the chunk and one past its last.
+        n_steps : int
+            Length of the run.
+        """
         if t1 == n_steps:
             out[...] = buf[:, t1 - t0 - 1]
 
@@ -92,17 +172,51 @@ class Every(Record):
         check_int("Every", "k", self.k, low=1)
 
     def n_kept(self, n_steps):
-        """``n_steps // k``."""
+        """``n_steps // k``.
+
+        Parameters
+        ----------
+        n_steps : int
+            Length of the run.
+
+        Returns
+        -------
+        int
+            ``n_steps // k``.
+        """
         return n_steps // self.k
 
     def check_run(self, n_steps):
-        """A run shorter than k steps would keep no state."""
+        """A run shorter than k steps would keep no state.
+
+        Parameters
+        ----------
+        n_steps : int
+            Length of the run.
+
+        Raises
+        ------
+        ValueError
+            When ``k > n_steps``.
+        """
         if self.k > n_steps:
             raise ValueError(f"simulate: 'record' Every({self.k}) keeps no state of a run of "
                              f"{n_steps} steps.")
 
     def keep(self, out, buf, t0, t1, n_steps):
-        """The states of this chunk whose index is a multiple of ``k`` (counting from 1)."""
+        """The states of this chunk whose index is a multiple of ``k`` (counting from 1).
+
+        Parameters
+        ----------
+        out : ndarray of shape (n_samples, n_kept, n_state)
+            The result, filled in place; of shape (n_samples, n_state) when ``n_kept`` is None.
+        buf : ndarray of shape (n_samples, t1 - t0, n_state)
+            The states of the chunk of steps ``[t0, t1)``.
+        t0, t1 : int
+            First step of the chunk and one past its last.
+        n_steps : int
+            Length of the run.
+        """
         k = self.k
         first = ((t0 + 1 + k - 1) // k) * k - 1  # first index i >= t0 with (i + 1) % k == 0
         idx = np.arange(first, t1, k)
@@ -126,17 +240,51 @@ class Window(Record):
         check_int("Window", "length", self.length, low=1)
 
     def n_kept(self, n_steps):
-        """``length``."""
+        """``length``.
+
+        Parameters
+        ----------
+        n_steps : int
+            Length of the run.
+
+        Returns
+        -------
+        int
+            ``length``.
+        """
         return self.length
 
     def check_run(self, n_steps):
-        """The window must fit in the run."""
+        """The window must fit in the run.
+
+        Parameters
+        ----------
+        n_steps : int
+            Length of the run.
+
+        Raises
+        ------
+        ValueError
+            When ``length > n_steps``.
+        """
         if self.length > n_steps:
             raise ValueError(f"simulate: 'record' Window({self.length}) is longer than the run "
                              f"({n_steps} steps).")
 
     def keep(self, out, buf, t0, t1, n_steps):
-        """The states of this chunk that fall in the last ``length`` steps."""
+        """The states of this chunk that fall in the last ``length`` steps.
+
+        Parameters
+        ----------
+        out : ndarray of shape (n_samples, n_kept, n_state)
+            The result, filled in place; of shape (n_samples, n_state) when ``n_kept`` is None.
+        buf : ndarray of shape (n_samples, t1 - t0, n_state)
+            The states of the chunk of steps ``[t0, t1)``.
+        t0, t1 : int
+            First step of the chunk and one past its last.
+        n_steps : int
+            Length of the run.
+        """
         start = n_steps - self.length
         lo = max(t0, start)
         if lo < t1:

@@ -86,7 +86,14 @@ class Completeness(Result):
         return max(float(self.n_points), self.n_base_points + self.unseen)
 
     def summary(self) -> dict:
-        """JSON-ready counts, the estimate with its interval, and why the search stopped."""
+        """JSON-ready counts, the estimate with its interval, and why the search stopped.
+
+        Returns
+        -------
+        dict
+            ``points``, ``seeds``, ``unseen``, ``unseen_interval``, ``missed_share``, ``stop``
+            and the rest.
+        """
         return {"points": self.n_points, "seeds": self.n_seeds, "base_seeds": self.n_base,
                 "base_points": self.n_base_points, "reached_once": self.f1, "reached_twice": self.f2,
                 "unseen": round(self.unseen, 2),
@@ -97,7 +104,13 @@ class Completeness(Result):
                 "seconds": round(self.elapsed, 3)}
 
     def describe(self) -> str:
-        """The estimate in one paragraph of plain English."""
+        """The estimate in one paragraph of plain English.
+
+        Returns
+        -------
+        str
+            The paragraph.
+        """
         lo, hi = self.unseen_interval
         pct = round(100 * self.confidence)
         return (f"{self.n_points} points from {self.n_seeds} seeds in {self.n_batches} "

@@ -375,7 +375,14 @@ class SaddleConnections(Result):
     eps: float
 
     def pairs(self) -> list[tuple[int, int, int]]:
-        """(saddle, attractor, attractor) for each saddle whose branches reach two attractors."""
+        """(saddle, attractor, attractor) for each saddle whose branches reach two attractors.
+
+        Returns
+        -------
+        list of tuple of (int, int, int)
+            The saddle (its row of the ``FixedPoints`` result) and the attractors its two
+            branches reach.
+        """
         return [(int(s), int(a), int(b)) for s, (a, b) in zip(self.saddles, self.targets)
                 if a >= 0 and b >= 0]
 

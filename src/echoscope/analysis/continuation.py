@@ -126,11 +126,28 @@ class AttractorContinuation(Result):
         return ~np.isnan(self.positions[:, :, 0])
 
     def events_of(self, kind: str) -> list[ContinuationEvent]:
-        """The events of one kind ('birth', 'death', 'merge' or 'split')."""
+        """The events of one kind ('birth', 'death', 'merge' or 'split').
+
+        Parameters
+        ----------
+        kind : {'birth', 'death', 'merge', 'split'}
+
+        Returns
+        -------
+        list of ContinuationEvent
+            The events of that kind, in the order of ``events``.
+        """
         return [e for e in self.events if e.kind == kind]
 
     def summary(self) -> dict:
-        """JSON-ready: per id its first and last value and kinds, the events, the counts."""
+        """JSON-ready: per id its first and last value and kinds, the events, the counts.
+
+        Returns
+        -------
+        dict
+            ``n_values``, ``n_ids``, ``n_attractors``, ``attractors``, ``events``,
+            ``counts`` and the rest.
+        """
         present = self.present
         attractors = []
         for a in range(self.n_ids):

@@ -127,7 +127,14 @@ class EchoIndex(Result):
         return int(np.sum(self.labels < 0))
 
     def summary(self) -> dict:
-        """JSON-ready: the index, its proofs, the fractions with intervals and the exponents."""
+        """JSON-ready: the index, its proofs, the fractions with intervals and the exponents.
+
+        Returns
+        -------
+        dict
+            ``index``, ``defined``, ``converged``, ``fractions``, ``fraction_intervals``,
+            ``lyapunov`` and the rest.
+        """
         return {
             "index": int(self.index), "defined": bool(self.defined),
             "converged": bool(self.converged),
@@ -308,7 +315,23 @@ class SingleLinkage:
                        closed="neither")
 
     def group(self, window: np.ndarray):
-        """``(labels, spread, gap)`` of the trajectories ``window`` (S, window, n_state)."""
+        """``(labels, spread, gap)`` of the trajectories ``window`` (S, window, n_state).
+
+        Parameters
+        ----------
+        window : ndarray of shape (n_samples, window, n_state)
+            The final window of each sample trajectory.
+
+        Returns
+        -------
+        labels : ndarray of int, shape (n_samples,)
+            The group of each sample, numbered 0, 1, ... in the order of each group's first
+            sample.
+        spread : float
+            The largest merge height kept inside a group.
+        gap : float
+            The smallest merge height between groups (inf for one group).
+        """
         return _group(window, self.separation)
 
 
@@ -542,11 +565,23 @@ class EchoIndices(Result):
         return np.array([r.converged for r in self.results], dtype=bool)
 
     def summary(self) -> dict:
-        """The distribution over realisations (``index_distribution``) and their number."""
+        """The distribution over realisations (``index_distribution``) and their number.
+
+        Returns
+        -------
+        dict
+            ``n_realisations`` and the entries of ``index_distribution``.
+        """
         return {"n_realisations": len(self), **index_distribution(self.results)}
 
     def arrays(self) -> dict:
-        """The index and convergence of each realisation."""
+        """The index and convergence of each realisation.
+
+        Returns
+        -------
+        dict of str to ndarray
+            ``index`` (int) and ``converged`` (bool), each of shape (n_realisations,).
+        """
         return {"index": self.index, "converged": self.converged}
 
 

@@ -119,14 +119,34 @@ class ExcitableNetwork(Result):
     observed: tuple
 
     def edge(self, source: int, direction: int) -> Edge | None:
-        """The edge leaving ``source`` along ``direction``, if the pulse switches within range."""
+        """The edge leaving ``source`` along ``direction``, if the pulse switches within range.
+
+        Parameters
+        ----------
+        source : int
+            The attractor the pulse starts from (a row of ``attractors``).
+        direction : int
+            The pulse direction (a row of ``directions``).
+
+        Returns
+        -------
+        Edge or None
+            The edge, or None when no pulse up to ``max_amplitude`` switches.
+        """
         for e in self.edges:
             if e.source == source and e.direction == direction:
                 return e
         return None
 
     def observed_graph(self) -> nx.DiGraph:
-        """The transitions seen along the trajectory as a graph with a ``count`` per edge."""
+        """The transitions seen along the trajectory as a graph with a ``count`` per edge.
+
+        Returns
+        -------
+        networkx.DiGraph
+            Nodes are the rows of ``attractors``; an edge i -> j for each switch from i to j
+            seen in ``observed``, with the number of times in ``count``.
+        """
         graph = nx.DiGraph()
         graph.add_nodes_from(range(self.attractors.shape[0]))
         for t in self.observed:

@@ -331,7 +331,19 @@ class FixedPoints(Result):
 
     def unstable_directions(self, i: int) -> np.ndarray:
         """A real orthonormal basis, shape (n_state, n_unstable[i]), of the unstable subspace
-        of point i (real and imaginary parts of complex eigenvectors)."""
+        of point i (real and imaginary parts of complex eigenvectors).
+
+        Parameters
+        ----------
+        i : int
+            The index of the point (a row of ``points``).
+
+        Returns
+        -------
+        ndarray of shape (n_state, n_unstable[i])
+            Orthonormal columns spanning the unstable subspace (no columns for a stable
+            point).
+        """
         d = int(self.n_unstable[i])
         if d == 0:
             return np.zeros((self.points.shape[1], 0))
@@ -339,7 +351,14 @@ class FixedPoints(Result):
 
     def summary(self) -> dict:
         """Counts by kind (stable points, saddles by index, slow points, failed seeds) and the
-        completeness estimate."""
+        completeness estimate.
+
+        Returns
+        -------
+        dict
+            ``stable``, ``saddles`` (count per index), ``slow``, ``failed_seeds``, ``seeds``
+            and ``completeness``.
+        """
         fixed = self.is_fixed
         counts = {"stable": int(np.sum(fixed & self.stable)),
                   "saddles": {int(i): int(np.sum(fixed & (self.n_unstable == i)))

@@ -39,7 +39,22 @@ class Seeds:
     source = "sampled"  # the name of the draws in results (FixedPoints.seed_source)
 
     def draw(self, system: DrivenMap, rng, n: int | None = None) -> np.ndarray:
-        """``n`` states (``self.n`` by default), shape (n, n_state)."""
+        """``n`` states (``self.n`` by default), shape (n, n_state).
+
+        Parameters
+        ----------
+        system : DrivenMap
+            The system whose states are drawn (its ``n_state``).
+        rng : None, int, SeedSequence or Generator
+            The random numbers.
+        n : int >= 1, optional
+            Number of states; ``self.n`` by default.
+
+        Returns
+        -------
+        ndarray of shape (n, n_state)
+            The states.
+        """
         raise NotImplementedError
 
 
@@ -66,7 +81,22 @@ class Uniform(Seeds):
         object.__setattr__(self, "box", tuple(self.box))
 
     def draw(self, system, rng, n=None):
-        """``n`` states uniform in the box."""
+        """``n`` states uniform in the box.
+
+        Parameters
+        ----------
+        system : DrivenMap
+            The system whose states are drawn (its ``n_state``).
+        rng : None, int, SeedSequence or Generator
+            The random numbers.
+        n : int >= 1, optional
+            Number of states; ``self.n`` by default.
+
+        Returns
+        -------
+        ndarray of shape (n, n_state)
+            The states, uniform in ``box``.
+        """
         _check_size("Uniform", self.n if n is None else n, system)
         low, high = box_bounds("Uniform", self.box, system.n_state)
         return as_rng("Uniform", rng).uniform(low, high, (self.n if n is None else n,
@@ -106,7 +136,22 @@ class AroundTrajectory(Seeds):
         check_interval("AroundTrajectory", "noise", self.noise, 0.0, None)
 
     def draw(self, system, rng, n=None):
-        """``n`` states of the trajectory, each plus noise."""
+        """``n`` states of the trajectory, each plus noise.
+
+        Parameters
+        ----------
+        system : DrivenMap
+            The system whose states are drawn (its ``n_state``).
+        rng : None, int, SeedSequence or Generator
+            The random numbers.
+        n : int >= 1, optional
+            Number of states; ``self.n`` by default.
+
+        Returns
+        -------
+        ndarray of shape (n, n_state)
+            The states: rows of ``trajectory`` drawn with replacement, plus noise.
+        """
         traj, n_state = self.trajectory, system.n_state
         if traj.shape[1] != n_state:
             raise ValueError(f"The 'trajectory' parameter of AroundTrajectory must have shape "
@@ -148,7 +193,22 @@ class Sampled(Seeds):
         check_int("Sampled", "n", self.n, low=1)
 
     def draw(self, system, rng, n=None):
-        """``n`` states from the sampler, checked for their shape."""
+        """``n`` states from the sampler, checked for their shape.
+
+        Parameters
+        ----------
+        system : DrivenMap
+            The system whose states are drawn (its ``n_state``).
+        rng : None, int, SeedSequence or Generator
+            The random numbers.
+        n : int >= 1, optional
+            Number of states; ``self.n`` by default.
+
+        Returns
+        -------
+        ndarray of shape (n, n_state)
+            The states the sampler returned.
+        """
         k = self.n if n is None else n
         _check_size("Sampled", k, system)
         return check_array("Sampled", "sampler(rng, n)", self.sampler(as_rng("Sampled", rng), k),

@@ -57,6 +57,18 @@ class Grid:
         """A grid of explicit points: ``rows[i][j]`` is the value of ``names[j]`` at point i.
 
         Points may repeat (to run the same parameters with other random numbers).
+
+        Parameters
+        ----------
+        names : list of str
+            The parameter names, at least one, no repeats.
+        rows : sequence of sequences, or ndarray of shape (n_points, len(names))
+            One row of values per point, at least one, each with one value per name.
+
+        Returns
+        -------
+        Grid
+            A grid of ``kind`` ``"points"``, of shape (n_points,).
         """
         owner = "Grid.points"
         if isinstance(names, str) or not isinstance(names, (list, tuple)):
@@ -121,7 +133,18 @@ class Grid:
         return self.n_points
 
     def point(self, i: int) -> dict:
-        """The parameters of point ``i`` (C order), as plain Python values."""
+        """The parameters of point ``i`` (C order), as plain Python values.
+
+        Parameters
+        ----------
+        i : int
+            The index of the point, ``0 <= i < n_points``.
+
+        Returns
+        -------
+        dict
+            Each parameter name to its value at that point.
+        """
         i = check_int("Grid.point", "i", i, low=0, high=self.n_points - 1)
         if self._kind == "points":
             return {name: col[i].item() for name, col in zip(self._names, self._values)}

@@ -65,13 +65,38 @@ class DrivenMap(abc.ABC):
         return self._step(u, x)
 
     def jacobian(self, u, x) -> np.ndarray:
-        """The state Jacobian ``dG/dx(u, x)``, shape (..., n_state, n_state)."""
+        """The state Jacobian ``dG/dx(u, x)``, shape (..., n_state, n_state).
+
+        Parameters
+        ----------
+        u : array_like of shape (..., n_input)
+        x : array_like of shape (..., n_state)
+
+        Returns
+        -------
+        ndarray of shape (..., n_state, n_state)
+            ``dG/dx(u, x)``, with the leading axes of ``u`` and ``x`` broadcast.
+        """
         u, x = self._check_ux("jacobian", u, x)
         return self._jacobian(u, x)
 
     def jacobian_product(self, u, x, v) -> np.ndarray:
         """``dG/dx(u, x) @ v`` for ``v`` of shape (..., n_state, k), without forming dG/dx where
-        the map knows how (tangent vectors for Lyapunov exponents, Newton-Krylov steps)."""
+        the map knows how (tangent vectors for Lyapunov exponents, Newton-Krylov steps).
+
+        Parameters
+        ----------
+        u : array_like of shape (..., n_input)
+        x : array_like of shape (..., n_state)
+        v : array_like of shape (..., n_state, k)
+            The ``k`` vectors to map, as columns; its leading axes broadcast with those of
+            ``u`` and ``x``.
+
+        Returns
+        -------
+        ndarray of shape (..., n_state, k)
+            ``dG/dx(u, x) @ v``.
+        """
         u, x = self._check_ux("jacobian_product", u, x)
         v = np.asarray(v, dtype=np.result_type(x.dtype, np.float32))
         if v.ndim < 2 or v.shape[-2] != self.n_state:

@@ -424,13 +424,35 @@ class ESN(_LeakyNetwork):
 
         Its input matrix is ``[W_in, W_fb]``; feed it the inputs concatenated with the target
         output of the previous step (teacher forcing).
+
+        Returns
+        -------
+        ESN
+            The same reservoir without feedback, with ``n_input + n_output`` inputs.
+
+        Raises
+        ------
+        ValueError
+            When the network has no feedback matrix ``w_fb``.
         """
         if self.w_fb is None:
             raise ValueError("ESN.teacher_forced: the network has no feedback matrix 'w_fb'.")
         return dataclasses.replace(self, w_in=np.hstack([self.w_in, self.w_fb]), w_fb=None)
 
     def with_readout(self, readout: Readout) -> TrainedESN:
-        """Attach a readout psi, giving a ``TrainedESN``."""
+        """Attach a readout psi, giving a ``TrainedESN``.
+
+        Parameters
+        ----------
+        readout : Readout
+            The readout psi, reading ``n_state`` states (and giving ``n_output`` outputs when
+            the network has a feedback matrix).
+
+        Returns
+        -------
+        TrainedESN
+            This reservoir with ``readout``.
+        """
         return TrainedESN(self, readout)
 
 
@@ -484,7 +506,17 @@ class Readout:
         return self.g(r, r)
 
     def jacobian(self, x) -> np.ndarray:
-        """D psi(x) = diag(g'(W_out x + b_out)) W_out, shape (..., n_output, n_state)."""
+        """D psi(x) = diag(g'(W_out x + b_out)) W_out, shape (..., n_output, n_state).
+
+        Parameters
+        ----------
+        x : array_like of shape (..., n_state)
+
+        Returns
+        -------
+        ndarray of shape (..., n_output, n_state)
+            The Jacobian of the readout at each state.
+        """
         x = np.asarray(x, dtype=np.float64)
         r = x @ self.w_out.T + self.bias
         return self.g.derivative(r)[..., :, None] * self.w_out
@@ -532,13 +564,28 @@ class TrainedESN:
         ``G(u, x) = (1 - a) x + a phi(W x + W_in u + W_fb psi(x) + b)`` with the Jacobian
         ``(1 - a) I + a diag(phi'(s)) (W + W_fb D psi(x))``. Without a feedback matrix this is
         the reservoir itself.
+
+        Returns
+        -------
+        DrivenMap
+            A ``ClosedLoopESN``, or the ``ESN`` itself when it has no feedback matrix.
         """
         if self.esn.w_fb is None:
             return self.esn
         return ClosedLoopESN(self.esn, self.readout)
 
     def output(self, states) -> np.ndarray:
-        """z = psi(x) for states of shape (..., n_state)."""
+        """z = psi(x) for states of shape (..., n_state).
+
+        Parameters
+        ----------
+        states : array_like of shape (..., n_state)
+
+        Returns
+        -------
+        ndarray of shape (..., n_output)
+            The readout of each state.
+        """
         return self.readout(states)
 
 

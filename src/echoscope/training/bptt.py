@@ -87,7 +87,17 @@ class TrainedTorch:
         return self.w_out.shape[0]
 
     def output(self, states) -> np.ndarray:
-        """z = W_out x + b_out for states of shape (..., n_state)."""
+        """z = W_out x + b_out for states of shape (..., n_state).
+
+        Parameters
+        ----------
+        states : array_like of shape (..., n_state)
+
+        Returns
+        -------
+        ndarray of shape (..., n_output)
+            The readout of each state.
+        """
         x = np.asarray(states, dtype=np.float64)
         if x.shape[-1:] != (self.map.n_state,):
             raise ValueError(
@@ -97,7 +107,20 @@ class TrainedTorch:
         return x @ self.w_out.T + self.b_out
 
     def run(self, inputs, x0=None, **options):
-        """``(states, outputs)`` from x0 (zeros by default): ``run_trained(self, ...)``."""
+        """``(states, outputs)`` from x0 (zeros by default): ``run_trained(self, ...)``.
+
+        Parameters
+        ----------
+        inputs : array_like of shape (..., n_steps, n_input)
+        x0 : array_like of shape (..., n_state), default zeros
+        **options
+            Passed to ``simulate`` (``record``, ``noise``, ``rng``, ``workers``, ...).
+
+        Returns
+        -------
+        states, outputs : ndarray
+            Shapes (..., n_steps, n_state) and (..., n_steps, n_output) for ``record='all'``.
+        """
         from .run import run_trained
 
         return run_trained(self, inputs, x0, **options)

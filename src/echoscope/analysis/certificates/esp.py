@@ -117,7 +117,14 @@ class ESPConditions(Result):
         return any(r.value > r.threshold for r in self.rows if r.kind == "necessary")
 
     def summary(self) -> dict:
-        """JSON-ready dict: the rows, the verdicts and the scaling."""
+        """JSON-ready dict: the rows, the verdicts and the scaling.
+
+        Returns
+        -------
+        dict
+            ``rows``, ``sufficient_holds``, ``necessary_fails``, ``leak``, ``lipschitz`` and
+            ``scaling``.
+        """
         return {"rows": [r.summary() for r in self.rows],
                 "sufficient_holds": self.sufficient_holds,
                 "necessary_fails": self.necessary_fails,

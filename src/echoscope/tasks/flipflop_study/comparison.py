@@ -141,7 +141,13 @@ class TrainingRun(Result):
 
     def row(self) -> dict:
         """One JSON-ready row of the comparison table (None where a value is undefined: the
-        thresholds of a network without a correct flip, an echo index that never drops)."""
+        thresholds of a network without a correct flip, an echo index that never drops).
+
+        Returns
+        -------
+        dict
+            ``method``, ``seed``, ``accuracy``, ``nrmse`` and the other columns of the table.
+        """
         fps, ex = self.analysis.fixed_points, self.analysis.explanation
         counts = fps.summary()
         saddles = counts["saddles"]
@@ -227,12 +233,25 @@ class TrainingComparison(Result):
     runs: tuple
 
     def rows(self) -> list:
-        """One JSON-ready row per run: the method, the seed and what was measured."""
+        """One JSON-ready row per run: the method, the seed and what was measured.
+
+        Returns
+        -------
+        list of dict
+            ``TrainingRun.row()`` of each run, in the order of ``runs``.
+        """
         return [run.row() for run in self.runs]
 
     def summary(self) -> dict:
         """Per method and column of ``SUMMARY_COLUMNS``: median, min and max over the seeds
-        (undefined values left out; None when all are)."""
+        (undefined values left out; None when all are).
+
+        Returns
+        -------
+        dict
+            Per method, per column key a dict of ``median``, ``min``, ``max`` and ``n`` (or
+            None), and the number of ``seeds``.
+        """
         rows = self.rows()
         out = {}
         for method in self.config.methods:
@@ -249,7 +268,13 @@ class TrainingComparison(Result):
         return out
 
     def markdown(self) -> str:
-        """The summary as a Markdown table: one column per method, 'median [min, max]'."""
+        """The summary as a Markdown table: one column per method, 'median [min, max]'.
+
+        Returns
+        -------
+        str
+            The table, one line per row.
+        """
         summary = self.summary()
         methods = self.config.methods
         n_seeds = len({run.seed for run in self.runs})

@@ -123,11 +123,24 @@ class ErrorExplanation(Result):
     explanations: tuple
 
     def counts(self) -> dict:
-        """Number of episodes per cause."""
+        """Number of episodes per cause.
+
+        Returns
+        -------
+        dict of str to int
+            Each cause of ``CAUSES`` to its number of error episodes.
+        """
         return {c: sum(1 for e in self.explanations if e.cause == c) for c in CAUSES}
 
     def summary(self) -> dict:
-        """JSON-ready: the attractors against the task states, and the cause of each error episode."""
+        """JSON-ready: the attractors against the task states, and the cause of each error episode.
+
+        Returns
+        -------
+        dict
+            ``n_attractors``, ``decoded``, ``spurious_attractors``, ``missing_task_states``,
+            ``episodes_by_cause``, ``explanations`` and the rest.
+        """
         return {
             "n_attractors": int(self.network.attractors.shape[0]),
             "n_task_states": int(self.task_states.shape[0]),

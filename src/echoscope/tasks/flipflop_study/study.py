@@ -57,7 +57,26 @@ class Training:
     name = ""
 
     def train(self, config, esn: ESN, inputs, targets, *, rng, progress) -> TrainedESN:
-        """The trained network (the flip-flop ``config`` gives the task of trial-based methods)."""
+        """The trained network (the flip-flop ``config`` gives the task of trial-based methods).
+
+        Parameters
+        ----------
+        config : FlipFlopConfig
+            The flip-flop settings (the task of trial-based methods).
+        esn : ESN
+            The untrained network with output feedback (``flipflop_network``).
+        inputs, targets : array_like of shape (n_steps, n_bits)
+            The training sequence (unused by trial-based methods).
+        rng : None, int, SeedSequence or Generator
+            The random numbers of the method.
+        progress : callable ``(done, total)``, optional
+            Called as training advances.
+
+        Returns
+        -------
+        TrainedESN
+            ``esn`` with its trained readout.
+        """
         raise NotImplementedError
 
 
@@ -91,7 +110,26 @@ class Ridge(Training):
         check_choice("Ridge", "output_activation", self.output_activation, ("identity", "tanh"))
 
     def train(self, config, esn, inputs, targets, *, rng, progress):
-        """The network with its readout fitted by ridge regression."""
+        """The network with its readout fitted by ridge regression.
+
+        Parameters
+        ----------
+        config : FlipFlopConfig
+            The flip-flop settings (unused here).
+        esn : ESN
+            The untrained network with output feedback (``flipflop_network``).
+        inputs, targets : array_like of shape (n_steps, n_bits)
+            The training sequence.
+        rng : None, int, SeedSequence or Generator
+            The state noise while teacher forcing.
+        progress : callable ``(done, total)``, optional
+            Called as training advances.
+
+        Returns
+        -------
+        TrainedESN
+            ``esn`` with its readout fitted.
+        """
         return train_ridge(esn, inputs, targets, washout=self.washout,
                            regularization=self.regularization,
                            output_activation=self.output_activation, noise=self.noise, rng=rng,
@@ -120,7 +158,26 @@ class Force(Training):
         check_interval("Force", "delta", self.delta, 0.0, None, closed="neither")
 
     def train(self, config, esn, inputs, targets, *, rng, progress):
-        """The network with its readout learnt online in closed loop."""
+        """The network with its readout learnt online in closed loop.
+
+        Parameters
+        ----------
+        config : FlipFlopConfig
+            The flip-flop settings (unused here).
+        esn : ESN
+            The untrained network with output feedback (``flipflop_network``).
+        inputs, targets : array_like of shape (n_steps, n_bits)
+            The training sequence.
+        rng : None, int, SeedSequence or Generator
+            Unused: FORCE draws no random numbers.
+        progress : callable ``(done, total)``, optional
+            Called as training advances.
+
+        Returns
+        -------
+        TrainedESN
+            ``esn`` with its readout learnt.
+        """
         return train_rls(esn, inputs, targets, washout=self.washout, delta=self.delta,
                          teacher_forcing=False, progress=progress)
 
@@ -166,7 +223,26 @@ class BPTT(Training):
         check_choice("BPTT", "output_activation", self.output_activation, ("identity", "tanh"))
 
     def train(self, config, esn, inputs, targets, *, rng, progress):
-        """The network with every parameter trained on flip-flop trials."""
+        """The network with every parameter trained on flip-flop trials.
+
+        Parameters
+        ----------
+        config : FlipFlopConfig
+            The flip-flop settings: its ``n_bits``, ``pulse_amplitude`` and ``train_steps`` define the trials.
+        esn : ESN
+            The untrained network with output feedback (``flipflop_network``).
+        inputs, targets : array_like of shape (n_steps, n_bits)
+            The training sequence (unused: the trials are drawn from ``rng``).
+        rng : None, int, SeedSequence or Generator
+            The trials and the batches of training.
+        progress : callable ``(done, total)``, optional
+            Called as training advances.
+
+        Returns
+        -------
+        TrainedESN
+            The network with every parameter trained.
+        """
         from ...training.bptt import train_bptt
 
         c = config
@@ -322,7 +398,14 @@ class FlipFlopResult(Result):
     seconds: dict
 
     def summary(self) -> dict:
-        """JSON-ready metrics of the test run."""
+        """JSON-ready metrics of the test run.
+
+        Returns
+        -------
+        dict
+            ``accuracy``, ``per_bit_accuracy``, ``nrmse``, the error episodes, ``seconds`` and
+            the rest.
+        """
         return {
             "accuracy": float(self.score.accuracy),
             "per_bit_accuracy": [float(a) for a in self.score.per_bit],
@@ -512,7 +595,19 @@ class FlipFlopAnalysis(Result):
         return self.explanation.network
 
     def summary(self, pulse_amplitude: float = 1.0) -> dict:
-        """JSON-ready: counts of points, the ENA's nodes and edges, the causes of errors."""
+        """JSON-ready: counts of points, the ENA's nodes and edges, the causes of errors.
+
+        Parameters
+        ----------
+        pulse_amplitude : float, default 1.0
+            Each edge of the ENA says whether its threshold is at most this (see
+            ``ena_summary``).
+
+        Returns
+        -------
+        dict
+            ``fixed_points``, ``saddle_connections``, ``ena``, ``errors`` and ``seconds``.
+        """
         fps, net, ex = self.fixed_points, self.network, self.explanation
         return {
             "fixed_points": fps.summary(),

@@ -79,10 +79,25 @@ def function_problems(func, path=None):
             if code in CODES and not (code == "RT01" and returns_nothing)]
 
 
+def _overridden(owner, name):
+    """The method ``name`` of an echoscope base class of ``owner`` that it overrides with the
+    same parameters (documented there, not again), or None."""
+    own = list(inspect.signature(getattr(owner, name)).parameters)
+    for base in owner.__mro__[1:]:
+        if base.__module__.split(".")[0] == "echoscope" and name in vars(base):
+            if list(inspect.signature(getattr(base, name)).parameters) == own:
+                return base
+    return None
+
+
 def method_problems(owner, name):
-    """``function_problems`` of the method ``name`` of ``owner``, the class that defines it."""
-    return function_problems(getattr(owner, name),
-                             f"{owner.__module__}.{owner.__qualname__}.{name}")
+    """``function_problems`` of the method ``name`` of ``owner``, the class that defines it; an
+    override with its base's parameters inherits their documentation (the base is checked)."""
+    problems = function_problems(getattr(owner, name),
+                                 f"{owner.__module__}.{owner.__qualname__}.{name}")
+    if _overridden(owner, name) is not None:
+        problems = [p for p in problems if not p.startswith("PR01")]
+    return problems
 
 
 def _names(doc, *sections):

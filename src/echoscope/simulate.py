@@ -91,11 +91,6 @@ class All(Record):
     def n_kept(self, n_steps):
         """All of them: the time axis has ``n_steps`` entries.
 
-        Parameters
-        ----------
-        n_steps : int
-            Length of the run.
-
         Returns
         -------
         int
@@ -104,19 +99,7 @@ class All(Record):
         return n_steps
 
     def keep(self, out, buf, t0, t1, n_steps):
-        """Nothing to copy: the chunks were written in place.
-
-        Parameters
-        ----------
-        out : ndarray of shape (n_samples, n_kept, n_state)
-            The result, filled in place; of shape (n_samples, n_state) when ``n_kept`` is None.
-        buf : ndarray of shape (n_samples, t1 - t0, n_state)
-            The states of the chunk of steps ``[t0, t1)``.
-        t0, t1 : int
-            First step of the chunk and one past its last.
-        n_steps : int
-            Length of the run.
-        """
+        """Nothing to copy: the chunks were written in place."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -126,11 +109,6 @@ class Final(Record):
     def n_kept(self, n_steps):
         """None: no time axis, the final state only.
 
-        Parameters
-        ----------
-        n_steps : int
-            Length of the run.
-
         Returns
         -------
         None
@@ -139,19 +117,7 @@ class Final(Record):
         return None
 
     def keep(self, out, buf, t0, t1, n_steps):
-        """The last state of the run, when this chunk holds it.
-
-        Parameters
-        ----------
-        out : ndarray of shape (n_samples, n_kept, n_state)
-            The result, filled in place; of shape (n_samples, n_state) when ``n_kept`` is None.
-        buf : ndarray of shape (n_samples, t1 - t0, n_state)
-            The states of the chunk of steps ``[t0, t1)``.
-        t0, t1 : int
-            First step of the chunk and one past its last.
-        n_steps : int
-            Length of the run.
-        """
+        """The last state of the run, when this chunk holds it."""
         if t1 == n_steps:
             out[...] = buf[:, t1 - t0 - 1]
 
@@ -174,11 +140,6 @@ class Every(Record):
     def n_kept(self, n_steps):
         """``n_steps // k``.
 
-        Parameters
-        ----------
-        n_steps : int
-            Length of the run.
-
         Returns
         -------
         int
@@ -188,11 +149,6 @@ class Every(Record):
 
     def check_run(self, n_steps):
         """A run shorter than k steps would keep no state.
-
-        Parameters
-        ----------
-        n_steps : int
-            Length of the run.
 
         Raises
         ------
@@ -204,19 +160,7 @@ class Every(Record):
                              f"{n_steps} steps.")
 
     def keep(self, out, buf, t0, t1, n_steps):
-        """The states of this chunk whose index is a multiple of ``k`` (counting from 1).
-
-        Parameters
-        ----------
-        out : ndarray of shape (n_samples, n_kept, n_state)
-            The result, filled in place; of shape (n_samples, n_state) when ``n_kept`` is None.
-        buf : ndarray of shape (n_samples, t1 - t0, n_state)
-            The states of the chunk of steps ``[t0, t1)``.
-        t0, t1 : int
-            First step of the chunk and one past its last.
-        n_steps : int
-            Length of the run.
-        """
+        """The states of this chunk whose index is a multiple of ``k`` (counting from 1)."""
         k = self.k
         first = ((t0 + 1 + k - 1) // k) * k - 1  # first index i >= t0 with (i + 1) % k == 0
         idx = np.arange(first, t1, k)
@@ -242,11 +186,6 @@ class Window(Record):
     def n_kept(self, n_steps):
         """``length``.
 
-        Parameters
-        ----------
-        n_steps : int
-            Length of the run.
-
         Returns
         -------
         int
@@ -256,11 +195,6 @@ class Window(Record):
 
     def check_run(self, n_steps):
         """The window must fit in the run.
-
-        Parameters
-        ----------
-        n_steps : int
-            Length of the run.
 
         Raises
         ------
@@ -272,19 +206,7 @@ class Window(Record):
                              f"({n_steps} steps).")
 
     def keep(self, out, buf, t0, t1, n_steps):
-        """The states of this chunk that fall in the last ``length`` steps.
-
-        Parameters
-        ----------
-        out : ndarray of shape (n_samples, n_kept, n_state)
-            The result, filled in place; of shape (n_samples, n_state) when ``n_kept`` is None.
-        buf : ndarray of shape (n_samples, t1 - t0, n_state)
-            The states of the chunk of steps ``[t0, t1)``.
-        t0, t1 : int
-            First step of the chunk and one past its last.
-        n_steps : int
-            Length of the run.
-        """
+        """The states of this chunk that fall in the last ``length`` steps."""
         start = n_steps - self.length
         lo = max(t0, start)
         if lo < t1:

@@ -22,7 +22,7 @@ import scipy.stats
 from scipy.optimize import brentq
 
 import echoscope as es
-from echoscope.analysis.echo_index import group_responses, wilson_interval
+from echoscope.analysis.grouping import group_responses, wilson_interval
 from echoscope.tasks import switching_inputs
 from known_answers import bistable_units, unit_roots
 

@@ -36,12 +36,9 @@ from .echo_index import (
     Forward,
     Pullback,
     Schedule,
-    SingleLinkage,
     echo_index,
     echo_indices,
-    group_responses,
     index_distribution,
-    wilson_interval,
 )
 from .ena import Edge, ExcitableNetwork, Transition, excitable_network, pulse_fates
 from .fixed_points import (
@@ -54,6 +51,7 @@ from .fixed_points import (
     find_fixed_points,
     seed_states,
 )
+from .grouping import SingleLinkage, group_responses, wilson_interval
 from .lyapunov import LyapunovSpectrum, lyapunov_spectrum, maximal_lyapunov_exponent
 from .seeds import AroundTrajectory, Sampled, Seeds, Uniform
 from .transitions import (

@@ -83,15 +83,6 @@ class Uniform(Seeds):
     def draw(self, system, rng, n=None):
         """``n`` states uniform in the box.
 
-        Parameters
-        ----------
-        system : DrivenMap
-            The system whose states are drawn (its ``n_state``).
-        rng : None, int, SeedSequence or Generator
-            The random numbers.
-        n : int >= 1, optional
-            Number of states; ``self.n`` by default.
-
         Returns
         -------
         ndarray of shape (n, n_state)
@@ -137,15 +128,6 @@ class AroundTrajectory(Seeds):
 
     def draw(self, system, rng, n=None):
         """``n`` states of the trajectory, each plus noise.
-
-        Parameters
-        ----------
-        system : DrivenMap
-            The system whose states are drawn (its ``n_state``).
-        rng : None, int, SeedSequence or Generator
-            The random numbers.
-        n : int >= 1, optional
-            Number of states; ``self.n`` by default.
 
         Returns
         -------
@@ -194,15 +176,6 @@ class Sampled(Seeds):
 
     def draw(self, system, rng, n=None):
         """``n`` states from the sampler, checked for their shape.
-
-        Parameters
-        ----------
-        system : DrivenMap
-            The system whose states are drawn (its ``n_state``).
-        rng : None, int, SeedSequence or Generator
-            The random numbers.
-        n : int >= 1, optional
-            Number of states; ``self.n`` by default.
 
         Returns
         -------

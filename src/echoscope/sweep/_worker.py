@@ -15,6 +15,11 @@ sends ``sys.path`` first, then any number of
   output)`` (the output as the analysis returned it, or None) or ``("abort", text,
   exception or None)`` for a BaseException that is not an Exception.
 
+Pickle is only the transport of this pipe between a sweep and the child it started (as in
+Dask and multiprocessing, which pickle the analysis too; a callable travels no other way):
+nothing pickled is ever written to a file, and both ends run the same user's code. Files stay
+as ``echoscope.io`` and the sweep store write them: versioned, never pickled.
+
 The process ends when its input closes, or when its parent is gone (checked twice a second, so
 that a point that runs forever does not outlive the sweep).
 """

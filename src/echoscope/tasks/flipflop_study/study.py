@@ -110,20 +110,8 @@ class Ridge(Training):
         check_choice("Ridge", "output_activation", self.output_activation, ("identity", "tanh"))
 
     def train(self, config, esn, inputs, targets, *, rng, progress):
-        """The network with its readout fitted by ridge regression.
-
-        Parameters
-        ----------
-        config : FlipFlopConfig
-            The flip-flop settings (unused here).
-        esn : ESN
-            The untrained network with output feedback (``flipflop_network``).
-        inputs, targets : array_like of shape (n_steps, n_bits)
-            The training sequence.
-        rng : None, int, SeedSequence or Generator
-            The state noise while teacher forcing.
-        progress : callable ``(done, total)``, optional
-            Called as training advances.
+        """The network with its readout fitted by ridge regression (``rng`` draws the state
+        noise of teacher forcing).
 
         Returns
         -------
@@ -158,20 +146,8 @@ class Force(Training):
         check_interval("Force", "delta", self.delta, 0.0, None, closed="neither")
 
     def train(self, config, esn, inputs, targets, *, rng, progress):
-        """The network with its readout learnt online in closed loop.
-
-        Parameters
-        ----------
-        config : FlipFlopConfig
-            The flip-flop settings (unused here).
-        esn : ESN
-            The untrained network with output feedback (``flipflop_network``).
-        inputs, targets : array_like of shape (n_steps, n_bits)
-            The training sequence.
-        rng : None, int, SeedSequence or Generator
-            Unused: FORCE draws no random numbers.
-        progress : callable ``(done, total)``, optional
-            Called as training advances.
+        """The network with its readout learnt online in closed loop (FORCE draws no random
+        numbers: ``rng`` is unused).
 
         Returns
         -------
@@ -223,20 +199,9 @@ class BPTT(Training):
         check_choice("BPTT", "output_activation", self.output_activation, ("identity", "tanh"))
 
     def train(self, config, esn, inputs, targets, *, rng, progress):
-        """The network with every parameter trained on flip-flop trials.
-
-        Parameters
-        ----------
-        config : FlipFlopConfig
-            The flip-flop settings: its ``n_bits``, ``pulse_amplitude`` and ``train_steps`` define the trials.
-        esn : ESN
-            The untrained network with output feedback (``flipflop_network``).
-        inputs, targets : array_like of shape (n_steps, n_bits)
-            The training sequence (unused: the trials are drawn from ``rng``).
-        rng : None, int, SeedSequence or Generator
-            The trials and the batches of training.
-        progress : callable ``(done, total)``, optional
-            Called as training advances.
+        """The network with every parameter trained on flip-flop trials, drawn from ``rng`` with
+        the ``n_bits``, ``pulse_amplitude`` and ``train_steps`` of ``config`` (``inputs`` and
+        ``targets`` are unused).
 
         Returns
         -------

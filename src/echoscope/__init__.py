@@ -6,7 +6,7 @@ and explain how they compute.
 The public names come from the layers, bottom up: ``systems`` (what is analysed),
 ``simulate`` and ``inputs`` (driving a map), ``training``, ``analysis`` (fixed points,
 attractors, excitable networks, echo index, Lyapunov exponents, basins, continuation; ESN-only
-certificates), ``sweep``, ``io``, and the tasks (``tasks.flipflop_study``). ``plotting`` and
+certificates), ``sweep``, ``io``, and the tasks (``tasks.automata``: any task as a finite-state machine; ``tasks.flipflop_study``). ``plotting`` and
 ``cli`` are imported on demand.
 """
 
@@ -21,7 +21,16 @@ from .io import *  # noqa: F403
 from .simulate import *  # noqa: F403
 from .sweep import *  # noqa: F403
 from .systems import *  # noqa: F403
-from .tasks import flipflop_study
+from .tasks import automata, flipflop_study
+from .tasks.automata import *  # noqa: F403
+from .tasks.automata.study import (
+    TaskAnalysis,
+    TaskConfig,
+    TaskResult,
+    analyse_task,
+    task_esn,
+    task_job,
+)
 from .tasks.flipflop_study import *  # noqa: F403
 from .training import *  # noqa: F403
 
@@ -37,6 +46,13 @@ __all__ = [
     *analysis.__all__,
     *_sweep.__all__,
     *io.__all__,
+    *automata.__all__,
+    "TaskAnalysis",
+    "TaskConfig",
+    "TaskResult",
+    "analyse_task",
+    "task_esn",
+    "task_job",
     *flipflop_study.__all__,
     "tasks",
 ]

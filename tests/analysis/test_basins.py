@@ -300,7 +300,7 @@ def test_basins_2d_bad_input_messages(esn, inputs):
     with pytest.raises(ValueError, match=r"The 'center' parameter of basins_2d must have "
                                          r"shape \(2,\); got \(3,\)\."):
         es.basins_2d(esn, inputs, center=np.zeros(3))
-    with pytest.raises(ValueError, match=r"The 'inputs' parameter of echo_index must have "
+    with pytest.raises(ValueError, match=r"The 'inputs' parameter of basins_2d must have "
                                          r"shape \(n_steps, 2\); got \(100, 3\)\."):
         es.basins_2d(esn, np.zeros((100, 3)))
 

@@ -229,8 +229,8 @@ def test_scan_progress_and_echo_options(esn):
         ((ALPHABET, [5], [1]), dict(rng="seed"), TypeError,
          r"The 'rng' parameter of switching_scan must be None, an int"),
         ((ALPHABET, [5], [1]), dict(n_steps=30), ValueError,
-         r"The 'inputs' parameter of echo_indices must hold at least extension \+ window = "
-         r"40 steps; got 30\."),
+         r"The 'n_steps' parameter of switching_scan must hold at least extension \+ window "
+         r"= 40 steps; got 30\."),
     ],
 )
 def test_switching_scan_bad_input_messages(esn, args, kwargs, error, message):
@@ -259,8 +259,8 @@ def test_amplitude_sweep_bad_input_messages(esn):
     with pytest.raises(ValueError, match=r"The 'inputs' parameter of echo_index_vs_amplitude "
                                          r"must be a 2-d array"):
         es.echo_index_vs_amplitude(esn, np.zeros(100), [1.0])
-    with pytest.raises(ValueError, match=r"The 'inputs' parameter of echo_indices must have "
-                                         r"shape \(n_realisations, n_steps, 2\)"):
+    with pytest.raises(ValueError, match=r"The 'inputs' parameter of echo_index_vs_amplitude "
+                                         r"must have shape \(n_realisations, n_steps, 2\)"):
         es.echo_index_vs_amplitude(esn, np.zeros((100, 3)), [1.0])
     with pytest.raises(ValueError, match=r"The 'inputs' parameter of echo_index_vs_amplitude "
                                          r"must hold finite numbers"):

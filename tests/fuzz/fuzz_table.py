@@ -120,6 +120,26 @@ def ff_result() -> es.FlipFlopResult:
 
 
 @functools.cache
+def task_config() -> es.TaskConfig:
+    """A modulo-3 counter of 10 units, trained on 600 steps."""
+    return es.TaskConfig(es.counter_task(3, event_prob=0.05), n_state=10, train_steps=600,
+                         test_steps=300, training=es.Ridge(washout=50))
+
+
+@functools.cache
+def task_result() -> es.TaskResult:
+    """The tiny counter trained and tested."""
+    return es.task_job(task_config(), rng=0)
+
+
+def use_task(task):
+    """Sample and score a task: the object must work."""
+    run = task.sample(50, rng=0)
+    task.score(run.targets, run)
+    return task
+
+
+@functools.cache
 def ff_explanation() -> es.ErrorExplanation:
     """The errors of the tiny flip-flop explained (with its ENA)."""
     r = ff_result()
@@ -472,6 +492,22 @@ row("uasp_certificate", es.uasp_certificate,
 row("SingleLinkage", es.SingleLinkage, lambda: {"separation": 100.0}, then=use_grouping)
 row("Forward", es.Forward, dict, then=use_schedule)
 row("Pullback", es.Pullback, dict, then=use_schedule)
+row("echo_index_from_trajectories", es.echo_index_from_trajectories,
+    lambda: {"trajectories": es.simulate(ac(), held(60), rand(8, 2)), "window": 5,
+             "extension": 20, "grouping": es.SingleLinkage(), "confidence": 0.95,
+             "observed": "states"},
+    positional=("trajectories",))
+row("echo_index_from_runs", es.echo_index_from_runs,
+    lambda: {"step": ac().step, "inputs": held(60), "seeds": es.Uniform(8), "n_state": 2,
+             "window": 5, "extension": 20, "grouping": es.SingleLinkage(),
+             "confidence": 0.95, "rng": 0},
+    positional=("step", "inputs", "seeds"), aliases={"seeds": ("n",)})
+row("nonautonomous_network", es.nonautonomous_network,
+    lambda: {"system": ac(), "background": held(40) + 0.05 * np.sin(np.arange(40) / 3.0)[:, None],
+             "times": [10, 14], "directions": np.array([[0.0, 1.0], [0.0, -1.0]]),
+             "max_amplitude": 2.0, "pulse_steps": 1, "tol": 0.05, "n_grid": 4, "window": 5,
+             "extension": 10, "seeds": es.Uniform(8), "rng": 0, "progress": None},
+    positional=("system", "background"), aliases={"seeds": ("n",)})
 row("echo_index", es.echo_index,
     lambda: {"system": ac(), "inputs": held(120), "seeds": es.Uniform(12), "window": 10,
              "extension": 30, "grouping": es.SingleLinkage(), "confidence": 0.95,
@@ -696,10 +732,66 @@ row("ena_summary", es.ena_summary,
              "decoded": ff_explanation().decoded, "pulse_amplitude": 1.0},
     positional=("net", "task_states", "decoded", "pulse_amplitude"))
 
+# tasks: any task as an automaton ---------------------------------------------------------------
+row("Task", es.Task,
+    lambda: {"name": "toggle", "outputs": [[-1.0], [1.0]], "events": [[1.0]],
+             "transitions": [[1], [0]], "initial": 0, "pulse_steps": 1, "event_prob": 0.1,
+             "state_names": ("a", "b"), "event_names": ("e",), "decode_radius": 0.5},
+    positional=("name", "outputs", "events", "transitions"), then=use_task)
+row("FlipFlopTask", es.FlipFlopTask,
+    lambda: {"name": "ff", "outputs": [[-1.0], [1.0]], "events": [[1.0], [-1.0]],
+             "transitions": [[1, 0], [1, 0]], "initial": None, "pulse_steps": 1,
+             "event_prob": 0.1, "state_names": ("-", "+"), "event_names": ("+0", "-0"),
+             "decode_radius": 0.5, "initial_pulse": True},
+    positional=("name", "outputs", "events", "transitions"), then=use_task)
+row("counter_task", es.counter_task,
+    lambda: {"k": 3, "code": "one-hot", "amplitude": 1.0, "radius": 0.9, "event_prob": 0.1,
+             "pulse_steps": 1}, positional=("k",), then=use_task)
+row("set_memory_task", es.set_memory_task,
+    lambda: {"k": 3, "amplitude": 1.0, "event_prob": 0.1, "pulse_steps": 1},
+    positional=("k",), then=use_task)
+row("parity_task", es.parity_task,
+    lambda: {"amplitude": 1.0, "event_prob": 0.1, "pulse_steps": 1}, then=use_task)
+row("flipflop_task", es.flipflop_task,
+    lambda: {"n_bits": 2, "amplitude": 1.0, "pulse_prob": 0.1, "pulse_steps": 1,
+             "initial_pulse": True}, positional=("n_bits",), then=use_task)
+row("TaskConfig", es.TaskConfig,
+    lambda: {"task": es.counter_task(3), "n_state": 10, "spectral_radius": 0.2,
+             "density": 1.0, "input_scale": 1.0, "feedback_scale": 1.0, "bias_scale": 0.0,
+             "leak": 1.0, "train_steps": 600, "test_steps": 300, "settle": 5,
+             "training": es.Ridge(washout=50)})
+row("task_esn", es.task_esn, lambda: {"config": task_config(), "rng": 0},
+    positional=("config", "rng"), then=use_map)
+row("task_job", es.task_job, lambda: {"config": task_config(), "rng": 0,
+                                      "progress": _progress},
+    positional=("config",), examples=8)
+row("analyse_task", es.analyse_task,
+    lambda: {"result": task_result(), "n_seeds": 8, "amplitudes": [1.0], "echo_steps": 50,
+             "echo_samples": 8, "rng": 0, "progress": _progress},
+    positional=("result",), examples=6)
+row("prime", es.prime,
+    lambda: {"trained": task_result().trained, "task": task_config().task, "state": 1,
+             "steps": 20}, positional=("trained", "task", "state"))
+row("task_network", es.task_network,
+    lambda: {"trained": task_result().trained, "task": task_config().task, "network": None,
+             "trajectory": None, "inputs": None, "rng": 0, "seeds": es.Uniform(16)},
+    positional=("trained", "task", "network"))
+row("task_flips", es.task_flips,
+    lambda: {"read": es.task_network(task_result().trained, task_config().task, rng=0,
+                                     seeds=es.Uniform(16))},
+    positional=("read",))
+row("explain_task_errors", es.explain_task_errors,
+    lambda: {"trained": task_result().trained, "task": task_config().task,
+             "run": task_result().run, "network": None, "settle": 5, "x0": None, "rng": 0,
+             "seeds": es.Uniform(16)},
+    positional=("trained", "task", "run", "network"))
+
 # -- what needs no row of its own ----------------------------------------------------------------
 
 PRODUCED_BY = {
     # results: built by the function that returns them (the good call of its row)
+    "DataEchoIndex": "echo_index_from_trajectories",
+    "NonautonomousNetwork": "nonautonomous_network", "PulseEdge": "nonautonomous_network",
     "AttractorContinuation": "continue_attractors", "ContinuationEvent": "continue_attractors",
     "ContractionCertificate": "contraction_certificate", "ESPConditions": "esp_conditions",
     "LargeAmplitude": "large_amplitude_threshold", "UASPCertificate": "uasp_certificate",
@@ -715,6 +807,9 @@ PRODUCED_BY = {
     "Flip": "flip_transitions", "FlipFlopAnalysis": "analyse_flipflop",
     "FlipFlopResult": "flipflop_job", "FlipFlopScore": "flipflop_score",
     "TrainingComparison": "compare_training", "TrainingRun": "compare_training",
+    "TaskRun": "Task", "TaskScore": "Task", "TaskNetwork": "task_network",
+    "TaskTransition": "task_network", "TaskErrors": "explain_task_errors",
+    "TaskResult": "task_job", "TaskAnalysis": "analyse_task",
     # abstract bases: their subclasses have rows
     "DrivenMap": "ESN", "Record": "All", "Schedule": "Forward", "Seeds": "Uniform",
     "Training": "Ridge",
@@ -741,6 +836,7 @@ LEFT_OUT = {
                               "none: the row below runs limits (an importable analysis)"),
     ("compare_training", "config"): (lambda v: v is None, "none: the defaults take minutes"),
     ("flipflop_job", "config"): (lambda v: v is None, "none: the defaults take a while"),
+    ("task_job", "config"): (lambda v: v is None, "none: the defaults take a while"),
 }
 
 

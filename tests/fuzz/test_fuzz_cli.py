@@ -43,6 +43,7 @@ ALIASES = {
     "--amplitudes": ("amplitudes",), "--train-steps": ("train_steps", "training", "washout"),
     "--test-steps": ("test_steps", "n_steps"), "--n-bits": ("n_bits", "n_input"),
     "--constant": ("input", "u"),  # the old name of --input
+    "--states": ("k", "states"),
 }
 
 
@@ -124,6 +125,9 @@ def base_argv(command: str, folder) -> list:
         "flipflop": ["flipflop", "--n-state", "8", "--n-bits", "2", "--train-steps", "300",
                      "--test-steps", "100", "--no-analysis", "--bptt-epochs", "2",
                      "--n-seeds", "16"],
+        "train": ["train", "counter", "--n-state", "8", "--train-steps", "300",
+                  "--test-steps", "100", "--no-analysis", "--bptt-epochs", "2", "--states",
+                  "3", "--n-seeds", "16"],
         "fixed-points": ["fixed-points", model, "--n-seeds", "16", "--max-seeds", "32",
                          "--max-time", "5"],
         "ena": ["ena", model, "--n-seeds", "16", "--tol", "0.05", "--max-amplitude", "1.0"],

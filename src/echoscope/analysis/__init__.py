@@ -51,8 +51,10 @@ from .fixed_points import (
     find_fixed_points,
     seed_states,
 )
+from .from_data import DataEchoIndex, echo_index_from_runs, echo_index_from_trajectories
 from .grouping import SingleLinkage, group_responses, wilson_interval
 from .lyapunov import LyapunovSpectrum, lyapunov_spectrum, maximal_lyapunov_exponent
+from .nonautonomous import NonautonomousNetwork, PulseEdge, nonautonomous_network
 from .seeds import AroundTrajectory, Sampled, Seeds, Uniform
 from .transitions import (
     AmplitudeSweep,
@@ -80,6 +82,9 @@ __all__ = [
     "BoundarySolution",
     "EchoIndex",
     "EchoIndices",
+    "DataEchoIndex",
+    "echo_index_from_runs",
+    "echo_index_from_trajectories",
     "Forward",
     "Pullback",
     "Schedule",
@@ -124,4 +129,7 @@ __all__ = [
     "Sampled",
     "Seeds",
     "Uniform",
+    "NonautonomousNetwork",
+    "PulseEdge",
+    "nonautonomous_network",
 ]

@@ -11,7 +11,7 @@ from .._result import Result
 from .._validation import check_array, check_int, check_interval, check_memory, param_error
 from ..simulate import Window, _drive
 from ..systems.base import DrivenMap
-from .fixed_points import FixedPoints, Newton, find_fixed_points, system_input_seeds
+from .fixed_points import FixedPoints, Newton, _solve, system_input_seeds
 from .seeds import Uniform
 
 __all__ = [
@@ -24,6 +24,7 @@ __all__ = [
 ]
 
 KINDS = ("fixed", "periodic", "aperiodic")
+_REFINE = Newton(tol=1e-12, max_iter=30)  # Newton's refinement of the fixed points found
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -154,17 +155,34 @@ def find_attractors(
     """
     owner = "find_attractors"
     u, seeds, _ = system_input_seeds(owner, system, u, seeds, rng)
-    n = system.n_state
+    options = _find_options(owner, transient=transient, window=window, tol=tol, refine=refine)
+    _check_find_memory(owner, u.size, seeds.shape[0], system.n_state, options["transient"],
+                  options["window"])
+    return _find_attractors(system, u, seeds, **options)
+
+
+def _find_options(owner, *, transient=1000, window=64, tol=1e-6, refine=True) -> dict:
+    """The options of ``find_attractors`` checked in the name of ``owner``, with its defaults."""
     transient = check_int(owner, "transient", transient, low=0)
-    # The constant input of the transient is a view, but simulate reads it as a sequence.
-    check_memory(owner, "transient", transient, 8.0 * transient * u.size,
-                 f"a constant input of {transient} steps")
     window = check_int(owner, "window", window, low=2)
-    check_memory(owner, "window", window, 8.0 * window * seeds.shape[0] * n,
-                 f"windows of {window} states of {seeds.shape[0]} seeds")
     tol = check_interval(owner, "tol", tol, 0.0, None, closed="neither")
     if not isinstance(refine, (bool, np.bool_)):
         raise param_error(owner, "refine", "a bool", refine, kind=TypeError)
+    return {"transient": transient, "window": window, "tol": tol, "refine": refine}
+
+
+def _check_find_memory(owner, n_input, n_seeds, n_state, transient, window) -> None:
+    """Refuse a run of ``find_attractors`` whose input or windows would not fit in memory."""
+    # The constant input of the transient is a view, but simulate reads it as a sequence.
+    check_memory(owner, "transient", transient, 8.0 * transient * n_input,
+                 f"a constant input of {transient} steps")
+    check_memory(owner, "window", window, 8.0 * window * n_seeds * n_state,
+                 f"windows of {window} states of {n_seeds} seeds")
+
+
+def _find_attractors(system, u, seeds, *, transient, window, tol, refine) -> Attractors:
+    """``find_attractors`` on checked arguments (``seeds`` an array of states)."""
+    n = system.n_state
     x = seeds
     if transient:
         x = _drive(system, np.broadcast_to(u, (transient, u.size)), x, record="final")
@@ -184,12 +202,11 @@ def find_attractors(
             labels[i] = len(groups)
             groups.append({"period": p, "orbit": orbit})
 
-    if refine and groups:  # refine: checked above
+    if refine and groups:
         fixed = [g for g, grp in enumerate(groups) if grp["period"] == 1]
         if fixed:
             guesses = np.stack([groups[g]["orbit"][-1] for g in fixed])
-            fps = find_fixed_points(system, u, guesses, solver=Newton(tol=1e-12, max_iter=30),
-                                    n_modes=0)
+            fps = _solve(system, u, guesses, _REFINE, n_modes=0)
             for g, seed_label in zip(fixed, fps.seed_labels):
                 if seed_label >= 0:
                     groups[g]["orbit"] = fps.points[seed_label][None]
@@ -304,6 +321,11 @@ def classify_states(
                                                             closed="neither")
     n_steps = check_int(owner, "n_steps", n_steps, low=2)
     max_steps = check_int(owner, "max_steps", max_steps, low=1)
+    return _classify(system, x, attractors, u, tol, n_steps, max_steps)
+
+
+def _classify(system, x, attractors, u, tol, n_steps=200, max_steps=5000) -> np.ndarray:
+    """``classify_states`` on checked arguments; the states ``x`` are advanced in place."""
     labels = np.full(x.shape[0], -1)
     todo = np.arange(x.shape[0])
     done_steps = 0
@@ -439,6 +461,7 @@ def saddle_connections(system: DrivenMap, fixed_points: FixedPoints,
     if attractors is not None:
         _check_attractors(owner, system, attractors)
     eps = check_interval(owner, "eps", eps, 0.0, None, closed="neither")
+    max_steps = check_int(owner, "max_steps", max_steps, low=1)
     if attractors is None:
         attractors = attractors_from_fixed_points(fixed_points)
     saddles = np.flatnonzero((fixed_points.n_unstable == 1) & fixed_points.is_fixed)
@@ -449,7 +472,7 @@ def saddle_connections(system: DrivenMap, fixed_points: FixedPoints,
             v = fixed_points.unstable_directions(int(s))[:, 0]
             step = eps * max(1.0, float(np.abs(fixed_points.points[s]).max()))
             starts += [fixed_points.points[s] + step * v, fixed_points.points[s] - step * v]
-        labels = classify_states(system, np.array(starts), attractors, u=fixed_points.u,
-                                 n_steps=200, max_steps=max_steps)
+        labels = _classify(system, np.array(starts), attractors, fixed_points.u,
+                           attractors.tol, 200, max_steps)
         targets = labels.reshape(-1, 2)
     return SaddleConnections(saddles, targets, attractors, eps)

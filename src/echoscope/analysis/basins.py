@@ -19,7 +19,7 @@ from .._validation import (
 )
 from ..simulate import Window, _drive
 from ..systems.base import DrivenMap
-from .echo_index import EchoIndex, echo_index
+from .echo_index import EchoIndex, _echo_index, _index_run
 
 __all__ = ["Basins", "basins_2d", "BoundarySolution", "boundary_solution", "fate",
            "separatrix_divergence"]
@@ -67,7 +67,8 @@ def basins_2d(system: DrivenMap, inputs, *, center=None, axes=None, extent=1.0,
         The slice covers [-extent, extent]^2 in axis coordinates, or the given rectangle.
     resolution : int >= 2, default 101
     **echo_options
-        Passed to ``echo_index`` (``window``, ``extension``, ``separation``, ...).
+        Passed to ``echo_index``: its keywords but ``seeds`` (``window``, ``extension``,
+        ``grouping``, ...); any other is refused.
 
     Returns
     -------
@@ -120,7 +121,7 @@ def basins_2d(system: DrivenMap, inputs, *, center=None, axes=None, extent=1.0,
         raise ValueError(f"{owner}: the slice 'center' + 'extent' x 'axes' leaves the float64 "
                          f"range; got extent {extent!r} and axes up to "
                          f"{float(np.abs(axes).max()):.3g}.")
-    echo = echo_index(system, inputs, seeds=grid, **echo_options)
+    echo = _echo_index(system, grid, _index_run(owner, system, inputs, **echo_options))
     return Basins(echo.labels.reshape(resolution, resolution), x, y, center, axes, echo)
 
 
@@ -153,12 +154,12 @@ def fate(system: DrivenMap, inputs, states, echo: EchoIndex) -> np.ndarray:
     states = np.atleast_2d(states)
     if states.shape[0] == 0:
         raise param_error(owner, "states", "at least one state", states)
-    window = echo.responses.shape[1]
-    inputs = check_array(owner, "inputs", inputs, shape=(None, system.n_input))
-    if inputs.shape[0] < window:
-        raise ValueError(f"The 'inputs' parameter of {owner} must hold at least the {window} "
-                         f"steps of the window of 'echo'; got {inputs.shape[0]}.")
-    tail = _drive(system, inputs, states, record=Window(window))
+    return _fate(system, _check_inputs(owner, system, inputs, echo), states, echo)
+
+
+def _fate(system, inputs, states, echo) -> np.ndarray:
+    """``fate`` on checked arguments, ``states`` of shape (n_samples, n_state)."""
+    tail = _drive(system, inputs, states, record=Window(echo.responses.shape[1]))
     flat = tail.reshape(tail.shape[0], -1)
     refs = echo.responses.reshape(echo.responses.shape[0], -1)
     dist = np.abs(flat[:, None, :] - refs[None]).max(axis=2)
@@ -180,6 +181,16 @@ def _check_system_and_echo(owner, system, echo) -> None:
         raise ValueError(f"The 'echo' parameter of {owner} must be an echo index of a system of "
                          f"{system.n_state} units; got responses of shape "
                          f"{echo.responses.shape}.")
+
+
+def _check_inputs(owner, system, inputs, echo) -> np.ndarray:
+    """The inputs, at least as long as the window of ``echo``."""
+    window = echo.responses.shape[1]
+    inputs = check_array(owner, "inputs", inputs, shape=(None, system.n_input))
+    if inputs.shape[0] < window:
+        raise ValueError(f"The 'inputs' parameter of {owner} must hold at least the {window} "
+                         f"steps of the window of 'echo'; got {inputs.shape[0]}.")
+    return inputs
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -257,10 +268,10 @@ def boundary_solution(system: DrivenMap, inputs, a, b, echo: EchoIndex, *,
     n = system.n_state
     a = check_array(owner, "a", a, shape=(n,))
     b = check_array(owner, "b", b, shape=(n,))
-    inputs = check_array(owner, "inputs", inputs, shape=(None, system.n_input))
+    inputs = _check_inputs(owner, system, inputs, echo)
     max_bisections = check_int(owner, "max_bisections", max_bisections, low=1)
     separated = check_interval(owner, "separated", separated, 0.0, None, closed="neither")
-    fa, fb = fate(system, inputs, np.stack([a, b]), echo)
+    fa, fb = _fate(system, inputs, np.stack([a, b]), echo)
     if fa < 0 or fb < 0:
         raise ValueError(f"{owner}: 'a' or 'b' converges to none of the responses of 'echo' "
                          "under 'inputs' (pass the inputs 'echo' was computed under).")
@@ -274,7 +285,7 @@ def boundary_solution(system: DrivenMap, inputs, a, b, echo: EchoIndex, *,
         mid = left + 0.5 * (right - left)
         if np.array_equal(mid, left) or np.array_equal(mid, right):
             break  # no representable state between the two ends
-        side = fate(system, inputs, mid, echo)[0]
+        side = _fate(system, inputs, mid[None], echo)[0]
         if side < 0:
             break  # the input ends before this state decides: the finest bracket it allows
         if side == fa:

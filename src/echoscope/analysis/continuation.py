@@ -12,17 +12,11 @@ import numpy as np
 from scipy.optimize import linear_sum_assignment
 
 from .._result import Result
-from .._validation import (
-    as_rng,
-    check_array,
-    check_int,
-    check_interval,
-    param_error,
-)
+from .._validation import as_rng, check_array, check_interval, param_error
 from ..systems.base import DrivenMap
-from .attractors import Attractors, find_attractors
-from .fixed_points import Newton, find_fixed_points
-from .seeds import Uniform, check_seeds, initial_states
+from .attractors import Attractors, _check_find_memory, _find_attractors, _find_options
+from .fixed_points import Newton, _solve
+from .seeds import Uniform, _draw, check_seeds
 
 __all__ = ["AttractorContinuation", "ContinuationEvent", "continue_attractors"]
 
@@ -290,14 +284,17 @@ def continue_attractors(
     next_id = 0
     for i in range(m):
         system = first if i == 0 else _system_at(owner, make_system, values, i, first)
-        fresh, _ = initial_states(owner, system, seeds, gens[i])
+        fresh, _ = _draw(system, seeds, gens[i])
         prev = records[-1] if records else None
         if prev is None:
             cont = _Continued(np.zeros((0, n)), np.zeros(0, int), np.zeros(0, bool),
                               np.zeros(0, bool))
         else:
             cont = _continuation_seeds(system, u, prev, match_distance)
-        found = find_attractors(system, u, np.concatenate([cont.seeds, fresh]), **options)
+        start = np.concatenate([cont.seeds, fresh])
+        _check_find_memory(owner, u.size, start.shape[0], n, options["transient"],
+                           options["window"])
+        found = _find_attractors(system, u, start, **options)
         found, labels = _stable_only(system, u, found)
         cont_labels, fresh_labels = labels[:cont.seeds.shape[0]], labels[cont.seeds.shape[0]:]
         k = len(found)
@@ -344,21 +341,13 @@ def continue_attractors(
 
 
 def _check_find_options(owner: str, options: dict) -> dict:
+    """The ``find_options`` checked, with the defaults of ``find_attractors``."""
     for name in options:
         if name not in FIND_OPTIONS:
             listed = ", ".join(repr(o) for o in FIND_OPTIONS)
             raise param_error(owner, "find_options", f"keywords of find_attractors among "
                               f"{listed}", name, kind=TypeError)
-    out = dict(options)
-    if "transient" in out:
-        out["transient"] = check_int(owner, "transient", out["transient"], low=0)
-    if "window" in out:
-        out["window"] = check_int(owner, "window", out["window"], low=2)
-    if "tol" in out:
-        out["tol"] = check_interval(owner, "tol", out["tol"], 0.0, None, closed="neither")
-    if "refine" in out and not isinstance(out["refine"], (bool, np.bool_)):
-        raise param_error(owner, "refine", "a bool", out["refine"], kind=TypeError)
-    return out
+    return _find_options(owner, **options)
 
 
 def _system_at(owner: str, make_system, values: np.ndarray, i: int, first) -> DrivenMap:
@@ -416,7 +405,7 @@ def _continuation_seeds(system, u, prev: dict, match_distance) -> _Continued:
         reach = _half_gaps(orbits)
         if match_distance is not None:
             reach = np.minimum(reach, match_distance)
-        fps = find_fixed_points(system, u, points[fixed], solver=TRACKING, n_modes=1)
+        fps = _solve(system, u, points[fixed], TRACKING, n_modes=1)
         for a, row in zip(fixed, fps.seed_labels):
             if row < 0 or not fps.is_fixed[row]:
                 continue

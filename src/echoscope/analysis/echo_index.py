@@ -5,6 +5,9 @@ assumptions (Ceni, Ashwin, Livi & Postlethwaite; the seed's slides 11-16)."""
 from __future__ import annotations
 
 import dataclasses
+import inspect
+from collections.abc import Callable
+from typing import NamedTuple
 
 import numpy as np
 
@@ -27,7 +30,7 @@ from .grouping import (
     _wilson,
 )
 from .lyapunov import lyapunov_spectrum, maximal_lyapunov_exponent
-from .seeds import Uniform, check_seeds, initial_states
+from .seeds import Uniform, _draw, check_seeds
 
 _SHRINK = 0.5  # a converging sample's distance to its response at least halves per extension
 _WINDOWS = 3  # chaos: the exponent agrees over the extension and the two windows before it
@@ -305,28 +308,85 @@ def echo_index(
     owner = "echo_index"
     if not isinstance(system, DrivenMap):
         raise param_error(owner, "system", "a DrivenMap", system, kind=TypeError)
-    m = system.n_input
     seeds = check_seeds(owner, system, seeds)
+    run = _index_run(owner, system, inputs, n_steps=n_steps, window=window, extension=extension,
+                     max_steps=max_steps, grouping=grouping, confidence=confidence,
+                     schedule=schedule, rng=rng, progress=progress)
+    return _echo_index(system, _draw(system, seeds, run.gen)[0], run)
+
+
+class _Options(NamedTuple):
+    """The options of every echo-index run, checked (``_echo_options``)."""
+
+    window: int
+    extension: int
+    grouping: SingleLinkage
+    confidence: float
+
+
+class _Run(NamedTuple):
+    """The arguments of ``echo_index`` but the system and the seeds, checked (``_index_run``)."""
+
+    source: _InputSource
+    options: _Options
+    schedule: Schedule
+    progress: Callable | None
+    budget: int
+    gen: np.random.Generator
+
+
+def _echo_options(owner, length, length_name="inputs", /, *, window=20, extension=None,
+                  grouping=SingleLinkage(), confidence=0.95, **unknown) -> _Options:
+    """The options of every echo-index run checked in the name of ``owner``, the function
+    called, for inputs of ``length`` steps (its parameter ``length_name``), the default
+    extension filled in; other keywords refused."""
+    _refuse(owner, unknown, _echo_options)
     window = check_int(owner, "window", window, low=1)
     _check_option(owner, "grouping", grouping, SingleLinkage, "a SingleLinkage")
-    _check_option(owner, "schedule", schedule, Schedule, "Forward() or Pullback()")
     confidence = check_interval(owner, "confidence", confidence, 0.0, 1.0, closed="neither")
-    progress = check_callable(owner, "progress", progress, "(steps_done, steps_total)")
-    gen = as_rng(owner, rng)
-    source = _InputSource(owner, inputs, m, n_steps)
-    length = source.length
     if extension is None:
         extension = max(window, length // 4)
     extension = check_int(owner, "extension", extension, low=1)
     if length < extension + window:
         raise ValueError(
-            f"The 'inputs' parameter of {owner} must hold at least extension + window = "
+            f"The '{length_name}' parameter of {owner} must hold at least extension + window = "
             f"{extension + window} steps; got {length}."
         )
-    budget = length if not source.callable else _budget(owner, length, m, max_steps)
-    samples, _ = initial_states(owner, system, seeds, gen)
-    return schedule._run(system, source, samples, length, extension, window, grouping,
-                         confidence, progress, budget)
+    return _Options(window, extension, grouping, confidence)
+
+
+def _index_run(owner, system, inputs, /, *, n_steps=None, window=20, extension=None,
+               max_steps=None, grouping=SingleLinkage(), confidence=0.95, schedule=Forward(),
+               rng=None, progress=None, **unknown) -> _Run:
+    """The arguments of ``echo_index`` but the system and the seeds, checked in the name of
+    ``owner``; other keywords refused."""
+    _refuse(owner, unknown, _index_run)
+    _check_option(owner, "schedule", schedule, Schedule, "Forward() or Pullback()")
+    progress = check_callable(owner, "progress", progress, "(steps_done, steps_total)")
+    gen = as_rng(owner, rng)
+    source = _InputSource(owner, inputs, system.n_input, n_steps)
+    options = _echo_options(owner, source.length, window=window, extension=extension,
+                            grouping=grouping, confidence=confidence)
+    budget = source.length if not source.callable else _budget(owner, source.length,
+                                                               system.n_input, max_steps)
+    return _Run(source, options, schedule, progress, budget, gen)
+
+
+def _echo_index(system, samples, run: _Run) -> EchoIndex:
+    """``echo_index`` of the initial states ``samples`` on checked arguments."""
+    options = run.options
+    return run.schedule._run(system, run.source, samples, run.source.length, options.extension,
+                             options.window, options.grouping, options.confidence,
+                             run.progress, run.budget)
+
+
+def _refuse(owner, unknown, checker) -> None:
+    """Refuse the keywords ``unknown`` that ``checker`` does not take, naming the first."""
+    if unknown:
+        listed = ", ".join(repr(p.name) for p in inspect.signature(checker).parameters.values()
+                           if p.kind is p.KEYWORD_ONLY)
+        raise param_error(owner, "echo_options", f"echo-index options among {listed}",
+                          next(iter(unknown)), kind=TypeError)
 
 
 def _budget(owner: str, length: int, n_input: int, max_steps) -> int:
@@ -441,25 +501,41 @@ def echo_indices(system: DrivenMap, inputs, *, seeds=Uniform(256), window: int =
     owner = "echo_indices"
     if not isinstance(system, DrivenMap):
         raise param_error(owner, "system", "a DrivenMap", system, kind=TypeError)
+    inputs = _check_realisations(owner, system, inputs)
+    samples, options, progress = _indices_run(
+        owner, system, inputs.shape[1], seeds=seeds, window=window, extension=extension,
+        grouping=grouping, confidence=confidence, rng=rng, progress=progress)
+    return _echo_indices(system, inputs, samples, options, progress)
+
+
+def _check_realisations(owner, system, inputs) -> np.ndarray:
+    """Input realisations of shape (n_realisations, n_steps, n_input), both >= 1."""
     m = system.n_input
     inputs = check_array(owner, "inputs", inputs, ndim=3)
     if inputs.shape[2] != m or inputs.shape[0] == 0 or inputs.shape[1] == 0:
         raise ValueError(f"The 'inputs' parameter of {owner} must have shape "
                          f"(n_realisations, n_steps, {m}) with both >= 1; got {inputs.shape}.")
+    return inputs
+
+
+def _indices_run(owner, system, length, /, *, seeds=Uniform(256), window=20, extension=None,
+                 grouping=SingleLinkage(), confidence=0.95, rng=None, progress=None,
+                 **unknown) -> tuple:
+    """The keywords of ``echo_indices`` checked in the name of ``owner`` for realisations of
+    ``length`` steps, other keywords refused: (initial states, ``_Options``, progress)."""
+    _refuse(owner, unknown, _indices_run)
     seeds = check_seeds(owner, system, seeds)
-    window = check_int(owner, "window", window, low=1)
-    _check_option(owner, "grouping", grouping, SingleLinkage, "a SingleLinkage")
-    confidence = check_interval(owner, "confidence", confidence, 0.0, 1.0, closed="neither")
+    options = _echo_options(owner, length, window=window, extension=extension,
+                            grouping=grouping, confidence=confidence)
     progress = check_callable(owner, "progress", progress, "(realisations_done, n_realisations)")
-    length = inputs.shape[1]
-    extension = max(window, length // 4) if extension is None else \
-        check_int(owner, "extension", extension, low=1)
-    if length < extension + window:
-        raise ValueError(f"The 'inputs' parameter of {owner} must hold at least extension + "
-                         f"window = {extension + window} steps; got {length}.")
-    samples, _ = initial_states(owner, system, seeds, as_rng(owner, rng))
-    return EchoIndices(_batched(system, inputs, samples, extension, window, grouping,
-                                confidence, progress))
+    samples, _ = _draw(system, seeds, as_rng(owner, rng))
+    return samples, options, progress
+
+
+def _echo_indices(system, inputs, samples, options: _Options, progress) -> EchoIndices:
+    """``echo_indices`` of the initial states ``samples`` on checked arguments."""
+    return EchoIndices(_batched(system, inputs, samples, options.extension, options.window,
+                                options.grouping, options.confidence, progress))
 
 
 def index_distribution(results) -> dict:

@@ -13,9 +13,9 @@ from .._result import Result
 from .._validation import check_array, check_int, check_interval, check_memory, param_error
 from ..simulate import _drive
 from ..systems.base import DrivenMap
-from .attractors import Attractors, classify_states, find_attractors
-from .fixed_points import Newton, find_fixed_points
-from .seeds import AroundTrajectory, Seeds, Uniform, check_seeds, initial_states
+from .attractors import Attractors, _classify, _find_attractors, _find_options
+from .fixed_points import Newton, _solve
+from .seeds import AroundTrajectory, Seeds, Uniform, _draw, check_seeds
 
 __all__ = [
     "Edge",
@@ -236,8 +236,7 @@ def _pulse_fates(system, nodes, starts, directions, amplitudes, *, baseline, pul
     pulse = baseline + np.asarray(amplitudes)[:, None] * np.asarray(directions)
     inputs = np.repeat(pulse[:, None, :], pulse_steps, axis=1)
     after = _drive(system, inputs, x0, record="final")
-    fates = classify_states(system, after, nodes, u=baseline, n_steps=settle_steps,
-                            max_steps=max_steps)
+    fates = _classify(system, after, nodes, baseline, nodes.tol, settle_steps, max_steps)
     return np.where(fates < 0, -2, fates)
 
 
@@ -428,9 +427,10 @@ def _nodes(system, attractors, traj, baseline, seeds, rng, owner) -> Attractors:
         if pts.shape[1] != system.n_state or pts.shape[0] == 0:
             raise ValueError(f"The 'attractors' parameter of {owner} must have shape "
                              f"(k, {system.n_state}) with k >= 1; got {pts.shape}.")
-        return find_attractors(system, baseline, pts, transient=0)
+        return _attractors(system, baseline, pts, owner, "attractors", pts, transient=0)
     if traj is None:
-        return find_attractors(system, baseline, seeds, rng=rng)
+        return _attractors(system, baseline, _draw(system, seeds, rng)[0], owner, "seeds",
+                           seeds)
     # Slow segments of the trajectory, plus a fixed-point search seeded from it.
     speed = np.abs(np.diff(traj, axis=0)).max(axis=1)
     slow = traj[1:][speed <= 1e-3 * max(1.0, float(np.abs(traj).max()))]
@@ -438,13 +438,23 @@ def _nodes(system, attractors, traj, baseline, seeds, rng, owner) -> Attractors:
     n_seeds = seeds.n if isinstance(seeds, Seeds) else len(np.asarray(seeds))
     picks = slow[gen.integers(0, slow.shape[0], min(n_seeds, slow.shape[0]))] \
         if slow.shape[0] else np.empty((0, traj.shape[1]))
-    fps = find_fixed_points(system, baseline, AroundTrajectory(traj, n_seeds),
-                            solver=Newton(max_iter=40), adaptive=None, rng=gen,
-                            n_modes=0)
+    around = AroundTrajectory(traj, n_seeds)
+    fps = _solve(system, baseline, around.draw(system, gen), Newton(max_iter=40),
+                 source=around.source, n_modes=0)
     # Attractors the trajectory never visits are found from the seeds as well.
-    box, _ = initial_states(owner, system, seeds, gen)
-    seeds = np.vstack([picks, fps.points[fps.stable], box])
-    return find_attractors(system, baseline, seeds, transient=200)
+    box, _ = _draw(system, seeds, gen)
+    return _attractors(system, baseline, np.vstack([picks, fps.points[fps.stable], box]),
+                       owner, "seeds", seeds, transient=200)
+
+
+def _attractors(system, baseline, states, owner, name, value, **options) -> Attractors:
+    """``find_attractors`` from checked ``states`` with ``options`` (its defaults for the
+    others); windows too large for the memory are refused in the name of the parameter
+    ``name`` (= ``value``) that set their number."""
+    options = _find_options(owner, **options)
+    check_memory(owner, name, value, 8.0 * options["window"] * states.shape[0] * system.n_state,
+                 f"windows of {options['window']} states of {states.shape[0]} seeds")
+    return _find_attractors(system, baseline, states, **options)
 
 
 def _observed(system, nodes, traj, inputs, directions, baseline, owner):

@@ -469,18 +469,26 @@ def find_fixed_points(
         raise param_error(owner, "progress", "a callable (done, total) or None", progress,
                           kind=TypeError)
 
+    draws = None if adaptive is None else _Draws(
+        system, u, adaptive, seeds if isinstance(seeds, Seeds) else Uniform(), gen)
+    return _solve(system, u, states, solver, source=first_source, dedup_tol=dedup_tol,
+                  n_modes=n_modes, workers=workers, draws=draws, progress=progress)
+
+
+def _solve(system, u, states, solver, *, source="given", dedup_tol=1e-6, n_modes=8,
+           workers=None, draws=None, progress=None) -> FixedPoints:
+    """``find_fixed_points`` on checked arguments: the batch ``states`` (drawn from
+    ``source``), then, with ``draws`` (a ``_Draws``), the adaptive search."""
+    adaptive = None if draws is None else draws.opts
     search = _Search(system, u, solver, dedup_tol, workers, adaptive, progress)
-    search.run_batch(states, np.full(states.shape[0], first_source))
-    if adaptive is not None:
-        draw = _Draws(system, u, adaptive, seeds if isinstance(seeds, Seeds) else Uniform(),
-                      gen)
-        while search.stop is None:
-            batch, source = draw(search, min(adaptive.batch,
-                                             adaptive.max_seeds - search.n_seeds))
-            search.run_batch(batch, source, deflate=adaptive.deflation)
-            draw.credit(search)
-    seeds, labels, status, source = search.gathered()
-    return _collect(system, u, search.points, search.counts(), seeds, labels, status, source,
+    search.run_batch(states, np.full(states.shape[0], source))
+    while adaptive is not None and search.stop is None:
+        batch, batch_source = draws(search, min(adaptive.batch,
+                                                adaptive.max_seeds - search.n_seeds))
+        search.run_batch(batch, batch_source, deflate=adaptive.deflation)
+        draws.credit(search)
+    seeds, labels, status, sources = search.gathered()
+    return _collect(system, u, search.points, search.counts(), seeds, labels, status, sources,
                     search.completeness(), solver.tol, dedup_tol, n_modes, workers)
 
 

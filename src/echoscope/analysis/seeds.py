@@ -210,7 +210,11 @@ def check_seeds(owner: str, system: DrivenMap, seeds):
 
 def initial_states(owner: str, system: DrivenMap, seeds, rng) -> tuple[np.ndarray, str]:
     """The states an analysis starts from and their source name ('given' for an array)."""
-    seeds = check_seeds(owner, system, seeds)
+    return _draw(system, check_seeds(owner, system, seeds), rng)
+
+
+def _draw(system: DrivenMap, seeds, rng) -> tuple[np.ndarray, str]:
+    """``initial_states`` of seeds already checked (``check_seeds``)."""
     if isinstance(seeds, Seeds):
         return seeds.draw(system, rng), seeds.source
     return seeds, "given"

@@ -20,8 +20,14 @@ from .._validation import (
 from ..inputs import switching_inputs
 from ..simulate import _drive
 from ..systems.base import DrivenMap
-from .echo_index import EchoIndices, echo_indices
-from .seeds import Uniform
+from .echo_index import (
+    EchoIndices,
+    _check_realisations,
+    _echo_indices,
+    _echo_options,
+    _indices_run,
+)
+from .seeds import Uniform, _draw, check_seeds
 
 __all__ = [
     "AmplitudeSweep",
@@ -76,7 +82,7 @@ def echo_index_vs_amplitude(system: DrivenMap, inputs, amplitudes, **echo_option
         The factors A, at least one.
     **echo_options
         Passed to ``echo_indices`` (``seeds``, ``window``, ``extension``, ``grouping``,
-        ``confidence``, ``rng``, ``progress``).
+        ``confidence``, ``rng``, ``progress``); any other is refused.
 
     Returns
     -------
@@ -88,7 +94,12 @@ def echo_index_vs_amplitude(system: DrivenMap, inputs, amplitudes, **echo_option
         raise ValueError(f"The 'amplitudes' parameter of {owner} must hold at least one "
                          "value; got an empty array.")
     inputs = check_array(owner, "inputs", inputs, ndim=2)
-    results = echo_indices(system, amplitudes[:, None, None] * inputs[None], **echo_options)
+    if not isinstance(system, DrivenMap):
+        raise param_error(owner, "system", "a DrivenMap", system, kind=TypeError)
+    realisations = _check_realisations(owner, system, amplitudes[:, None, None] * inputs[None])
+    samples, options, progress = _indices_run(owner, system, realisations.shape[1],
+                                              **echo_options)
+    results = _echo_indices(system, realisations, samples, options, progress)
     return AmplitudeSweep(amplitudes, np.array([r.index for r in results]),
                           np.array([r.converged for r in results]), results)
 
@@ -176,7 +187,8 @@ def switching_scan(
     progress : callable ``(steps_done, n_steps_total)``, optional
         Passed to ``echo_indices``.
     **echo_options
-        Passed to ``echo_indices`` (``window``, ``extension``, ``grouping``, ``confidence``).
+        Passed to ``echo_indices`` (``window``, ``extension``, ``grouping``, ``confidence``);
+        any other is refused.
 
     Returns
     -------
@@ -235,6 +247,7 @@ def switching_scan(
         raise param_error(owner, "p_continue", "a probability or a pair of them", shown)
     pa = check_interval(owner, "p_continue[0]", p_continue[0], 0.0, 1.0, closed="left")
     pb = check_interval(owner, "p_continue[1]", p_continue[1], 0.0, 1.0)
+    options = _echo_options(owner, n_steps, "n_steps", **echo_options)
     gen = as_rng(owner, rng)
     children = gen.spawn(runs_a.size * runs_b.size + 1)
     realisations = np.empty((runs_a.size, runs_b.size, n_steps, system.n_input))
@@ -248,9 +261,8 @@ def switching_scan(
                                           max_run=[None, int(mb)], p_continue=[pa, pb],
                                           rng=children[i * runs_b.size + j])
             realisations[i, j] = seq
-    results = echo_indices(system, realisations.reshape(-1, n_steps, system.n_input),
-                           seeds=Uniform(n_samples), rng=children[-1], progress=progress,
-                           **echo_options)
+    results = _echo_indices(system, realisations.reshape(-1, n_steps, system.n_input),
+                            Uniform(n_samples).draw(system, children[-1]), options, progress)
     index = np.array([r.index for r in results]).reshape(runs_a.size, runs_b.size)
     converged = np.array([r.converged for r in results]).reshape(index.shape)
     width = max(1, int(index.max()))
@@ -310,8 +322,8 @@ def switching_boundary(system: DrivenMap, alphabet, *, max_steps: int = 200,
     -------
     SwitchingBoundary
     """
-    from .attractors import attractors_from_fixed_points, classify_states
-    from .fixed_points import find_fixed_points
+    from .attractors import _classify, attractors_from_fixed_points
+    from .fixed_points import Newton, _solve
 
     owner = "switching_boundary"
     if not isinstance(system, DrivenMap):
@@ -323,9 +335,11 @@ def switching_boundary(system: DrivenMap, alphabet, *, max_steps: int = 200,
     max_steps = check_int(owner, "max_steps", max_steps, low=1)
     check_memory(owner, "max_steps", max_steps, 8.0 * max_steps * system.n_state,
                  f"runs of {max_steps} steps of {system.n_state} units")
+    seeds = check_seeds(owner, system, seeds)
     gen = as_rng(owner, rng)
-    fps = tuple(find_fixed_points(system, a, seeds, adaptive=None, rng=gen)
-                for a in alphabet)
+    draws = [_draw(system, seeds, gen) for _ in alphabet]  # one draw per symbol, in order
+    fps = tuple(_solve(system, a, states, Newton(), source=source)
+                for a, (states, source) in zip(alphabet, draws))
     escapes = []
     for s, (a, fp) in enumerate(zip(alphabet, fps)):
         other = alphabet[1 - s] if alphabet.shape[0] == 2 else alphabet[(s + 1) % len(alphabet)]
@@ -333,7 +347,7 @@ def switching_boundary(system: DrivenMap, alphabet, *, max_steps: int = 200,
         steps = {}
         for i, point in enumerate(attractors.points if len(attractors) > 1 else []):
             pushed = _drive(system, np.broadcast_to(other, (max_steps, other.size)), point)
-            fates = classify_states(system, pushed, attractors, u=a)
+            fates = _classify(system, pushed, attractors, a, attractors.tol)
             left = np.flatnonzero((fates >= 0) & (fates != i))
             steps[i] = int(left[0]) + 1 if left.size else None
         escapes.append(steps)

@@ -6,12 +6,12 @@ from __future__ import annotations
 import argparse
 import functools
 
-from . import analyses, flipflop, sweep
+from . import analyses, flipflop, sweep, train
 from ._common import Command, _add_common, run
 
 __all__ = ["COMMANDS", "build_parser", "main"]
 
-COMMANDS: tuple[Command, ...] = flipflop.COMMANDS[:1] + analyses.COMMANDS + \
+COMMANDS: tuple[Command, ...] = flipflop.COMMANDS[:1] + train.COMMANDS + analyses.COMMANDS + \
     flipflop.COMMANDS[1:] + sweep.COMMANDS
 
 

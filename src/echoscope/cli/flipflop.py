@@ -47,9 +47,36 @@ def _training(method: str, args):
     return TRAININGS[method](**{k: v for k, v in options.items() if v is not None})
 
 
+def _task_of(args):
+    from ..tasks import TASKS
+
+    options = {}
+    if args.k is not None:
+        if args.task not in ("counter", "set"):
+            raise ValueError(f"--states is an option of the counter and the set memory; got "
+                             f"task {args.task!r}.")
+        options["k"] = args.k
+    if args.n_bits is not None:
+        if args.task != "flipflop":
+            raise ValueError(f"--n-bits is an option of the flip-flop; got task {args.task!r}.")
+        options["n_bits"] = args.n_bits
+    if args.code is not None:
+        if args.task != "counter":
+            raise ValueError(f"--code is an option of the counter; got task {args.task!r}.")
+        options["code"] = args.code
+    return TASKS[args.task](**options)
+
+
 def _compare_arguments(ct) -> None:
+    from ..tasks import TASKS
     from ..tasks.flipflop_study import METHODS, CompareConfig
 
+    ct.add_argument("--task", choices=list(TASKS), default="flipflop",
+                    help="the task (default: flipflop; see 'echoscope train')")
+    ct.add_argument("--states", "-k", dest="k", type=int,
+                    help="states of the counter or the set memory (default: 3)")
+    ct.add_argument("--code", choices=["one-hot", "circle"],
+                    help="the counter's output code (default: one-hot)")
     ct.add_argument("--seeds", type=int, default=5,
                     help="networks per method, each its own draw (default: %(default)s)")
     ct.add_argument("--methods", nargs="+", default=list(METHODS), choices=list(METHODS),
@@ -197,10 +224,20 @@ def _compare_training_command(args, update) -> Products:
     from ..plotting import plot_training_comparison
     from ..tasks.flipflop_study import CompareConfig, compare_training, config_dict
 
-    given = {k: getattr(args, k) for k in ("n_bits", "n_state", "spectral_radius", "train_steps",
+    given = {k: getattr(args, k) for k in ("n_state", "spectral_radius", "train_steps",
                                           "test_steps")
              if getattr(args, k) is not None}
-    task = dataclasses.replace(CompareConfig().task, **given)
+    if args.task == "flipflop":
+        if args.k is not None or args.code is not None:
+            raise ValueError("--states and --code are options of the other tasks; got task "
+                             "'flipflop' (its size is --n-bits).")
+        if args.n_bits is not None:
+            given["n_bits"] = args.n_bits
+        task = dataclasses.replace(CompareConfig().task, **given)
+    else:
+        from ..tasks import TaskConfig
+
+        task = TaskConfig(_task_of(args), **{"n_state": CompareConfig().task.n_state, **given})
     options = {"task": task, "trainings": tuple(_training(m, args) for m in args.methods),
                "n_fixed_point_seeds": args.n_seeds}
     if args.amplitudes:
@@ -239,15 +276,19 @@ def _compare_training_command(args, update) -> Products:
         "comparison.png": figure(lambda: plot_training_comparison(comparison)),
     }
     for m in config.methods:  # the figures of each method's first seed
-        files.update(_method_figures(next(r for r in comparison.runs if r.method == m),
-                                     config.task.pulse_amplitude))
+        first = next(r for r in comparison.runs if r.method == m)
+        files.update(_method_figures(first, config.task.pulse_amplitude)
+                     if args.task == "flipflop" else _task_method_figures(first))
+    task_name = "flipflop" if args.task == "flipflop" else config.task.task.summary()
     for run in comparison.runs:
         files[f"models/{run.method}-seed{run.seed}.npz"] = Saved(
-            run.result.trained, metadata={"task": "flipflop", "method": run.method,
+            run.result.trained, metadata={"task": task_name, "method": run.method,
                                           "seed": run.seed, "comparison_seed": args.seed})
-    lines = [f"{config.task.n_bits}-bit flip-flop, {config.task.n_state}-unit ESN with output "
-             f"feedback, trained by {', '.join(config.methods)} on {args.seeds} "
-             f"seed{'s' if args.seeds != 1 else ''} (median [min, max] over seeds)",
+    label = f"{config.task.n_bits}-bit flip-flop" if args.task == "flipflop" else \
+        config.task.task.name
+    lines = [f"{label}, {config.task.n_state}-unit ESN with output feedback, trained by "
+             f"{', '.join(config.methods)} on {args.seeds} seed{'s' if args.seeds != 1 else ''} "
+             "(median [min, max] over seeds)",
              table.rstrip("\n")]
     return Products(files=files, lines=lines)
 
@@ -267,6 +308,22 @@ def _method_figures(run, amplitude) -> dict:
     }
 
 
+def _task_method_figures(run) -> dict:
+    from ..plotting import plot_ena, plot_task_network
+
+    read, m = run.analysis.errors.network, run.method
+    labels = [f"{i}: {read.task.state_names[d] if d >= 0 else '?'}"
+              for i, d in enumerate(read.decoded)]
+    return {
+        f"ena_{m}.png": figure(lambda: plot_ena(
+            read.network, decoded=read.decoded, labels=labels,
+            amplitude=float(read.task.amplitudes.max()),
+            title=f"{m}, seed {run.seed}: excitable network attractor")),
+        f"task_network_{m}.png": figure(lambda: plot_task_network(
+            read, title=f"{m}, seed {run.seed}: the network against the automaton")),
+    }
+
+
 _SAME_BITS = "random seed; the same seed gives the same bits (default: 0)"
 
 COMMANDS = (
@@ -281,8 +338,9 @@ COMMANDS = (
                   "fixed_points.npz", "fixed_points.png", "ena.png", "explained_errors.png"),
         seed_help=_SAME_BITS),
     Command(
-        "compare-training", "which attractors do ridge, FORCE and BPTT build on the flip-flop?",
-        "Train the same flip-flop echo state network with output feedback by ridge regression "
+        "compare-training", "which attractors do ridge, FORCE and BPTT build on a task?",
+        "Train the same echo state network with output feedback on a task (the flip-flop by "
+        "default, or any task of 'echoscope train' with --task) by ridge regression "
         "of the readout (teacher forcing), FORCE (online, closed loop) and full BPTT (every "
         "parameter), on several seeds; for each trained network find the fixed points and "
         "saddles, the excitable network attractor with the thresholds of the bit flips, the "
@@ -291,6 +349,6 @@ COMMANDS = (
         "per method, and every trained model.",
         "echoscope-out/compare-training", _compare_arguments, _compare_training_command,
         products=("comparison.json", "comparison.csv", "comparison.md", "comparison.png",
-                  "fixed_points_*.png", "ena_*.png", "models/*.npz"),
+                  "fixed_points_*.png", "ena_*.png", "task_network_*.png", "models/*.npz"),
         seed_help=_SAME_BITS),
 )

@@ -59,8 +59,9 @@ def plot_training_comparison(comparison, *, title=None) -> Figure:
             ax.plot([x + offsets[r["seed"]] * width / 0.4 for r in mine], [r[key] for r in mine],
                     marker, color=color, ms=6, alpha=0.85, ls="none",
                     label=label if i == 0 else None)
-    ax.axhline(2 ** config.task.n_bits, color="0.6", ls="--", lw=1)
-    ax.text(len(methods) - 0.5, 2 ** config.task.n_bits, f" 2^{config.task.n_bits} task states",
+    ax.axhline(config.task.n_task_states, color="0.6", ls="--", lw=1)
+    ax.text(len(methods) - 0.5, config.task.n_task_states,
+            f" {config.task.n_task_states} task states",
             va="bottom", ha="right", fontsize="small", color="0.4")
     _method_axis(ax, methods)
     ax.set_ylabel("count (one dot per seed)")
@@ -90,7 +91,7 @@ def plot_training_comparison(comparison, *, title=None) -> Figure:
     ax.set_ylim(0.0, 1.5 * top)  # room for the legend above the data
     _method_axis(ax, methods)
     ax.set_ylabel("threshold (pulse amplitude)")
-    ax.set_title("excitability thresholds of the task's bit flips")
+    ax.set_title("excitability thresholds of the task's moves (flips)")
     ax.legend(handles=[
         Line2D([], [], marker="o", ls="none", color="0.3", label="reaches the flipped state"),
         Line2D([], [], marker="x", ls="none", color="tab:red", label="reaches another state"),
@@ -125,10 +126,10 @@ def plot_training_comparison(comparison, *, title=None) -> Figure:
                 "o", color=METHOD_COLORS[m], ms=7)
     _method_axis(ax, methods)
     ax.set_ylabel("test accuracy (%)")
-    ax.set_title("closed-loop test accuracy (per-bit sign after settling)")
+    ax.set_title("closed-loop test accuracy (after settling)")
 
     n = len(seeds)
-    fig.suptitle(title or f"{config.task.n_bits}-bit flip-flop, {config.task.n_state} units: "
+    fig.suptitle(title or f"{config.task.title}: "
                  f"{', '.join(methods)} over {n} seed{'s' if n != 1 else ''}")
     return fig
 

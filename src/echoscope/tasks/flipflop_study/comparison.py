@@ -62,8 +62,9 @@ class CompareConfig:
 
     Parameters
     ----------
-    task : FlipFlopConfig, default FlipFlopConfig(n_state=100)
+    task : FlipFlopConfig or TaskConfig, default FlipFlopConfig(n_state=100)
         The network, the task and the test; its ``training`` is replaced by each run's.
+        ``echo_steps`` of the test's events drive the echo index.
     trainings : tuple of Ridge, Force or BPTT, default (Ridge(), Force(), BPTT())
         The methods compared, one per method.
     amplitudes : tuple of float > 0, default (0.1, 0.2, ..., 1.5)
@@ -85,8 +86,11 @@ class CompareConfig:
 
     def __post_init__(self):
         owner = "CompareConfig"
-        if not isinstance(self.task, FlipFlopConfig):
-            raise param_error(owner, "task", "a FlipFlopConfig", self.task, kind=TypeError)
+        from ..automata.study import TaskConfig  # the generic tasks sit beside this study
+
+        if not isinstance(self.task, (FlipFlopConfig, TaskConfig)):
+            raise param_error(owner, "task", "a FlipFlopConfig or a TaskConfig", self.task,
+                              kind=TypeError)
         trainings = tuple(self.trainings) if isinstance(self.trainings, (list, tuple)) \
             else None
         if not trainings or any(not isinstance(t, Training) for t in trainings) or \
@@ -118,12 +122,12 @@ class TrainingRun(Result):
     method : {'ridge', 'force', 'bptt'}
     seed : int
         Index of the seed, from 0.
-    result : FlipFlopResult
+    result : FlipFlopResult or TaskResult
         The trained network and its test run.
-    analysis : FlipFlopAnalysis
-        Its fixed points, saddle connections, ENA and explained errors.
+    analysis : FlipFlopAnalysis or TaskAnalysis
+        Its fixed points, ENA and explained errors.
     flips : tuple of Flip
-        The task's bit flips from each attractor (``flip_transitions``).
+        The task's moves from each attractor (``flip_transitions``, or ``task_flips``).
     sweep : AmplitudeSweep
         The echo index of the closed loop against the pulse amplitude.
     seconds : dict
@@ -133,8 +137,8 @@ class TrainingRun(Result):
 
     method: str
     seed: int
-    result: FlipFlopResult
-    analysis: FlipFlopAnalysis
+    result: FlipFlopResult  # or TaskResult
+    analysis: FlipFlopAnalysis  # or TaskAnalysis
     flips: tuple  # of Flip
     sweep: AmplitudeSweep
     seconds: dict
@@ -148,16 +152,15 @@ class TrainingRun(Result):
         dict
             ``method``, ``seed``, ``accuracy``, ``nrmse`` and the other columns of the table.
         """
-        fps, ex = self.analysis.fixed_points, self.analysis.explanation
-        counts = fps.summary()
+        analysis, config = self.analysis, self.result.config
+        counts = analysis.fixed_points.summary()
         saddles = counts["saddles"]
-        net = ex.network
-        n_bits = self.result.config.n_bits
-        amplitude = self.result.config.pulse_amplitude
+        net = analysis.network
+        amplitude = config.pulse_amplitude
         correct = np.array([f.threshold for f in self.flips if f.outcome == "correct"])
         esn = self.result.trained.esn
         index, converged = self.sweep.index, self.sweep.converged
-        full = 2 ** n_bits
+        full = config.n_task_states
         below = [a for a, i, c in zip(self.sweep.amplitudes, index, converged) if c and i < full]
         one = [a for k, a in enumerate(self.sweep.amplitudes)
                if np.all((index[k:] == 1) & converged[k:])]
@@ -175,8 +178,8 @@ class TrainingRun(Result):
             "slow_points": counts["slow"],
             "attractors": int(net.attractors.shape[0]),
             "non_fixed_attractors": int(np.sum(net.nodes.kinds != "fixed")),
-            "spurious_attractors": int(ex.spurious.size),
-            "missing_task_states": int(ex.missing.size),
+            "spurious_attractors": int(analysis.spurious.size),
+            "missing_task_states": int(analysis.missing.size),
             "flips": len(self.flips),
             "flips_correct": int(correct.size),
             "flips_correct_share": correct.size / len(self.flips) if self.flips else None,
@@ -189,7 +192,7 @@ class TrainingRun(Result):
             "threshold_max": float(correct.max()) if correct.size else None,
             "thresholds_above_pulse": int(np.sum(correct > amplitude)),
             "thresholds_below_quarter": int(np.sum(correct < 0.25 * amplitude)),
-            "episodes_by_cause": ex.counts(),
+            "episodes_by_cause": analysis.cause_counts(),
             "echo_index": [int(i) for i in index],
             "echo_converged": [bool(c) for c in converged],
             "echo_below_full": float(below[0]) if below else None,
@@ -212,7 +215,7 @@ SUMMARY_COLUMNS = (
     ("flips_right_at_pulse_share", "flips right at the task's pulse"),
     ("threshold_median", "median flip threshold"),
     ("threshold_max", "largest flip threshold"),
-    ("echo_below_full", "echo index < 2^n from"),
+    ("echo_below_full", "echo index < task states from"),
     ("echo_one_from", "echo index 1 from"),
     ("spectral_radius", "rho(W)"),
     ("leak", "leak"),
@@ -309,7 +312,11 @@ def _fmt(value: float, key: str) -> str:
 
 def compare_training(config: CompareConfig | None = None, *, n_seeds: int = 3, rng=None,
                      progress=None) -> TrainingComparison:
-    """Train the flip-flop network by each method on ``n_seeds`` seeds and open every result.
+    """Train the network of a task by each method on ``n_seeds`` seeds and open every result.
+
+    The task is the flip-flop (a ``FlipFlopConfig``, opened by ``analyse_flipflop`` and
+    ``flip_transitions``) or any task (a ``TaskConfig``, opened by ``analyse_task`` and
+    ``task_flips``).
 
     Parameters
     ----------
@@ -334,8 +341,11 @@ def compare_training(config: CompareConfig | None = None, *, n_seeds: int = 3, r
                           kind=TypeError)
     n_seeds = check_int("compare_training", "n_seeds", n_seeds, low=1)
     c = config.task
-    per_run = 8.0 * (3 * c.test_steps * c.n_bits + c.n_state * (c.n_state + 3 * c.n_bits))
-    check_task_memory("compare_training", c)  # one run, naming the size that makes it large
+    flipflop = isinstance(c, FlipFlopConfig)
+    channels = 2 * c.n_bits if flipflop else c.task.n_input + c.task.n_output
+    per_run = 8.0 * (2 * c.test_steps * channels + c.n_state * (c.n_state + 2 * channels))
+    if flipflop:  # a TaskConfig checked its own sizes
+        check_task_memory("compare_training", c)  # one run, naming the size that is large
     check_memory("compare_training", "n_seeds", n_seeds,
                  n_seeds * len(config.methods) * per_run,
                  f"{n_seeds} x {len(config.methods)} trained networks and their test runs")
@@ -344,9 +354,13 @@ def compare_training(config: CompareConfig | None = None, *, n_seeds: int = 3, r
                           kind=TypeError)
     streams = as_rng("compare_training", rng).spawn(n_seeds)
     total = n_seeds * len(config.methods)
+    if flipflop:
+        runs_of_seed = _runs_of_seed
+    else:
+        from ..automata.comparison import task_runs_of_seed as runs_of_seed
     runs = []
     for seed, stream in enumerate(streams):
-        for run in _runs_of_seed(config, seed, stream, progress):
+        for run in runs_of_seed(config, seed, stream, progress):
             runs.append(run)
             if progress is not None:
                 progress("runs", len(runs), total)

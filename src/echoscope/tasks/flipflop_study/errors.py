@@ -316,17 +316,12 @@ def _sitting(nodes, states) -> np.ndarray:
     return np.where(speed <= 0.02 * sep, near, -1)
 
 
-class _Context:
-    """What the explanation of an episode needs, with the fates of input events cached."""
+class _Events:
+    """A run's input events and where each leads from the attractor the network sat on before
+    it (through the ENA's attractors), cached: what every error attribution asks."""
 
-    def __init__(self, system, net, labels, inputs, targets, task_states, decoded, owner_of,
-                 spurious):
-        self.system, self.net, self.labels = system, net, labels
-        self.inputs, self.targets = inputs, targets
-        self.task_states, self.decoded = task_states, decoded
-        self.owner_of, self.spurious = owner_of, spurious
-        off = np.abs(inputs - net.baseline).max(axis=1) > 0
-        self.onsets = np.flatnonzero(off & ~np.r_[False, off[:-1]])
+    def __init__(self, system, net, labels, inputs):
+        self.system, self.net, self.labels, self.inputs = system, net, labels, inputs
         self._fates = {}
 
     def source(self, step) -> int:
@@ -336,7 +331,7 @@ class _Context:
         return int(sat[0]) if sat.size else -1
 
     def fate(self, step, source) -> int:
-        """Where the ENA says the input event at ``step`` leads from attractor ``source``."""
+        """Where the input from ``step`` to the end of its pulse leads from ``source``."""
         key = (step, source)
         if key not in self._fates:
             end = step + 1
@@ -348,6 +343,19 @@ class _Context:
             self._fates[key] = int(classify_states(self.system, x[None], self.net.nodes,
                                                    u=self.net.baseline)[0])
         return self._fates[key]
+
+
+class _Context(_Events):
+    """What the explanation of an episode needs, with the fates of input events cached."""
+
+    def __init__(self, system, net, labels, inputs, targets, task_states, decoded, owner_of,
+                 spurious):
+        super().__init__(system, net, labels, inputs)
+        self.targets = targets
+        self.task_states, self.decoded = task_states, decoded
+        self.owner_of, self.spurious = owner_of, spurious
+        off = np.abs(inputs - net.baseline).max(axis=1) > 0
+        self.onsets = np.flatnonzero(off & ~np.r_[False, off[:-1]])
 
     def bit_sign(self, attractor, bit) -> float:
         d = self.decoded[attractor] if attractor >= 0 else -1

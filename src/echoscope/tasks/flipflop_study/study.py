@@ -199,9 +199,9 @@ class BPTT(Training):
         check_choice("BPTT", "output_activation", self.output_activation, ("identity", "tanh"))
 
     def train(self, config, esn, inputs, targets, *, rng, progress):
-        """The network with every parameter trained on flip-flop trials, drawn from ``rng`` with
-        the ``n_bits``, ``pulse_amplitude`` and ``train_steps`` of ``config`` (``inputs`` and
-        ``targets`` are unused).
+        """The network with every parameter trained on trials of the task, drawn from ``rng`` by
+        ``config.trials`` (as many as make up its ``train_steps``; ``inputs`` and ``targets``
+        are unused).
 
         Returns
         -------
@@ -210,15 +210,13 @@ class BPTT(Training):
         """
         from ...training.bptt import train_bptt
 
-        c = config
         trial_rng, fit_rng = as_rng("BPTT", rng).spawn(2)
-        n_trials = max(1, c.train_steps // self.trial_steps)
+        n_trials = max(1, config.train_steps // self.trial_steps)
+        channels = esn.n_input + esn.n_output
         check_memory("BPTT", "trial_steps", self.trial_steps,
-                     16.0 * n_trials * self.trial_steps * c.n_bits,
-                     f"{n_trials} trials of {self.trial_steps} steps x {c.n_bits} bits")
-        trials = [flipflop(c.n_bits, self.trial_steps, pulse_prob=self.pulse_prob,
-                           pulse_amplitude=c.pulse_amplitude, rng=r)
-                  for r in trial_rng.spawn(n_trials)]
+                     8.0 * n_trials * self.trial_steps * channels,
+                     f"{n_trials} trials of {self.trial_steps} steps x {channels} channels")
+        trials = config.trials(n_trials, self.trial_steps, self.pulse_prob, trial_rng)
         return train_bptt(esn, [t[0] for t in trials], [t[1] for t in trials],
                           output_activation=self.output_activation, epochs=self.epochs,
                           batch_size=self.batch_size, lr=self.lr, rng=fit_rng,
@@ -281,24 +279,58 @@ class FlipFlopConfig:
 
     def __post_init__(self):
         owner = "FlipFlopConfig"
-        if not isinstance(self.training, Training):
-            raise param_error(owner, "training", "Ridge(...), Force(...) or BPTT(...)",
-                              self.training, kind=TypeError)
-        for name in ("n_bits", "n_state", "train_steps", "test_steps"):
-            check_int(owner, name, getattr(self, name), low=1)
-        check_int(owner, "settle", self.settle, low=0)
-        washout = getattr(self.training, "washout", 0)
-        if washout >= self.train_steps:
-            raise param_error(owner, "training", f"a washout shorter than train_steps "
-                              f"({self.train_steps})", self.training)
+        check_int(owner, "n_bits", self.n_bits, low=1)
+        check_study_settings(owner, self)
         check_interval(owner, "pulse_prob", self.pulse_prob, 0.0, 1.0)
-        for name in ("input_scale", "feedback_scale", "bias_scale", "spectral_radius"):
-            check_interval(owner, name, getattr(self, name), 0.0, None)
 
     @property
     def method(self) -> str:
         """The training method's name: 'ridge', 'force' or 'bptt'."""
         return self.training.name
+
+    @property
+    def n_task_states(self) -> int:
+        """The number of the task's memory states, 2^n_bits."""
+        return 2 ** self.n_bits
+
+    @property
+    def title(self) -> str:
+        """The task and the network, for tables and figures."""
+        return f"{self.n_bits}-bit flip-flop, {self.n_state} units"
+
+    def trials(self, n_trials: int, n_steps: int, pulse_prob: float, rng) -> list:
+        """Independent flip-flop trials (``flipflop``, one stream per trial), for BPTT.
+
+        Parameters
+        ----------
+        n_trials, n_steps : int >= 1
+        pulse_prob : float in [0, 1]
+        rng : None, int, SeedSequence or Generator
+
+        Returns
+        -------
+        list of (ndarray, ndarray)
+            Inputs and targets of each trial, of shape (n_steps, n_bits).
+        """
+        return [flipflop(self.n_bits, n_steps, pulse_prob=pulse_prob,
+                         pulse_amplitude=self.pulse_amplitude, rng=r)
+                for r in as_rng("FlipFlopConfig.trials", rng).spawn(n_trials)]
+
+
+def check_study_settings(owner: str, config) -> None:
+    """Check the settings every study shares (``FlipFlopConfig``, ``TaskConfig``): the
+    training, the network's size and scales, the lengths of training and test, ``settle``."""
+    if not isinstance(config.training, Training):
+        raise param_error(owner, "training", "Ridge(...), Force(...) or BPTT(...)",
+                          config.training, kind=TypeError)
+    for name in ("n_state", "train_steps", "test_steps"):
+        check_int(owner, name, getattr(config, name), low=1)
+    check_int(owner, "settle", config.settle, low=0)
+    if getattr(config.training, "washout", 0) >= config.train_steps:
+        raise param_error(owner, "training", f"a washout shorter than train_steps "
+                          f"({config.train_steps})", config.training)
+    for name in ("input_scale", "feedback_scale", "bias_scale", "spectral_radius"):
+        check_interval(owner, name, getattr(config, name), 0.0, None)
 
 
 def config_dict(config) -> dict:
@@ -307,8 +339,8 @@ def config_dict(config) -> dict:
 
     Parameters
     ----------
-    config : FlipFlopConfig, CompareConfig or Training
-        Any settings dataclass; nested ones are converted too.
+    config : FlipFlopConfig, TaskConfig, CompareConfig or Training
+        Any settings dataclass; nested ones (a task too) are converted.
 
     Returns
     -------
@@ -329,6 +361,8 @@ def config_dict(config) -> dict:
             return out
         if isinstance(value, (tuple, list)):
             return [convert(v) for v in value]
+        if isinstance(value, np.ndarray):  # a task's tables
+            return value.tolist()
         return value
 
     return convert(config)
@@ -558,6 +592,25 @@ class FlipFlopAnalysis(Result):
     def network(self) -> ExcitableNetwork:
         """The excitable network of the trained closed loop (from the explanation)."""
         return self.explanation.network
+
+    @property
+    def spurious(self) -> np.ndarray:
+        """Attractors that decode to no corner, or to one that has another attractor."""
+        return self.explanation.spurious
+
+    @property
+    def missing(self) -> np.ndarray:
+        """Corners without attractor."""
+        return self.explanation.missing
+
+    def cause_counts(self) -> dict:
+        """Number of error episodes per cause.
+
+        Returns
+        -------
+        dict of str to int
+        """
+        return self.explanation.counts()
 
     def summary(self, pulse_amplitude: float = 1.0) -> dict:
         """JSON-ready: counts of points, the ENA's nodes and edges, the causes of errors.

@@ -485,3 +485,14 @@ def test_bad_input_messages():
         es.excitable_network(esn, trajectory=traj, inputs=np.ones((9, 2)))
     with pytest.raises(ValueError, match=r"to match 'trajectory'; got \(10, 3\)\."):
         es.excitable_network(esn, trajectory=traj, inputs=np.ones((10, 3)))
+
+
+def test_bisection_stops_at_adjacent_doubles():
+    """A tolerance below the spacing of doubles (5e-324) ends once no amplitude lies between
+    the bracket's ends, at the closed-form threshold c x* of a bistable unit (x* = tanh(c x*),
+    the pulse -c x* puts the state on the repeller 0), never in an endless loop."""
+    net = es.excitable_network(es.ESN(2.0 * np.eye(1), np.eye(1)), tol=5e-324,
+                               settle_steps=20, rng=0)
+    x_star = float(np.max(unit_roots(2.0, 0.0, three=True)))
+    finite = net.thresholds[np.isfinite(net.thresholds)]
+    assert finite.size == 2 and np.allclose(finite, 2.0 * x_star, rtol=1e-12)

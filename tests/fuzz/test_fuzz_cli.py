@@ -44,6 +44,8 @@ ALIASES = {
     "--test-steps": ("test_steps", "n_steps"), "--n-bits": ("n_bits", "n_input"),
     "--constant": ("input", "u"),  # the old name of --input
     "--states": ("k", "states"),
+    "--bptt-trial-steps": ("trial_steps", "bptt_trial_steps"),
+    "--bptt-pulse-prob": ("pulse_prob", "bptt_pulse_prob"),
 }
 
 

@@ -264,9 +264,13 @@ def switch_thresholds(system: DrivenMap, nodes: Attractors, starts, directions, 
     hi = grid[first]
     target = fates[np.arange(src.size), first]
     todo = np.flatnonzero(has)
-    while todo.size and np.max(hi[todo] - lo[todo]) > tol:
-        todo = todo[hi[todo] - lo[todo] > tol]
-        mid = 0.5 * (lo[todo] + hi[todo])
+    while todo.size:
+        mid = 0.5 * (lo + hi)
+        # narrower than tol, or adjacent doubles (no amplitude between them): done
+        todo = todo[(hi[todo] - lo[todo] > tol) & (mid[todo] > lo[todo]) & (mid[todo] < hi[todo])]
+        if not todo.size:
+            break
+        mid = mid[todo]
         fate = _pulse_fates(system, nodes, src[todo], directions[todo], mid, **opts)
         moved = fate != src[todo]
         hi[todo[moved]], target[todo[moved]] = mid[moved], fate[moved]

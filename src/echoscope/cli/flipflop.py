@@ -40,11 +40,24 @@ def _training(method: str, args):
     """The training object of a method, with the options given on the command line."""
     from ..tasks.flipflop_study import TRAININGS
 
-    names = {"ridge": ("regularization", "noise"), "force": (), "bptt": ()}
-    options = {k: getattr(args, k, None) for k in names[method]}
-    if method == "bptt" and getattr(args, "bptt_epochs", None) is not None:
-        options["epochs"] = args.bptt_epochs
+    names = {"ridge": {"regularization": "regularization", "noise": "noise"}, "force": {},
+             "bptt": {"epochs": "bptt_epochs", "trial_steps": "bptt_trial_steps",
+                      "pulse_prob": "bptt_pulse_prob"}}
+    options = {k: getattr(args, flag, None) for k, flag in names[method].items()}
     return TRAININGS[method](**{k: v for k, v in options.items() if v is not None})
+
+
+def _add_bptt_options(cmd) -> None:
+    """The settings of BPTT that a command line may change, with the library's defaults."""
+    from ..tasks.flipflop_study import BPTT
+
+    cmd.add_argument("--bptt-epochs", dest="bptt_epochs", type=int,
+                     help=f"Adam updates of BPTT (default: {BPTT().epochs})")
+    cmd.add_argument("--bptt-trial-steps", dest="bptt_trial_steps", type=int,
+                     help=f"length of BPTT's trials (default: {BPTT().trial_steps})")
+    cmd.add_argument("--bptt-pulse-prob", dest="bptt_pulse_prob", type=float,
+                     help=f"pulse probability per step in BPTT's trials (default: "
+                          f"{BPTT().pulse_prob:g})")
 
 
 def _task_of(args):
@@ -93,10 +106,7 @@ def _compare_arguments(ct) -> None:
 
 def _add_task_options(cmd, defaults) -> None:
     """The flip-flop network, task and BPTT options, with the defaults of a FlipFlopConfig."""
-    from ..tasks.flipflop_study import BPTT
-
-    cmd.add_argument("--bptt-epochs", dest="bptt_epochs", type=int,
-                     help=f"Adam updates of BPTT (default: {BPTT().epochs})")
+    _add_bptt_options(cmd)
     cmd.add_argument("--n-bits", dest="n_bits", type=int,
                      help=f"number of bits (default: {defaults.n_bits})")
     cmd.add_argument("--n-state", dest="n_state", type=int,

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from ._common import Command, Products, Saved, _edge_lines, _fixed_point_lines, figure
-from .flipflop import _task_of, _training
+from .flipflop import _add_bptt_options, _task_of, _training
 
 
 def _train_arguments(cmd) -> None:
     from ..tasks import TASKS, TaskConfig
-    from ..tasks.flipflop_study import BPTT, METHODS, Ridge
+    from ..tasks.flipflop_study import METHODS, Ridge
 
     defaults = TaskConfig()
     cmd.add_argument("task", choices=list(TASKS),
@@ -26,8 +26,7 @@ def _train_arguments(cmd) -> None:
                      help=f"ridge penalty (default: {Ridge().regularization:g})")
     cmd.add_argument("--noise", type=float,
                      help=f"state noise during teacher forcing (default: {Ridge().noise:g})")
-    cmd.add_argument("--bptt-epochs", dest="bptt_epochs", type=int,
-                     help=f"Adam updates of BPTT (default: {BPTT().epochs})")
+    _add_bptt_options(cmd)
     for name, kind, what in (("n_state", int, "reservoir units"),
                              ("spectral_radius", float, "reservoir spectral radius"),
                              ("train_steps", int, "training sequence length"),

@@ -53,7 +53,7 @@ def train_ridge(
     output_activation : {'identity', 'tanh'}, default 'identity'
         With 'tanh', the regression targets are arctanh(y), y clipped to +/- 0.995; targets
         beyond [-1, 1], which tanh cannot reach, are refused.
-    noise : float >= 0, default 0
+    noise : float in [0, 1e150], default 0
         Standard deviation of Gaussian state noise during teacher forcing; it makes feedback
         networks robust to their own errors in closed loop.
     x0 : array_like of shape (n_state,), optional
@@ -85,7 +85,8 @@ def train_ridge(
     regularization = check_interval(owner, "regularization", regularization, 0.0, None)
     output_activation = check_choice(owner, "output_activation", output_activation,
                                      ("identity", "tanh"))
-    noise = check_interval(owner, "noise", noise, 0.0, None)
+    # beyond this the noisy states (and the sums of their squares) leave the float64 range
+    noise = check_interval(owner, "noise", noise, 0.0, 1e150)
     if progress is not None and not callable(progress):
         raise param_error(owner, "progress", "a callable (done, total) or None", progress,
                           kind=TypeError)

@@ -21,7 +21,7 @@ demo: $(VENV)/.installed-core
 	$(BIN)/echoscope flipflop --overwrite
 
 test: $(VENV)/.installed-all
-	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff check src tests benchmarks examples
 	$(BIN)/lint-imports
 	$(BIN)/python -m pytest
 

@@ -24,6 +24,7 @@ RUNS = {
 
 
 def main() -> None:
+    """Train both networks, print what opening them found and draw the figure."""
     fig = Figure(figsize=(11, 9.5), layout="constrained")
     axes = fig.subplots(2, 2, height_ratios=[3, 2])
     for column, (method, config) in enumerate(RUNS.items()):

@@ -246,3 +246,15 @@ def test_counter_echo_index_counts_then_forgets(counter):
     last = task.decode(trained.output(counting.responses[:, -1]))
     assert set(last.tolist()) >= {0, 1, 2}
     assert saturated.converged and saturated.index == 1
+
+
+def test_flipflop_task_job_is_the_flipflop_job():
+    """The flip-flop as an automaton trains and tests the same network, bit for bit."""
+    old = es.flipflop_job(es.FlipFlopConfig(n_bits=2, n_state=40, train_steps=2000,
+                                            test_steps=800), rng=3)
+    new = task_job(TaskConfig(flipflop_task(2), n_state=40, train_steps=2000, test_steps=800),
+                   rng=3)
+    assert np.array_equal(old.trained.readout.w_out, new.trained.readout.w_out)
+    assert np.array_equal(old.outputs, new.outputs) and np.array_equal(old.inputs,
+                                                                       new.run.inputs)
+    assert old.score.accuracy == new.score.accuracy and old.score.episodes == new.score.episodes

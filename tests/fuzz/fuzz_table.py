@@ -490,7 +490,7 @@ row("uasp_certificate", es.uasp_certificate,
 
 # analysis: echo index, basins, transitions, Lyapunov --------------------------------------------
 row("SingleLinkage", es.SingleLinkage, lambda: {"separation": 100.0}, then=use_grouping)
-row("Forward", es.Forward, dict, then=use_schedule)
+row("Forward", es.Forward, lambda: {"merge": 1e-12}, then=use_schedule)
 row("Pullback", es.Pullback, dict, then=use_schedule)
 row("echo_index_from_trajectories", es.echo_index_from_trajectories,
     lambda: {"trajectories": es.simulate(ac(), held(60), rand(8, 2)), "window": 5,
@@ -520,7 +520,7 @@ row("echo_index (callable inputs)", es.echo_index,
 row("echo_indices", es.echo_indices,
     lambda: {"system": ac(), "inputs": rand(2, 80, 2, scale=0.05), "seeds": es.Uniform(8),
              "window": 10, "extension": 20, "grouping": es.SingleLinkage(),
-             "confidence": 0.9, "rng": 0, "progress": _progress},
+             "confidence": 0.9, "schedule": es.Forward(), "rng": 0, "progress": _progress},
     positional=("system", "inputs"), aliases={"seeds": ("n",)})
 row("echo_index_vs_amplitude", es.echo_index_vs_amplitude,
     lambda: {"system": ac(), "inputs": held(80), "amplitudes": [0.5, 1.0],

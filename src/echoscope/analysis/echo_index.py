@@ -103,6 +103,10 @@ class EchoIndex(Result):
     confidence : float
     samples : ndarray of shape (n_samples, n_state)
         The initial states.
+    n_simulated : int
+        Trajectories simulated at the end of the run: ``n_samples`` without merging, the
+        number of representatives left when samples that agreed were merged
+        (``Forward(merge=...)``).
     """
 
     index: int
@@ -123,6 +127,7 @@ class EchoIndex(Result):
     n_steps: int
     confidence: float
     samples: np.ndarray
+    n_simulated: int = -1
 
     @property
     def n_unresolved(self) -> int:
@@ -166,13 +171,36 @@ class Schedule:
 class Forward(Schedule):
     """Samples start at time 0; the grouping is computed at two checkpoints, ``extension``
     steps apart at the end of the input, and must agree. A callable input is extended
-    (doubling) while samples are unresolved, up to ``max_steps``."""
+    (doubling) while samples are unresolved, up to ``max_steps``.
+
+    Samples whose states agree are merged while they run: every ``MERGE_EVERY`` steps, the
+    states that lie within ``merge`` x max(1, ||x||_inf) of a representative (max norm, the
+    same realisation) follow that representative from then on, so the cost after the
+    transient scales with the number of responses, not of samples. Same map, same input:
+    states that agree to ``merge`` stay together while the map contracts, and their windows
+    are the representative's (so their labels and fractions are those of an unmerged run; the
+    windows differ from it by at most ``merge`` shrunk by the contraction since). ``merge=None``
+    simulates every sample to the end (the path of echoscope 0.1). A callable input is never
+    merged.
+
+    Parameters
+    ----------
+    merge : float in (0, 1e-3] or None, default 1e-12
+        Relative tolerance of merging (1e-12: a few thousand units in the last place).
+    """
+
+    merge: float | None = 1e-12
+
+    def __post_init__(self):
+        if self.merge is not None:
+            object.__setattr__(self, "merge", check_interval("Forward", "merge", self.merge,
+                                                             0.0, 1e-3, closed="right"))
 
     def _run(self, system, source, samples, length, extension, window, grouping, confidence,
              progress, budget):
         if not source.callable:
             return _batched(system, source.array[None], samples, extension, window, grouping,
-                            confidence, progress)[0]
+                            confidence, progress, merge=self.merge)[0]
         # A callable input: checkpoints at t1 = length - extension and t2 = length, and while
         # samples are unresolved the run doubles (the second checkpoint becomes the first).
         t1 = length - extension
@@ -322,6 +350,7 @@ class _Options(NamedTuple):
     extension: int
     grouping: SingleLinkage
     confidence: float
+    merge: float | None = 1e-12  # Forward()'s: the samples that agree run as one
 
 
 class _Run(NamedTuple):
@@ -462,7 +491,8 @@ class EchoIndices(Result):
 
 def echo_indices(system: DrivenMap, inputs, *, seeds=Uniform(256), window: int = 20,
                  extension: int | None = None, grouping: SingleLinkage = SingleLinkage(),
-                 confidence: float = 0.95, rng=None, progress=None) -> EchoIndices:
+                 confidence: float = 0.95, schedule: Forward = Forward(), rng=None,
+                 progress=None) -> EchoIndices:
     """The echo index under each of several input realisations, all in batched runs.
 
     ``inputs`` has shape (n_realisations, n_steps, n_input); the same initial states (drawn
@@ -488,6 +518,9 @@ def echo_indices(system: DrivenMap, inputs, *, seeds=Uniform(256), window: int =
         How trajectories are grouped into responses.
     confidence : float in (0, 1), default 0.95
         Coverage of the fractions' Wilson intervals and of ``missed_fraction``.
+    schedule : Forward, default Forward()
+        Its ``merge``: the samples of one realisation that agree run as one
+        (``Forward(merge=None)``: every sample to the end).
     rng : None, int, SeedSequence or Generator
         Draws the initial states when ``seeds`` is a sampler.
     progress : callable ``(realisations_done, n_realisations)``, optional
@@ -504,7 +537,8 @@ def echo_indices(system: DrivenMap, inputs, *, seeds=Uniform(256), window: int =
     inputs = _check_realisations(owner, system, inputs)
     samples, options, progress = _indices_run(
         owner, system, inputs.shape[1], seeds=seeds, window=window, extension=extension,
-        grouping=grouping, confidence=confidence, rng=rng, progress=progress)
+        grouping=grouping, confidence=confidence, schedule=schedule, rng=rng,
+        progress=progress)
     return _echo_indices(system, inputs, samples, options, progress)
 
 
@@ -519,14 +553,17 @@ def _check_realisations(owner, system, inputs) -> np.ndarray:
 
 
 def _indices_run(owner, system, length, /, *, seeds=Uniform(256), window=20, extension=None,
-                 grouping=SingleLinkage(), confidence=0.95, rng=None, progress=None,
-                 **unknown) -> tuple:
+                 grouping=SingleLinkage(), confidence=0.95, schedule=Forward(), rng=None,
+                 progress=None, **unknown) -> tuple:
     """The keywords of ``echo_indices`` checked in the name of ``owner`` for realisations of
     ``length`` steps, other keywords refused: (initial states, ``_Options``, progress)."""
     _refuse(owner, unknown, _indices_run)
     seeds = check_seeds(owner, system, seeds)
     options = _echo_options(owner, length, window=window, extension=extension,
                             grouping=grouping, confidence=confidence)
+    _check_option(owner, "schedule", schedule, Forward, "Forward() (batched realisations "
+                  "run forward)")
+    options = options._replace(merge=schedule.merge)
     progress = check_callable(owner, "progress", progress, "(realisations_done, n_realisations)")
     samples, _ = _draw(system, seeds, as_rng(owner, rng))
     return samples, options, progress
@@ -535,7 +572,8 @@ def _indices_run(owner, system, length, /, *, seeds=Uniform(256), window=20, ext
 def _echo_indices(system, inputs, samples, options: _Options, progress) -> EchoIndices:
     """``echo_indices`` of the initial states ``samples`` on checked arguments."""
     return EchoIndices(_batched(system, inputs, samples, options.extension, options.window,
-                                options.grouping, options.confidence, progress))
+                                options.grouping, options.confidence, progress,
+                                merge=options.merge))
 
 
 def index_distribution(results) -> dict:
@@ -593,22 +631,30 @@ def index_distribution(results) -> dict:
 _CHUNK_BYTES = 256 * 2**20
 
 
-def _batched(system, inputs, samples, extension, window, grouping, confidence, progress):
-    """Echo indices of G realisations: (G x S) samples per simulation chunk, then the proofs
-    per realisation with one batched Lyapunov run for all responses."""
+def _batched(system, inputs, samples, extension, window, grouping, confidence, progress,
+             merge=None):
+    """Echo indices of G realisations: (G x S) samples per simulation chunk (merged while
+    they agree, with ``merge``), then the proofs per realisation with one batched Lyapunov
+    run for all responses."""
     g, length, m = inputs.shape
     s, n = samples.shape
     t1 = length - extension
     per_group = s * (length * max(m, 1) + 2 * window * n) * 8
     chunk = max(1, _CHUNK_BYTES // max(per_group, 1))
-    outcomes = []
+    outcomes, simulated = [], []
     for start in range(0, g, chunk):
         stop = min(start + chunk, g)
-        # One realisation: shared by all samples; several: broadcast against the samples.
-        u = inputs[0] if g == 1 else inputs[start:stop, None]
-        win1 = _drive(system, u[..., :t1, :], samples, record=Window(window))
-        win2 = _drive(system, u[..., t1:, :], win1[..., -1, :], record=Window(window))
-        win1, win2 = win1.reshape(-1, window, n), win2.reshape(-1, window, n)
+        if merge is None:
+            # One realisation: shared by all samples; several: broadcast against the samples.
+            u = inputs[0] if g == 1 else inputs[start:stop, None]
+            win1 = _drive(system, u[..., :t1, :], samples, record=Window(window))
+            win2 = _drive(system, u[..., t1:, :], win1[..., -1, :], record=Window(window))
+            win1, win2 = win1.reshape(-1, window, n), win2.reshape(-1, window, n)
+            left = np.full(stop - start, s)
+        else:
+            win1, win2, left = _merged_windows(system, inputs[start:stop], samples, t1,
+                                               window, merge)
+        simulated += left.tolist()
         for j in range(stop - start):
             part = slice(j * s, (j + 1) * s)
             outcomes.append(_prove(system, None, win1[part], win2[part], window, grouping))
@@ -628,8 +674,59 @@ def _batched(system, inputs, samples, extension, window, grouping, confidence, p
         out["lyapunov"] = lyap[owners == i]
         out["lyapunov_before"], out["steady"] = _expansion_before(
             system, inputs[i], samples[out["reps"]], out["lyapunov"], extension)
-        results.append(_result(out, samples, s, length, confidence))
+        results.append(_result(out, samples, s, length, confidence, simulated[i]))
     return tuple(results)
+
+
+MERGE_EVERY = 25  # steps between two merges of the samples that agree
+
+
+def _merged_windows(system, inputs, samples, t1, window, tol):
+    """The windows ending at ``t1`` and at the end of each of the G realisations ``inputs``
+    (G, length, m), of every sample, shape (G x S, window, n) each, with the samples merged
+    every ``MERGE_EVERY`` steps (``_merge``); and the representatives left per realisation."""
+    g, length, _ = inputs.shape
+    s, n = samples.shape
+    x = np.broadcast_to(samples, (g, s, n)).reshape(-1, n)
+    group = np.repeat(np.arange(g), s)
+    owner = np.arange(g * s)  # the representative (row of x) of each sample
+    wins, t = [], 0
+    for stop in (t1, length):
+        while t < stop - window:
+            b = min(MERGE_EVERY, stop - window - t)
+            x = _drive(system, inputs[0, t:t + b] if g == 1 else inputs[group, t:t + b], x,
+                       record="final")
+            t += b
+            x, group, owner = _merge(x, group, owner, tol)
+        win = _drive(system, inputs[0, t:stop] if g == 1 else inputs[group, t:stop], x,
+                     record=Window(window))
+        wins.append(win[owner])
+        x, t = win[:, -1], stop
+    return wins[0], wins[1], np.bincount(group, minlength=g)
+
+
+def _merge(x, group, owner, tol):
+    """Merge the rows of ``x`` of one group that lie within ``tol`` x max(1, ||x||_inf) of a
+    leader (max norm). Rows are sorted by group and by a fixed projection with incommensurate
+    weights (cos(1 + 2.4 i): responses that mirror each other do not tie); a run of
+    consecutive rows, each that near the one before, is led by its first row, and a row of it
+    farther than that from the leader stays on its own. Returns the representatives' states
+    and groups, and each sample's new representative."""
+    if x.shape[0] < 2:
+        return x, group, owner
+    h = tol * max(1.0, float(np.abs(x).max()))
+    order = np.lexsort((x @ np.cos(1.0 + 2.4 * np.arange(x.shape[1])), group))
+    xs, gs = x[order], group[order]
+    near = np.r_[False, (gs[1:] == gs[:-1]) & (np.abs(np.diff(xs, axis=0)).max(axis=1) <= h)]
+    run_start = np.maximum.accumulate(np.where(near, 0, np.arange(order.size)))
+    alone = np.abs(xs - xs[run_start]).max(axis=1) > h  # drifted from its run's leader
+    lead = np.where(alone, np.arange(order.size), run_start)
+    keep = np.unique(lead)
+    if keep.size == order.size:
+        return x, group, owner
+    new_index = np.empty(order.size, dtype=np.int64)
+    new_index[order] = np.searchsorted(keep, lead)  # row of x -> its representative
+    return xs[keep], gs[keep], new_index[owner]
 
 
 def _prove(system, drive, win1, win2, window, grouping) -> dict:
@@ -663,7 +760,7 @@ def _prove(system, drive, win1, win2, window, grouping) -> dict:
     return out
 
 
-def _result(outcome, samples, n_samples, n_steps, confidence) -> EchoIndex:
+def _result(outcome, samples, n_samples, n_steps, confidence, n_simulated=None) -> EchoIndex:
     labels = outcome["labels"]
     k = outcome["responses"].shape[0]
     counts = np.bincount(labels[labels >= 0], minlength=k)
@@ -691,6 +788,7 @@ def _result(outcome, samples, n_samples, n_steps, confidence) -> EchoIndex:
         n_steps=int(n_steps),
         confidence=confidence,
         samples=samples,
+        n_simulated=n_samples if n_simulated is None else int(n_simulated),
     )
 
 

@@ -20,7 +20,7 @@ Run by ``make bench`` as ``.venv/bin/python benchmarks/run.py``.
 Both sides are first checked to compute the same states. Timings interleave the sides (the order
 rotates from one repetition to the next), warm each side up once, and report the best and the
 median of the repetitions; ratios use the best times. Options: ``--quick`` for a smaller smoke
-run, ``--only a``, ``--only b``, ``--only fp``, ``--only echo``, ``--only sweep``, ``--only torch`` or ``--only cover``
+run, ``--only a``, ``--only b``, ``--only fp``, ``--only echo``, ``--only sweep``, ``--only torch``, ``--only cover`` or ``--only bptt``
 for one benchmark. The exit status is 1 only
 when a same-states check fails; goals that are missed are reported, not raised.
 """
@@ -312,7 +312,8 @@ def _block_rows() -> int:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="smaller smoke run")
-    parser.add_argument("--only", choices=["a", "b", "fp", "echo", "sweep", "torch", "cover"],
+    parser.add_argument("--only", choices=["a", "b", "fp", "echo", "sweep", "torch", "cover",
+                                           "bptt"],
                         help="run one benchmark")
     args = parser.parse_args(argv)
 
@@ -332,6 +333,7 @@ def main(argv=None) -> int:
         ("echo", lambda quick: importlib.import_module("echo_index").bench_echo_index(quick)),
         ("sweep", lambda quick: importlib.import_module("sweep").bench_sweep(quick)),
         ("torch", lambda quick: importlib.import_module("torch_fixed_points").bench_torch(quick)),
+        ("bptt", lambda quick: importlib.import_module("bptt").bench_bptt(quick)),
         ("cover", lambda quick: importlib.import_module("fixed_point_coverage")
          .bench_coverage(quick)),
     ]

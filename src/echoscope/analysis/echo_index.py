@@ -33,6 +33,7 @@ from .lyapunov import lyapunov_spectrum, maximal_lyapunov_exponent
 from .seeds import Uniform, _draw, check_seeds
 
 _SHRINK = 0.5  # a converging sample's distance to its response at least halves per extension
+ROUNDING = 64 * float(np.finfo(np.float64).eps)  # the proofs' rounding level, relative
 _WINDOWS = 3  # chaos: the exponent agrees over the extension and the two windows before it
 _STEADY = 2.0  # ... within this factor (the largest window estimate over the smallest)
 
@@ -177,19 +178,20 @@ class Forward(Schedule):
     states that lie within ``merge`` x max(1, ||x||_inf) of a representative (max norm, the
     same realisation) follow that representative from then on, so the cost after the
     transient scales with the number of responses, not of samples. Same map, same input:
-    states that agree to ``merge`` stay together while the map contracts, and their windows
-    are the representative's (so their labels and fractions are those of an unmerged run; the
-    windows differ from it by at most ``merge`` shrunk by the contraction since). ``merge=None``
-    simulates every sample to the end (the path of echoscope 0.1). A callable input is never
-    merged.
+    states that agree to rounding stay together, and the default tolerance is the proofs' own
+    rounding level (64 units in the last place), at which a sample already counts as
+    converged to its response; the windows of a merged sample are its representative's. A
+    larger ``merge`` is faster and approximate: it takes samples for converged that the proofs
+    would have watched longer. ``merge=None`` simulates every sample to the end (the path of
+    echoscope 0.1). A callable input is never merged.
 
     Parameters
     ----------
-    merge : float in (0, 1e-3] or None, default 1e-12
-        Relative tolerance of merging (1e-12: a few thousand units in the last place).
+    merge : float in (0, 1e-3] or None, default 64 x float64 eps (1.42e-14)
+        Relative tolerance of merging.
     """
 
-    merge: float | None = 1e-12
+    merge: float | None = ROUNDING
 
     def __post_init__(self):
         if self.merge is not None:
@@ -350,7 +352,7 @@ class _Options(NamedTuple):
     extension: int
     grouping: SingleLinkage
     confidence: float
-    merge: float | None = 1e-12  # Forward()'s: the samples that agree run as one
+    merge: float | None = ROUNDING  # Forward()'s: the samples that agree run as one
 
 
 class _Run(NamedTuple):

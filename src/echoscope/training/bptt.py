@@ -172,21 +172,87 @@ def _windows(us, ys, seq_len, batch_size, rng):
 # -- forwards -----------------------------------------------------------------------------------
 
 
-def _esn_forward(p, u, output_activation):
-    """Closed-loop forward from x = 0: outputs (T, B, n_out) for inputs (T, B, n_in)."""
-    import torch
+_ORDER = ("w", "w_in", "w_fb", "bias", "w_out", "b_out", "theta")
 
-    a = torch.sigmoid(p["theta"])
-    g = torch.tanh if output_activation == "tanh" else (lambda r: r)
-    x = u.new_zeros(u.shape[1], p["w"].shape[0])
-    drive = u @ p["w_in"].T + p["bias"]
-    outs = []
-    for k in range(u.shape[0]):
-        z_prev = g(x @ p["w_out"].T + p["b_out"])
-        s = x @ p["w"].T + drive[k] + z_prev @ p["w_fb"].T
-        x = (1.0 - a) * x + a * torch.tanh(s)
-        outs.append(g(x @ p["w_out"].T + p["b_out"]))
-    return torch.stack(outs)
+
+def _esn_forward(p, u, output_activation):
+    """Closed-loop forward from x = 0: outputs (T, B, n_out) for inputs (T, B, n_in), through
+    one fused autograd node (``_ClosedLoop``: the run and its analytic backward)."""
+    return _closed_loop().apply(u, output_activation == "tanh", *(p[k] for k in _ORDER))
+
+
+def _closed_loop():
+    """The autograd function of the closed-loop run (torch is imported on demand)."""
+    global _CLOSED_LOOP
+    if _CLOSED_LOOP is None:
+        import torch
+
+        class _ClosedLoop(torch.autograd.Function):
+            """The closed loop from x = 0 over T steps, with BPTT written out: one node in
+            the graph instead of a dozen per step (the cost of the backward is then that of
+            its arithmetic, not of torch's bookkeeping)::
+
+                s[k] = W x[k-1] + W_in u[k] + b + W_fb z[k-1]
+                x[k] = (1 - a) x[k-1] + a tanh(s[k]),   a = sigmoid(theta)
+                z[k] = g(W_out x[k] + b_out),           x[-1] = 0, z[-1] = g(b_out)
+            """
+
+            @staticmethod
+            def forward(ctx, u, tanh_out, w, w_in, w_fb, bias, w_out, b_out, theta):
+                a = torch.sigmoid(theta)
+                g = torch.tanh if tanh_out else (lambda r: r)
+                t_len, batch = u.shape[0], u.shape[1]
+                n = w.shape[0]
+                drive = torch.addmm(bias, u.reshape(t_len * batch, -1), w_in.T)
+                drive = drive.reshape(t_len, batch, n)
+                xs = u.new_empty(t_len + 1, batch, n)  # x[-1], x[0], ..., x[T-1]
+                hs = u.new_empty(t_len, batch, n)
+                zs = u.new_empty(t_len + 1, batch, w_out.shape[0])  # z[-1], z[0], ...
+                xs[0] = 0.0
+                zs[0] = g(b_out).expand(batch, -1)
+                for k in range(t_len):
+                    s = torch.addmm(torch.addmm(drive[k], xs[k], w.T), zs[k], w_fb.T)
+                    torch.tanh(s, out=hs[k])
+                    xs[k + 1] = xs[k] + a * (hs[k] - xs[k])
+                    zs[k + 1] = g(torch.addmm(b_out, xs[k + 1], w_out.T))
+                ctx.tanh_out = tanh_out
+                ctx.save_for_backward(u, w, w_fb, w_out, b_out, a, xs, hs, zs)
+                return zs[1:].clone()
+
+            @staticmethod
+            def backward(ctx, grad):
+                u, w, w_fb, w_out, b_out, a, xs, hs, zs = ctx.saved_tensors
+                t_len, batch = grad.shape[0], grad.shape[1]
+                d_r = torch.empty_like(grad)  # dL/d(W_out x[k] + b_out)
+                d_s = torch.empty_like(hs)  # dL/ds[k]
+                d_a = grad.new_zeros(())
+                dx_next = xs.new_zeros(batch, w.shape[0])  # from step k + 1
+                dz_next = grad.new_zeros(batch, w_out.shape[0])
+                for k in range(t_len - 1, -1, -1):
+                    dz = grad[k] + dz_next
+                    d_r[k] = dz * (1.0 - zs[k + 1] ** 2) if ctx.tanh_out else dz
+                    dx = torch.addmm(dx_next, d_r[k], w_out)
+                    d_a = d_a + torch.sum(dx * (hs[k] - xs[k]))
+                    d_s[k] = a * dx * (1.0 - hs[k] ** 2)
+                    dx_next = torch.addmm((1.0 - a) * dx, d_s[k], w)
+                    dz_next = d_s[k] @ w_fb
+                d_z0 = dz_next * (1.0 - zs[0] ** 2) if ctx.tanh_out else dz_next
+                flat_s = d_s.reshape(t_len * batch, -1)
+                flat_r = d_r.reshape(t_len * batch, -1)
+                d_w = flat_s.T @ xs[:-1].reshape(t_len * batch, -1)
+                d_w_in = flat_s.T @ u.reshape(t_len * batch, -1)
+                d_w_fb = flat_s.T @ zs[:-1].reshape(t_len * batch, -1)
+                d_bias = flat_s.sum(0)
+                d_w_out = flat_r.T @ xs[1:].reshape(t_len * batch, -1)
+                d_b_out = flat_r.sum(0) + d_z0.sum(0)
+                d_theta = d_a * a * (1.0 - a)
+                return None, None, d_w, d_w_in, d_w_fb, d_bias, d_w_out, d_b_out, d_theta
+
+        _CLOSED_LOOP = _ClosedLoop
+    return _CLOSED_LOOP
+
+
+_CLOSED_LOOP = None
 
 
 def esn_forward_numpy(trained, inputs):

@@ -343,8 +343,9 @@ def train_bptt(
         afterwards. The models are small and each step is a handful of short operations, so
         that more threads buy little, and on a machine busy with other work they cost a great
         deal: every operation waits for the threads that the scheduler has set aside (BPTT of
-        the default 100-unit network was measured at 28 s on two quiet cores and 865 s on two
-        busy ones with torch's default). One thread also keeps the result independent of the
+        the default 100-unit network, before its closed loop became one graph node, was
+        measured at 28 s on two quiet cores and 865 s on two busy ones with torch's default;
+        it now takes about 7 s on one thread). One thread also keeps the result independent of the
         machine's core count. Raise it for large networks on a machine of their own.
 
     Returns

@@ -16,21 +16,6 @@ import time
 import numpy as np
 
 
-def _per_op_forward(p, u, output_activation):
-    import torch
-
-    a = torch.sigmoid(p["theta"])
-    g = torch.tanh if output_activation == "tanh" else (lambda r: r)
-    x = u.new_zeros(u.shape[1], p["w"].shape[0])
-    drive = u @ p["w_in"].T + p["bias"]
-    outs = []
-    for k in range(u.shape[0]):
-        z_prev = g(x @ p["w_out"].T + p["b_out"])
-        x = (1.0 - a) * x + a * torch.tanh(x @ p["w"].T + drive[k] + z_prev @ p["w_fb"].T)
-        outs.append(g(x @ p["w_out"].T + p["b_out"]))
-    return torch.stack(outs)
-
-
 def bench_bptt(quick: bool) -> tuple[list[tuple], bool]:
     import echoscope as es
     import echoscope.training.bptt as bptt
@@ -40,7 +25,8 @@ def bench_bptt(quick: bool) -> tuple[list[tuple], bool]:
     print(f"\n(t) train_bptt: 100-unit flip-flop, {epochs} updates of 32 trials x 64 steps")
     fused = bptt._esn_forward
     times = {}
-    for name, forward in (("fused", fused), ("per-op", _per_op_forward), ("fused", fused)):
+    per_op = bptt._esn_forward_per_op
+    for name, forward in (("fused", fused), ("per-op", per_op), ("fused", fused)):
         bptt._esn_forward = forward
         try:
             start = time.perf_counter()

@@ -300,25 +300,11 @@ def test_user_task_delayed_recall(kind):
     assert error < 0.2, error  # a zero output has NRMSE 1
 
 
-def _per_op_forward(p, u, tanh_out):
-    """The closed loop written op by op for autograd (what the fused node replaces)."""
-    a = torch.sigmoid(p["theta"])
-    g = torch.tanh if tanh_out else (lambda r: r)
-    x = u.new_zeros(u.shape[1], p["w"].shape[0])
-    drive = u @ p["w_in"].T + p["bias"]
-    outs = []
-    for k in range(u.shape[0]):
-        z_prev = g(x @ p["w_out"].T + p["b_out"])
-        x = (1.0 - a) * x + a * torch.tanh(x @ p["w"].T + drive[k] + z_prev @ p["w_fb"].T)
-        outs.append(g(x @ p["w_out"].T + p["b_out"]))
-    return torch.stack(outs)
-
-
 @pytest.mark.parametrize("tanh_out", [True, False])
 def test_fused_closed_loop_gradients_are_autograds(tanh_out):
     """The fused closed-loop node (its BPTT written out) gives the outputs and every gradient
     of the same run built op by op for autograd, to rounding, and passes gradcheck."""
-    from echoscope.training.bptt import _ORDER, _esn_forward
+    from echoscope.training.bptt import _ORDER, _esn_forward, _esn_forward_per_op
 
     gen = torch.Generator().manual_seed(0)
     n, m, o, steps, batch = 7, 2, 3, 9, 4
@@ -330,7 +316,7 @@ def test_fused_closed_loop_gradients_are_autograds(tanh_out):
     y = torch.randn((steps, batch, o), generator=gen, dtype=torch.float64)
     act = "tanh" if tanh_out else "identity"
     fused = _esn_forward(p, u, act)
-    reference = _per_op_forward(p, u, tanh_out)
+    reference = _esn_forward_per_op(p, u, act)
     assert torch.allclose(fused, reference, rtol=0, atol=1e-14)
     grads = torch.autograd.grad(((fused - y) ** 2).mean(), [p[k] for k in _ORDER])
     expected = torch.autograd.grad(((reference - y) ** 2).mean(), [p[k] for k in _ORDER])

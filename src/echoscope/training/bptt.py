@@ -181,6 +181,23 @@ def _esn_forward(p, u, output_activation):
     return _closed_loop().apply(u, output_activation == "tanh", *(p[k] for k in _ORDER))
 
 
+def _esn_forward_per_op(p, u, output_activation):
+    """The same run built op by op for torch's autograd: the reference the fused node is
+    checked against (tests) and timed against (benchmarks/bptt.py)."""
+    import torch
+
+    a = torch.sigmoid(p["theta"])
+    g = torch.tanh if output_activation == "tanh" else (lambda r: r)
+    x = u.new_zeros(u.shape[1], p["w"].shape[0])
+    drive = u @ p["w_in"].T + p["bias"]
+    outs = []
+    for k in range(u.shape[0]):
+        z_prev = g(x @ p["w_out"].T + p["b_out"])
+        x = (1.0 - a) * x + a * torch.tanh(x @ p["w"].T + drive[k] + z_prev @ p["w_fb"].T)
+        outs.append(g(x @ p["w_out"].T + p["b_out"]))
+    return torch.stack(outs)
+
+
 def _closed_loop():
     """The autograd function of the closed-loop run (torch is imported on demand)."""
     global _CLOSED_LOOP

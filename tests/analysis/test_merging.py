@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 import echoscope as es
-from echoscope.analysis.echo_index import _merge
+from echoscope.analysis._merging import _merge
 from known_answers import bistable_units
 
 CASES = {

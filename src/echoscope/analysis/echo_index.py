@@ -23,6 +23,7 @@ from .._validation import (
 )
 from ..simulate import Final, Window, _drive
 from ..systems.base import DrivenMap
+from ._merging import ROUNDING, _merged_windows
 from .grouping import (
     SingleLinkage,
     _representative,
@@ -33,7 +34,6 @@ from .lyapunov import lyapunov_spectrum, maximal_lyapunov_exponent
 from .seeds import Uniform, _draw, check_seeds
 
 _SHRINK = 0.5  # a converging sample's distance to its response at least halves per extension
-ROUNDING = 64 * float(np.finfo(np.float64).eps)  # the proofs' rounding level, relative
 _WINDOWS = 3  # chaos: the exponent agrees over the extension and the two windows before it
 _STEADY = 2.0  # ... within this factor (the largest window estimate over the smallest)
 
@@ -680,57 +680,6 @@ def _batched(system, inputs, samples, extension, window, grouping, confidence, p
     return tuple(results)
 
 
-MERGE_EVERY = 25  # steps between two merges of the samples that agree
-
-
-def _merged_windows(system, inputs, samples, t1, window, tol):
-    """The windows ending at ``t1`` and at the end of each of the G realisations ``inputs``
-    (G, length, m), of every sample, shape (G x S, window, n) each, with the samples merged
-    every ``MERGE_EVERY`` steps (``_merge``); and the representatives left per realisation."""
-    g, length, _ = inputs.shape
-    s, n = samples.shape
-    x = np.broadcast_to(samples, (g, s, n)).reshape(-1, n)
-    group = np.repeat(np.arange(g), s)
-    owner = np.arange(g * s)  # the representative (row of x) of each sample
-    wins, t = [], 0
-    for stop in (t1, length):
-        while t < stop - window:
-            b = min(MERGE_EVERY, stop - window - t)
-            x = _drive(system, inputs[0, t:t + b] if g == 1 else inputs[group, t:t + b], x,
-                       record="final")
-            t += b
-            x, group, owner = _merge(x, group, owner, tol)
-        win = _drive(system, inputs[0, t:stop] if g == 1 else inputs[group, t:stop], x,
-                     record=Window(window))
-        wins.append(win[owner])
-        x, t = win[:, -1], stop
-    return wins[0], wins[1], np.bincount(group, minlength=g)
-
-
-def _merge(x, group, owner, tol):
-    """Merge the rows of ``x`` of one group that lie within ``tol`` x max(1, ||x||_inf) of a
-    leader (max norm). Rows are sorted by group and by a fixed projection with incommensurate
-    weights (cos(1 + 2.4 i): responses that mirror each other do not tie); a run of
-    consecutive rows, each that near the one before, is led by its first row, and a row of it
-    farther than that from the leader stays on its own. Returns the representatives' states
-    and groups, and each sample's new representative."""
-    if x.shape[0] < 2:
-        return x, group, owner
-    h = tol * max(1.0, float(np.abs(x).max()))
-    order = np.lexsort((x @ np.cos(1.0 + 2.4 * np.arange(x.shape[1])), group))
-    xs, gs = x[order], group[order]
-    near = np.r_[False, (gs[1:] == gs[:-1]) & (np.abs(np.diff(xs, axis=0)).max(axis=1) <= h)]
-    run_start = np.maximum.accumulate(np.where(near, 0, np.arange(order.size)))
-    alone = np.abs(xs - xs[run_start]).max(axis=1) > h  # drifted from its run's leader
-    lead = np.where(alone, np.arange(order.size), run_start)
-    keep = np.unique(lead)
-    if keep.size == order.size:
-        return x, group, owner
-    new_index = np.empty(order.size, dtype=np.int64)
-    new_index[order] = np.searchsorted(keep, lead)  # row of x -> its representative
-    return xs[keep], gs[keep], new_index[owner]
-
-
 def _prove(system, drive, win1, win2, window, grouping) -> dict:
     """Group at both checkpoints and check the conditions; with ``drive`` (the inputs between
     the checkpoints) also the Lyapunov exponents, else the states to start them from."""
@@ -747,7 +696,7 @@ def _prove(system, drive, win1, win2, window, grouping) -> dict:
     d2 = np.abs(flat2 - flat2[reps[labels2]]).max(axis=1)
     d1 = np.abs(flat1 - flat1[reps[labels2]]).max(axis=1)
     scale = max(1.0, float(np.abs(flat2).max()))
-    floor = 64 * np.finfo(flat2.dtype).eps * scale
+    floor = ROUNDING * scale  # what merging takes for agreement (Forward)
     ok = (d2 <= _SHRINK * d1) | (d2 <= floor)
     labels = np.where(ok, labels2, -1)
     spread = np.array([d2[labels2 == g].max() for g in range(k)])

@@ -3,10 +3,9 @@ against the task's automaton (the flip-flop's own runs are in ``flipflop_study.c
 
 from __future__ import annotations
 
-import dataclasses
 import time
 
-from ..flipflop_study.comparison import TrainingRun
+from ..flipflop_study.comparison import TrainingRun, each_training
 from .explain import task_flips
 from .study import analyse_task, evaluate_task, task_esn
 
@@ -36,22 +35,14 @@ def task_runs_of_seed(config, seed: int, stream, progress):
     esn = task_esn(c, net_rng)
     train = task.sample(c.train_steps, rng=train_rng)
     test = task.sample(c.test_steps, rng=test_rng)
-    analysis_streams = dict(zip(("ridge", "force", "bptt"), analysis_rng.spawn(3)))
-    training_streams = {"ridge": noise_rng, "force": None, "bptt": bptt_rng}
-    for training in config.trainings:
-        method = training.name
-        report = None if progress is None else \
-            (lambda d, t, m=method: progress(f"{m} training", d, t))
-        run_config = dataclasses.replace(c, training=training)
-        clock = time.perf_counter()
-        trained = training.train(run_config, esn, train.inputs, train.targets,
-                                 rng=training_streams[method], progress=report)
-        seconds = {"train": time.perf_counter() - clock}
-        result = evaluate_task(run_config, trained, test, seconds=seconds)
+    for method, run_config, trained, seconds, rng in each_training(
+            config, esn, train.inputs, train.targets, (noise_rng, bptt_rng, analysis_rng),
+            progress):
+        result = evaluate_task(run_config, trained, test, seconds=dict(seconds))
         clock = time.perf_counter()
         analysis = analyse_task(result, n_seeds=config.n_fixed_point_seeds,
                                 amplitudes=config.amplitudes, echo_steps=config.echo_steps,
-                                echo_samples=config.echo_samples, rng=analysis_streams[method])
-        seconds = {"train": seconds["train"], "analysis": time.perf_counter() - clock}
+                                echo_samples=config.echo_samples, rng=rng)
+        seconds["analysis"] = time.perf_counter() - clock
         yield TrainingRun(method, seed, result, analysis, task_flips(analysis.errors.network),
                           analysis.echo, seconds)

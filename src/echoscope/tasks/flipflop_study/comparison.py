@@ -43,7 +43,6 @@ from .study import (
     check_task_memory,
     evaluate_flipflop,
     flipflop_network,
-    train_flipflop,
 )
 
 __all__ = ["METHODS", "CompareConfig", "TrainingComparison", "TrainingRun", "compare_training"]
@@ -375,18 +374,10 @@ def _runs_of_seed(config, seed, stream, progress):
                     pulse_amplitude=c.pulse_amplitude, rng=train_rng)
     test_u, test_y = flipflop(c.n_bits, c.test_steps, pulse_prob=c.pulse_prob,
                               pulse_amplitude=c.pulse_amplitude, rng=test_rng)
-    analysis_streams = dict(zip(METHODS, analysis_rng.spawn(len(METHODS))))
-    training_streams = {"ridge": noise_rng, "force": None, "bptt": bptt_rng}
-    for training in config.trainings:
-        method = training.name
-        report = None if progress is None else \
-            (lambda d, t, m=method: progress(f"{m} training", d, t))
-        task = dataclasses.replace(c, training=training)
-        clock = time.perf_counter()
-        trained = train_flipflop(task, esn, u, y, rng=training_streams[method], progress=report)
-        seconds = {"train": time.perf_counter() - clock}
+    for method, task, trained, seconds, rng in each_training(
+            config, esn, u, y, (noise_rng, bptt_rng, analysis_rng), progress):
         result = evaluate_flipflop(task, trained, test_u, test_y, seconds=seconds)
-        fp_rng, echo_rng = analysis_streams[method].spawn(2)
+        fp_rng, echo_rng = rng.spawn(2)
         clock = time.perf_counter()
         analysis = analyse_flipflop(result, n_seeds=config.n_fixed_point_seeds, rng=fp_rng)
         seconds["analysis"] = time.perf_counter() - clock
@@ -397,3 +388,23 @@ def _runs_of_seed(config, seed, stream, progress):
         seconds["echo_index"] = time.perf_counter() - clock
         flips = flip_transitions(analysis.explanation, trained, amplitude=c.pulse_amplitude)
         yield TrainingRun(method, seed, result, analysis, flips, sweep, seconds)
+
+
+def each_training(config, esn, inputs, targets, streams, progress):
+    """Train the untrained ``esn`` by each training of a ``CompareConfig`` on one sequence:
+    ``(method, the task's config with that training, trained network, {'train': seconds},
+    the method's analysis stream)``. ``streams`` are the seed's (ridge noise, BPTT, analysis)
+    generators; FORCE draws nothing."""
+    noise_rng, bptt_rng, analysis_rng = streams
+    analysis_streams = dict(zip(METHODS, analysis_rng.spawn(len(METHODS))))
+    training_streams = {"ridge": noise_rng, "force": None, "bptt": bptt_rng}
+    for training in config.trainings:
+        method = training.name
+        report = None if progress is None else \
+            (lambda d, t, m=method: progress(f"{m} training", d, t))
+        run_config = dataclasses.replace(config.task, training=training)
+        clock = time.perf_counter()
+        trained = training.train(run_config, esn, inputs, targets,
+                                 rng=training_streams[method], progress=report)
+        yield (method, run_config, trained, {"train": time.perf_counter() - clock},
+               analysis_streams[method])

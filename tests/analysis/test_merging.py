@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 import echoscope as es
-from echoscope.analysis._merging import _merge
+from echoscope.analysis._merging import CONFIRM, ROUNDING, _merge, _merged_windows, _State
 from known_answers import bistable_units
 
 CASES = {
@@ -53,19 +53,70 @@ def test_batched_realisations_merge_each_on_its_own():
     assert all(r.n_simulated == 50 for r in sweep.results)
 
 
+def _state(x, group):
+    n = x.shape[0]
+    return _State(group=np.asarray(group), owner=np.arange(n), first=np.arange(n),
+                  witness_of=np.full(n, -1), witness_dist=np.zeros(n), before=3.0 * x,
+                  pairs=[])
+
+
 def test_merge_joins_what_lies_within_the_tolerance_and_nothing_else():
-    x = np.array([[0.5, 0.5], [0.5 + 4e-13, 0.5], [0.5, 0.5 + 8e-12], [0.5, 0.5], [0.9, 0.1]])
-    group = np.array([0, 0, 0, 1, 0])  # row 3 equals row 0 but belongs to another realisation
-    owner = np.arange(5)
-    reps, groups, new_owner = _merge(x, group, owner, 1e-12)
-    assert reps.shape[0] == 4 and new_owner[0] == new_owner[1]
-    assert len(set(new_owner.tolist())) == 4 and new_owner[3] != new_owner[0]
-    assert np.abs(reps[new_owner] - x).max() <= 1e-12  # each sample near its representative
-    assert sorted(groups.tolist()) == [0, 0, 0, 1]
+    x = np.array([[0.5, 0.5], [0.5 + 4e-13, 0.5], [0.5, 0.5 + 8e-12], [0.5, 0.5], [0.9, 0.1],
+                  [0.5 + 2e-13, 0.5]])
+    group = np.array([0, 0, 0, 1, 0, 0])  # row 3 equals row 0 but is another realisation's
+    reps, state = _merge(x, _state(x, group), 1e-12)
+    # rows 1 and 5 join row 0 above rounding level: the farther, 1, stays as a witness
+    owner = state.owner
+    assert owner[5] == owner[0] and len(set(owner.tolist())) == 5 and owner[3] != owner[0]
+    assert np.abs(reps[owner] - x).max() <= 1e-12  # each sample near its representative
+    assert sorted(state.group.tolist()) == [0, 0, 0, 0, 1]
+    assert state.pairs == [(1, 0)] and np.sum(state.witness_of >= 0) == 1 and state.witness_of[owner[1]] == 0
     # a chain of near neighbours does not merge its far ends
     chain = np.array([[0.0], [0.8e-12], [1.6e-12], [2.4e-12]])
-    reps, _, owners = _merge(chain, np.zeros(4, dtype=int), np.arange(4), 1e-12)
-    assert np.max(np.abs(reps[owners] - chain)) <= 1e-12
+    reps, state = _merge(chain, _state(chain, np.zeros(4, dtype=int)), 1e-12)
+    assert np.max(np.abs(reps[state.owner] - chain)) <= 1e-12
+
+
+def test_rounding_level_merges_need_no_witness_and_witnesses_merge_only_there():
+    x = np.array([[0.5], [0.5 + 1e-15], [0.5 + 4e-7], [0.5 + 8e-7]])
+    reps, state = _merge(x, _state(x, np.zeros(4, dtype=int)), ROUNDING)
+    assert reps.shape[0] == 3 and state.pairs == [] and np.all(state.witness_of < 0)
+    reps, state = _merge(x, _state(x, np.zeros(4, dtype=int)), 1e-6)
+    assert reps.shape[0] == 2 and state.pairs == [(3, 0)]  # 3 is the farthest loose join
+    # the witness does not join again at the loose tolerance ...
+    again, state = _merge(reps, state, 1e-6)
+    assert again.shape[0] == 2 and len(state.pairs) == 1
+    # ... but follows its representative once their distance shrank CONFIRM times
+    closer = reps.copy()
+    closer[state.witness_of >= 0] = 0.5 + 8e-7 / CONFIRM * 0.9
+    joined, state = _merge(closer, state, 1e-6)
+    assert joined.shape[0] == 1 and np.all(state.owner == 0)
+
+
+def test_a_witness_that_reaches_another_response_refutes_the_merge():
+    # x -> tanh(1.2 x), y -> tanh(0.5 y): samples 1e-13 either side of x = 0 (the repeller),
+    # far apart in y, close in on each other while y contracts and are joined at 1e-3 (their
+    # distance halved since the last merge); then x parts them to the two stable points. A
+    # witness of that merge reaches the other one, so the run is repeated at rounding level.
+    esn = es.ESN(np.diag([1.2, 0.5]), np.zeros((2, 1)))
+    eps = 1e-13
+    seeds = np.array([[eps, 0.5], [-eps, -0.5], [-eps / 2, -0.45], [2 * eps, 0.45],
+                      [0.7, 0.0], [-0.7, 0.0]])
+    u = np.zeros((400, 1))
+    every = es.echo_index(esn, u, seeds=seeds, schedule=es.Forward(merge=None))
+    rows = _merged_windows(esn, u[None], seeds, 300, 20, 1e-3)
+    wrong = (rows.owner2[:, None] == rows.owner2[None]) & \
+        (every.labels[:, None] != every.labels[None])
+    assert wrong.any() and rows.unconfirmed[0]  # the prediction alone would mislabel
+    loose = es.echo_index(esn, u, seeds=seeds, schedule=es.Forward(merge=1e-3))
+    assert every.index == 2 and np.array_equal(loose.labels, every.labels)
+    assert "witness" in loose.path and "rounding" in loose.path
+    assert every.path == "every sample to the end"
+    # states in transit near the repeller part: never joined, nothing to refute
+    esn1 = es.ESN(np.array([[1.2]]), np.zeros((1, 1)))
+    near = es.echo_index(esn1, u, seeds=np.array([[1e-9], [-1e-9], [0.7], [-0.7]]),
+                         schedule=es.Forward(merge=1e-3))
+    assert near.labels[0] != near.labels[1] and "checked by" in near.path
 
 
 @pytest.mark.parametrize("merge", [0.0, -1e-12, 1e-2, float("nan"), "1e-12"])

@@ -2,61 +2,176 @@
 
 Same map, same input: states that agree to rounding stay together, so after the transient the
 cost of a run scales with the number of responses, not of samples (``Forward(merge=...)``).
+Merging at a looser tolerance (``LOOSE``, the default) starts sooner and is checked: of every
+group of samples joined above rounding level, the one farthest from its representative runs on
+as a witness, and the run stands only if every witness reaches its representative's response.
 """
 
 from __future__ import annotations
+
+from typing import NamedTuple
 
 import numpy as np
 
 from ..simulate import Window, _drive
 
 ROUNDING = 64 * float(np.finfo(np.float64).eps)  # the proofs' rounding level, relative
+LOOSE = 1e-6  # the default tolerance: samples that near merge, checked by witnesses
 MERGE_EVERY = 25  # steps between two merges of the samples that agree
+WITNESSES = 8  # witnesses set apart per realisation and merge, at most
+CONFIRM = 1e3  # a witness whose distance to its representative shrank this much: confirmed
+_SHRINK = 0.5  # above rounding level, a row joins if its distance halved since the last merge
 
 
-def _merged_windows(system, inputs, samples, t1, window, tol):
-    """The windows ending at ``t1`` and at the end of each of the G realisations ``inputs``
-    (G, length, m), of every sample, shape (G x S, window, n) each, with the samples merged
-    every ``MERGE_EVERY`` steps (``_merge``); and the representatives left per realisation."""
+class _Rows(NamedTuple):
+    """A merged run of G realisations x S samples: the representatives' windows at the two
+    checkpoints and, for every sample (G x S), the row that carries it at each; the witness
+    pairs (sample kept on its own, a sample of the representative it was joined to) and the
+    representatives left per realisation."""
+
+    win1: np.ndarray
+    win2: np.ndarray
+    owner1: np.ndarray
+    owner2: np.ndarray
+    witnesses: np.ndarray
+    left: np.ndarray
+    unconfirmed: np.ndarray
+
+
+def _merged_windows(system, inputs, samples, t1, window, tol) -> _Rows:
+    """Drive every sample of the G realisations ``inputs`` (G, length, m) to ``t1`` and to the
+    end, merging the samples that agree every ``MERGE_EVERY`` steps (``_merge``); the windows
+    that end at both checkpoints are kept for the representatives only."""
     g, length, _ = inputs.shape
     s, n = samples.shape
     x = np.broadcast_to(samples, (g, s, n)).reshape(-1, n)
-    group = np.repeat(np.arange(g), s)
-    owner = np.arange(g * s)  # the representative (row of x) of each sample
-    wins, t = [], 0
+    state = _State(group=np.repeat(np.arange(g), s), owner=np.arange(g * s),
+                   first=np.arange(g * s), witness_of=np.full(g * s, -1),
+                   witness_dist=np.zeros(g * s), before=np.full((g * s, n), np.nan), pairs=[])
+    wins, owners, t = [], [], 0
     for stop in (t1, length):
         while t < stop - window:
             b = min(MERGE_EVERY, stop - window - t)
-            x = _drive(system, inputs[0, t:t + b] if g == 1 else inputs[group, t:t + b], x,
-                       record="final")
+            x = _drive(system, inputs[0, t:t + b] if g == 1 else inputs[state.group, t:t + b],
+                       x, record="final")
             t += b
-            x, group, owner = _merge(x, group, owner, tol)
-        win = _drive(system, inputs[0, t:stop] if g == 1 else inputs[group, t:stop], x,
+            x, state = _merge(x, state, tol)
+        win = _drive(system, inputs[0, t:stop] if g == 1 else inputs[state.group, t:stop], x,
                      record=Window(window))
-        wins.append(win[owner])
+        wins.append(win)
+        owners.append(state.owner)
         x, t = win[:, -1], stop
-    return wins[0], wins[1], np.bincount(group, minlength=g)
+    pairs = np.array(state.pairs, dtype=np.int64).reshape(-1, 2)
+    x, state = _confirmed(x, state, max(1.0, float(np.abs(x).max())))
+    unconfirmed = np.bincount(state.group[state.witness_of >= 0], minlength=g) > 0
+    return _Rows(wins[0], wins[1], owners[0], owners[1], pairs,
+                 np.bincount(state.group, minlength=g), unconfirmed)
 
 
-def _merge(x, group, owner, tol):
-    """Merge the rows of ``x`` of one group that lie within ``tol`` x max(1, ||x||_inf) of a
-    leader (max norm). Rows are sorted by group and by a fixed projection with incommensurate
-    weights (cos(1 + 2.4 i): responses that mirror each other do not tie); a run of
-    consecutive rows, each that near the one before, is led by its first row, and a row of it
-    farther than that from the leader stays on its own. Returns the representatives' states
-    and groups, and each sample's new representative."""
+class _State(NamedTuple):
+    """Per row: its realisation, the sample it started from, for a witness the sample whose
+    representative it checks (-1 for the others) and their distance when it was set apart,
+    and its state at the previous merge (NaN before the first); per sample: its row; and the
+    witness pairs so far."""
+
+    group: np.ndarray
+    owner: np.ndarray
+    first: np.ndarray
+    witness_of: np.ndarray
+    witness_dist: np.ndarray
+    before: np.ndarray
+    pairs: list
+
+    def rows(self, keep, owner) -> _State:
+        """The state with the rows ``keep`` left and the samples' rows ``owner``."""
+        return _State(self.group[keep], owner, self.first[keep], self.witness_of[keep],
+                      self.witness_dist[keep], self.before[keep], self.pairs)
+
+
+def _merge(x, state: _State, tol):
+    """Merge the rows of ``x`` of one realisation that lie within ``tol`` x max(1, ||x||_inf)
+    of a leader (max norm). Rows are sorted by realisation and by a fixed projection with
+    incommensurate weights (cos(1 + 2.4 i): responses that mirror each other do not tie); a
+    run of consecutive rows, each that near the one before, is led by its first row, and a
+    row of it farther than that from the leader stays on its own.
+
+    Above rounding level (``ROUNDING``) the merge is a prediction, and each run keeps the row
+    it joins farthest from the leader on its own as a witness, recorded as a pair (witness,
+    leader) for the check at the end. A witness joins at rounding level, or follows its
+    leader's representative once their distance has shrunk ``CONFIRM`` times since it was
+    set apart (two states that converge together; states on two sides of a basin boundary
+    part). Returns the representatives' states and the new ``_State``."""
     if x.shape[0] < 2:
-        return x, group, owner
-    h = tol * max(1.0, float(np.abs(x).max()))
-    order = np.lexsort((x @ np.cos(1.0 + 2.4 * np.arange(x.shape[1])), group))
-    xs, gs = x[order], group[order]
+        return x, state
+    scale = max(1.0, float(np.abs(x).max()))
+    x, state = _confirmed(x, state, scale)
+    h, h0 = tol * scale, min(tol, ROUNDING) * scale
+    order = np.lexsort((x @ np.cos(1.0 + 2.4 * np.arange(x.shape[1])), state.group))
+    xs, gs = x[order], state.group[order]
     near = np.r_[False, (gs[1:] == gs[:-1]) & (np.abs(np.diff(xs, axis=0)).max(axis=1) <= h)]
     run_start = np.maximum.accumulate(np.where(near, 0, np.arange(order.size)))
-    alone = np.abs(xs - xs[run_start]).max(axis=1) > h  # drifted from its run's leader
-    lead = np.where(alone, np.arange(order.size), run_start)
+    dist = np.abs(xs - xs[run_start]).max(axis=1)
+    before = state.before[order]
+    exact = dist <= h0
+    # Above rounding level only rows that were converging on their leader: their distance at
+    # least halved since the previous merge (states in slow transit keep theirs).
+    closing = dist <= _SHRINK * np.abs(before - before[run_start]).max(axis=1)
+    loose = (dist <= h) & ~exact & closing & (state.witness_of[order] < 0)
+    witness_of, witness_dist = state.witness_of[order], state.witness_dist[order]
+    if loose.any():  # the farthest loosely joined row of each run stays as its witness
+        rows = np.flatnonzero(loose)
+        by_run = rows[np.lexsort((-dist[rows], run_start[rows]))]
+        far = by_run[np.r_[True, run_start[by_run[1:]] != run_start[by_run[:-1]]]]
+        # at most WITNESSES per realisation and merge: those set farthest apart
+        far = far[np.lexsort((-dist[far], gs[far]))]
+        rank = np.arange(far.size) - np.searchsorted(gs[far], gs[far])
+        far = far[rank < WITNESSES]
+        loose[far] = False
+        first = state.first[order]
+        witness_of, witness_dist = witness_of.copy(), witness_dist.copy()
+        witness_of[far], witness_dist[far] = first[run_start[far]], dist[far]
+        state.pairs.extend(zip(first[far].tolist(), first[run_start[far]].tolist()))
+    state = _State(gs, state.owner, state.first[order], witness_of, witness_dist, xs,
+                   state.pairs)
+    lead = np.where(exact | loose, run_start, np.arange(order.size))
     keep = np.unique(lead)
-    if keep.size == order.size:
-        return x, group, owner
     new_index = np.empty(order.size, dtype=np.int64)
     new_index[order] = np.searchsorted(keep, lead)  # row of x -> its representative
-    return xs[keep], gs[keep], new_index[owner]
+    return xs[keep], state.rows(keep, new_index[state.owner])
+
+
+def _confirmed(x, state: _State, scale):
+    """Retire the witnesses that converge with their representative (their distance to it
+    shrank ``CONFIRM`` times, or is at rounding level): their samples follow it. A witness
+    that its representative has joined is retired where it is."""
+    w = np.flatnonzero(state.witness_of >= 0)
+    if w.size == 0:
+        return x, state
+    target = state.owner[state.witness_of[w]]
+    d = np.abs(x[w] - x[target]).max(axis=1)
+    done = (d <= state.witness_dist[w] / CONFIRM) | (d <= ROUNDING * scale)
+    witness_of = state.witness_of.copy()
+    witness_of[w[done]] = -1
+    state = state._replace(witness_of=witness_of)
+    move = done & (target != w)
+    move &= ~np.isin(target, w[move])  # a chain of witnesses retires one link per merge
+    if not move.any():
+        return x, state
+    redirect = np.arange(x.shape[0])
+    redirect[w[move]] = target[move]
+    keep = np.setdiff1d(redirect, w[move])
+    return x[keep], state.rows(keep, np.searchsorted(keep, redirect)[state.owner])
+
+
+def _path(tol, n_witnesses, refuted) -> str:
+    """How the samples ran, in words (``EchoIndex.path``)."""
+    if tol is None:
+        return "every sample to the end"
+    if refuted:
+        return (f"merged at rounding level ({ROUNDING:.3g}): a witness of merging at {tol:.3g} "
+                "reached another response or did not converge")
+    if tol <= ROUNDING:
+        return f"merged at rounding level ({tol:.3g})"
+    return (f"merged at {tol:.3g}, checked by {n_witnesses} witness"
+            f"{'' if n_witnesses == 1 else 'es'} run on their own (each reached its "
+            "representative's response)")

@@ -23,7 +23,7 @@ from .._validation import (
 )
 from ..simulate import Final, Window, _drive
 from ..systems.base import DrivenMap
-from ._merging import ROUNDING, _merged_windows
+from ._merging import LOOSE, ROUNDING, _merged_windows, _path
 from .grouping import (
     SingleLinkage,
     _representative,
@@ -108,6 +108,10 @@ class EchoIndex(Result):
         Trajectories simulated at the end of the run: ``n_samples`` without merging, the
         number of representatives left when samples that agreed were merged
         (``Forward(merge=...)``).
+    path : str
+        How the samples ran, in words: every sample to the end, merged at rounding level, or
+        merged at a looser tolerance and checked by witnesses (and whether a witness refuted
+        it, in which case the answer comes from merging at rounding level).
     """
 
     index: int
@@ -129,6 +133,7 @@ class EchoIndex(Result):
     confidence: float
     samples: np.ndarray
     n_simulated: int = -1
+    path: str = "every sample to the end"
 
     @property
     def n_unresolved(self) -> int:
@@ -156,6 +161,7 @@ class EchoIndex(Result):
             "grouping_stable": bool(self.grouping_stable),
             "n_unresolved": self.n_unresolved, "missed_fraction": float(self.missed_fraction),
             "n_samples": int(self.n_samples), "n_steps": int(self.n_steps),
+            "n_simulated": int(self.n_simulated), "path": self.path,
         }
 
 
@@ -174,24 +180,28 @@ class Forward(Schedule):
     steps apart at the end of the input, and must agree. A callable input is extended
     (doubling) while samples are unresolved, up to ``max_steps``.
 
-    Samples whose states agree are merged while they run: every ``MERGE_EVERY`` steps, the
-    states that lie within ``merge`` x max(1, ||x||_inf) of a representative (max norm, the
-    same realisation) follow that representative from then on, so the cost after the
+    Samples whose states agree are merged while they run: every ``MERGE_EVERY`` (25) steps,
+    the states that lie within ``merge`` x max(1, ||x||_inf) of a representative (max norm,
+    the same realisation) follow that representative from then on, so the cost after the
     transient scales with the number of responses, not of samples. Same map, same input:
-    states that agree to rounding stay together, and the default tolerance is the proofs' own
-    rounding level (64 units in the last place), at which a sample already counts as
-    converged to its response; the windows of a merged sample are its representative's. A
-    larger ``merge`` is faster and approximate: it takes samples for converged that the proofs
-    would have watched longer. ``merge=None`` simulates every sample to the end (the path of
-    echoscope 0.1). A callable input is never merged.
+    states that agree to rounding stay together, so merging at the proofs' rounding level
+    (64 units in the last place, ``ROUNDING``) changes nothing but the cost. Above it a merge
+    is a prediction (two states that near will converge together), and it is checked: in each
+    group joined above rounding level, the sample farthest from its representative runs on
+    by itself as a witness (merged again at rounding level only), and the run stands only if
+    every witness reaches its representative's response; otherwise that realisation is run
+    again merged at rounding level. ``EchoIndex.path`` says which ran. The default, 1e-6,
+    starts merging a few hundred steps sooner than rounding level (see the README's
+    benchmark). ``merge=None`` simulates every sample to the end (the path of echoscope 0.1).
+    A callable input is never merged.
 
     Parameters
     ----------
-    merge : float in (0, 1e-3] or None, default 64 x float64 eps (1.42e-14)
+    merge : float in (0, 1e-3] or None, default 1e-6
         Relative tolerance of merging.
     """
 
-    merge: float | None = ROUNDING
+    merge: float | None = LOOSE
 
     def __post_init__(self):
         if self.merge is not None:
@@ -352,7 +362,7 @@ class _Options(NamedTuple):
     extension: int
     grouping: SingleLinkage
     confidence: float
-    merge: float | None = ROUNDING  # Forward()'s: the samples that agree run as one
+    merge: float | None = LOOSE  # Forward()'s: the samples that agree run as one
 
 
 class _Run(NamedTuple):
@@ -653,13 +663,24 @@ def _batched(system, inputs, samples, extension, window, grouping, confidence, p
             win2 = _drive(system, u[..., t1:, :], win1[..., -1, :], record=Window(window))
             win1, win2 = win1.reshape(-1, window, n), win2.reshape(-1, window, n)
             left = np.full(stop - start, s)
+            simulated += left.tolist()
+            for j in range(stop - start):
+                part = slice(j * s, (j + 1) * s)
+                outcomes.append(_prove(system, None, win1[part], win2[part], window, grouping))
+                outcomes[-1]["path"] = _path(None, 0, False)
         else:
-            win1, win2, left = _merged_windows(system, inputs[start:stop], samples, t1,
-                                               window, merge)
-        simulated += left.tolist()
-        for j in range(stop - start):
-            part = slice(j * s, (j + 1) * s)
-            outcomes.append(_prove(system, None, win1[part], win2[part], window, grouping))
+            rows = _merged_windows(system, inputs[start:stop], samples, t1, window, merge)
+            for j in range(stop - start):
+                out, witnesses, refuted = _prove_merged(system, rows, j, s, window, grouping)
+                left = rows.left[j]
+                if refuted:  # the prediction failed: merge at rounding level only
+                    exact = _merged_windows(system, inputs[start + j:start + j + 1], samples,
+                                            t1, window, ROUNDING)
+                    out = _prove_merged(system, exact, 0, s, window, grouping)[0]
+                    left = exact.left[0]
+                out["path"] = _path(merge, witnesses, refuted)
+                outcomes.append(out)
+                simulated.append(left)
         if progress is not None:
             progress(stop, g)
     # One Lyapunov run for the responses of every realisation.
@@ -680,11 +701,38 @@ def _batched(system, inputs, samples, extension, window, grouping, confidence, p
     return tuple(results)
 
 
-def _prove(system, drive, win1, win2, window, grouping) -> dict:
+def _prove_merged(system, rows, j, s, window, grouping):
+    """``_prove`` for realisation ``j`` of a merged run ``rows`` (``_merged_windows``) with
+    ``s`` samples each, and its witness check: (outcome, witnesses, refuted), refuted when a
+    witness did not converge with its representative by the end or joined another
+    response."""
+    part = slice(j * s, (j + 1) * s)
+    keep1, owner1 = np.unique(rows.owner1[part], return_inverse=True)
+    keep2, owner2 = np.unique(rows.owner2[part], return_inverse=True)
+    out = _prove(system, None, rows.win1[keep1], rows.win2[keep2], window, grouping,
+                 (owner1.ravel(), owner2.ravel()))
+    pairs = rows.witnesses[rows.witnesses[:, 0] // s == j] - j * s
+    labels = out["labels"]
+    refuted = rows.unconfirmed[j] or np.any(labels[pairs[:, 0]] != labels[pairs[:, 1]])
+    return out, pairs.shape[0], bool(refuted)
+
+
+def _prove(system, drive, win1, win2, window, grouping, owners=None) -> dict:
     """Group at both checkpoints and check the conditions; with ``drive`` (the inputs between
-    the checkpoints) also the Lyapunov exponents, else the states to start them from."""
-    labels1, _, _ = grouping.group(win1)
-    labels2, _, gap = grouping.group(win2)
+    the checkpoints) also the Lyapunov exponents, else the states to start them from.
+
+    With ``owners`` (the row of ``win1`` and of ``win2`` that carries each sample, from a
+    merged run) the windows are the representatives' and each counts for its samples: the
+    grouping, the checks and the labels are those of every sample's own windows."""
+    s = win2.shape[0] if owners is None else owners[0].size
+    owner1, owner2 = owners if owners is not None else (np.arange(s), np.arange(s))
+    counts1, counts2 = (None, None) if owners is None else \
+        (np.bincount(owner1, minlength=win1.shape[0]), np.bincount(owner2, minlength=win2.shape[0]))
+    rows1, _, _ = grouping._group(win1, counts1)
+    rows2, _, gap = grouping._group(win2, counts2)
+    labels1, labels2 = _first_order(rows1[owner1]), _first_order(rows2[owner2])
+    row_label = np.empty(win2.shape[0], dtype=np.int64)
+    row_label[owner2] = labels2
     flat1 = win1.reshape(win1.shape[0], -1)
     flat2 = win2.reshape(win2.shape[0], -1)
     k = int(labels2.max()) + 1
@@ -692,23 +740,35 @@ def _prove(system, drive, win1, win2, window, grouping) -> dict:
     # Per-sample convergence: the distance to the group's response at least halved over the
     # extension, or is at rounding level. Distances that merely did not grow would let a
     # group of responses that stay apart (misgrouped) pass as converged.
-    reps = np.array([_representative(win2, labels2 == g) for g in range(k)])
-    d2 = np.abs(flat2 - flat2[reps[labels2]]).max(axis=1)
-    d1 = np.abs(flat1 - flat1[reps[labels2]]).max(axis=1)
+    rep_rows = [_representative(win2, row_label == g, counts2) for g in range(k)]
+    first = np.full(win2.shape[0], s)
+    np.minimum.at(first, owner2, np.arange(s))
+    reps = first[rep_rows]  # a sample of each representative row
+    d2 = np.abs(flat2 - flat2[np.asarray(rep_rows)[row_label]]).max(axis=1)[owner2]
+    d1 = np.stack([np.abs(flat1 - flat1[owner1[r]]).max(axis=1) for r in reps], axis=1)
+    d1 = d1[owner1, labels2]
     scale = max(1.0, float(np.abs(flat2).max()))
     floor = ROUNDING * scale  # what merging takes for agreement (Forward)
     ok = (d2 <= _SHRINK * d1) | (d2 <= floor)
     labels = np.where(ok, labels2, -1)
     spread = np.array([d2[labels2 == g].max() for g in range(k)])
     out = {"labels": labels, "stable": stable, "reps": reps,
-           "responses": win2[reps], "spread": spread, "separation": gap}
+           "responses": win2[rep_rows], "spread": spread, "separation": gap}
     # The maximal conditional Lyapunov exponent of each response over the extension.
-    start = win1[reps, -1]
+    start = win1[owner1[reps], -1]
     if drive is None:
         out["lyapunov_start"] = start
     else:
         out["lyapunov"] = np.atleast_1d(maximal_lyapunov_exponent(system, drive, start))
     return out
+
+
+def _first_order(labels) -> np.ndarray:
+    """Labels renumbered 0, 1, ... in the order of each group's first sample."""
+    _, first, inverse = np.unique(labels, return_index=True, return_inverse=True)
+    rank = np.empty(first.size, dtype=np.int64)
+    rank[np.argsort(first)] = np.arange(first.size)
+    return rank[inverse.ravel()]
 
 
 def _result(outcome, samples, n_samples, n_steps, confidence, n_simulated=None) -> EchoIndex:
@@ -740,6 +800,7 @@ def _result(outcome, samples, n_samples, n_steps, confidence, n_simulated=None) 
         confidence=confidence,
         samples=samples,
         n_simulated=n_samples if n_simulated is None else int(n_simulated),
+        path=outcome.get("path", _path(None, 0, False)),
     )
 
 

@@ -95,8 +95,9 @@ def group_responses(window: np.ndarray, *, separation: float = 100.0):
     return _group(window, separation)
 
 
-def _group(window: np.ndarray, separation: float):
-    """``group_responses`` on validated arguments."""
+def _group(window: np.ndarray, separation: float, counts=None):
+    """``group_responses`` on validated arguments; with ``counts``, each row of ``window``
+    stands for that many samples (the representatives of a merged run)."""
     s = window.shape[0]
     flat = window.reshape(s, -1)
     scale = max(1.0, float(np.abs(flat).max())) if flat.size else 1.0
@@ -127,7 +128,7 @@ def _group(window: np.ndarray, separation: float):
     # lone samples are as far from every other leader as the backed groups are from one
     # another, up to the factor ``separation`` (a small basin hit by one sample, not a
     # straggler still on its way to a group).
-    members = np.bincount(leader_of)
+    members = np.bincount(leader_of, weights=counts)
     backed = bool(np.all(members >= 2)) or tree.shape[0] < 2 or \
         _lone_samples_apart(flat[leaders], members >= 2, separation)
     heights = np.concatenate([[floor], tree[:, 2]]) if backed else tree[:, 2]
@@ -200,12 +201,18 @@ class SingleLinkage:
         """
         return _group(window, self.separation)
 
+    def _group(self, window: np.ndarray, counts: np.ndarray):
+        """``group``'s labels of rows standing for ``counts`` samples each."""
+        return _group(window, self.separation, counts)
 
-def _representative(win, members) -> int:
-    """The member nearest to the mean of its group over the window."""
+
+def _representative(win, members, counts=None) -> int:
+    """The member nearest to the mean of its group over the window (each row standing for
+    ``counts`` samples, when given)."""
     idx = np.flatnonzero(members)
     flat = win[idx].reshape(idx.size, -1)
-    centre = flat.mean(axis=0)
+    centre = flat.mean(axis=0) if counts is None else \
+        np.average(flat, axis=0, weights=counts[idx])
     return int(idx[np.argmin(np.abs(flat - centre).max(axis=1))])
 
 

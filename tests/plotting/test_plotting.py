@@ -1,6 +1,7 @@
 """Figures are built from results without pyplot and mark what they are given."""
 
 import dataclasses
+import re
 import types
 
 import numpy as np
@@ -181,15 +182,17 @@ def test_plot_ena_colours_edges_by_the_amplitude(bistable, amplitude, colour):
     _, _, net = bistable
     ax = plot_ena(net, amplitude=amplitude).axes[0]
     colours = _edge_colours(ax)
-    assert len(colours) == net.graph.number_of_edges() == 8
+    assert len(colours) == len(net.edges) == 8
     assert set(colours.values()) == {colour}
-    labels = _by_gid(ax.texts, "label-0-1") + _by_gid(ax.texts, "label-1-0")
+    labels = [t for t in ax.texts if (t.get_gid() or "").startswith("label-")]
+    assert len(labels) == 8
     for text in labels:
-        assert text.get_text().startswith("1.92 d")
+        assert re.fullmatch(r"1\.92 [+-]u[01]", text.get_text())
         assert to_hex(text.get_color()) == colour
     legend = [t.get_text() for t in ax.get_legend().get_texts()]
     assert ("threshold > 1: the pulse cannot cross" in legend) == (amplitude == 1.0)
-    assert len([t for t in legend if "cross" in t]) == (0 if amplitude is None else 3)
+    # Only the colours drawn are explained.
+    assert len([t for t in legend if "cross" in t]) == (0 if amplitude is None else 1)
 
 
 def test_plot_ena_on_a_trained_network(failing, tmp_path):
@@ -197,22 +200,27 @@ def test_plot_ena_on_a_trained_network(failing, tmp_path):
     net = ex.network
     names = [f"({','.join('+' if v > 0 else '-' for v in s)})" for s in ex.task_states]
     labels = [names[d] for d in ex.decoded]
-    fig = plot_ena(net, decoded=ex.decoded, labels=labels, amplitude=1.0)
+    fig = plot_ena(net, decoded=ex.decoded, task_states=ex.task_states, labels=labels,
+                   amplitude=1.0)
     ax = fig.axes[0]
     colours = _edge_colours(ax)
-    assert len(colours) == net.graph.number_of_edges()
-    for (i, j), data in net.graph.edges.items():
-        want = RED if data["threshold"] > 1.0 else ORANGE if data["threshold"] < 0.25 else BLACK
-        assert colours[f"edge-{i}-{j}"] == want
-        (text,) = _by_gid(ax.texts, f"label-{i}-{j}")
-        assert text.get_text() == f"{data['threshold']:.3g} d{data['direction']}"
+    assert len(colours) == len(net.edges)
+    directions = ["+u0", "-u0", "+u1", "-u1", "+u2", "-u2"]
+    for e in net.edges:
+        gid = f"{e.source}-{e.target}-{e.direction}"
+        want = RED if e.threshold > 1.0 else ORANGE if e.threshold < 0.25 else BLACK
+        assert colours[f"edge-{gid}"] == want
+        (text,) = _by_gid(ax.texts, f"label-{gid}")
+        assert text.get_text() == f"{e.threshold:.3g} {directions[e.direction]}"
     shown = {t.get_text() for t in ax.texts}
     assert set(labels) <= shown
     # i -> j and j -> i are both drawn, on either side of the chord.
-    both = [(i, j) for i, j in net.graph.edges if net.graph.has_edge(j, i)]
+    both = [(e, f) for e in net.edges for f in net.edges
+            if (f.source, f.target) == (e.target, e.source)]
     assert both
-    i, j = both[0]
-    there, back = (_by_gid(ax.patches, f"edge-{a}-{b}")[0] for a, b in ((i, j), (j, i)))
+    e, f = both[0]
+    there, back = (_by_gid(ax.patches, f"edge-{g.source}-{g.target}-{g.direction}")[0]
+                   for g in (e, f))
     mid_there = there.get_path().vertices.mean(axis=0)
     mid_back = back.get_path().vertices.mean(axis=0)
     assert np.linalg.norm(mid_there - mid_back) > 1e-3
@@ -246,9 +254,6 @@ def test_plot_ena_bad_input(bistable):
     with pytest.raises(TypeError, match=r"'network' parameter of plot_ena must be an "
                                         r"ExcitableNetwork; got DiGraph"):
         plot_ena(net.graph)
-    with pytest.raises(ValueError, match=r"'layout' parameter of plot_ena must be one of "
-                                         r"'circular', 'spring', 'pca'; got 'grid'"):
-        plot_ena(net, layout="grid")
     with pytest.raises(ValueError, match=r"'labels' parameter of plot_ena must hold 4 strings"):
         plot_ena(net, labels=["a", "b"])
     with pytest.raises(TypeError, match=r"'labels' parameter of plot_ena must be a sequence"):
@@ -357,3 +362,92 @@ def test_plot_fixed_points_connections_without_saddles():
     ax = plot_fixed_points(fps, connections=connections).axes[0]
     assert not _by_gid(ax.collections, "connections")
     assert len(_by_gid(ax.collections, "stable")[0].get_offsets()) == 1
+
+
+@pytest.fixture(scope="module")
+def rotations():
+    """x -> tanh(W x), W = g R(theta): the origin is a saddle of index 2 and the attractor is
+    a period-4 orbit for a quarter turn with g = 2, an invariant circle (aperiodic: nothing
+    repeats) for theta = 0.7, g = 1.5."""
+    out = {}
+    for kind, gain, theta in (("periodic", 2.0, np.pi / 2), ("aperiodic", 1.5, 0.7)):
+        w = gain * np.array([[np.cos(theta), -np.sin(theta)], [np.sin(theta), np.cos(theta)]])
+        esn = es.ESN(w, np.zeros((2, 1)))
+        fps = es.find_fixed_points(esn, seeds=es.Uniform(50), rng=0)
+        out[kind] = esn, fps, es.find_attractors(esn, seeds=es.Uniform(50), rng=0)
+    return out
+
+
+def test_plot_fixed_points_draws_periodic_and_aperiodic_attractors(rotations):
+    esn, fps, att = rotations["periodic"]
+    assert fps.summary()["stable"] == 0 and att.kinds.tolist() == ["periodic"]
+    ax = plot_fixed_points(fps, attractors=att).axes[0]
+    (loop,) = _by_gid(ax.lines, "periodic-0")
+    xy = np.column_stack(loop.get_data())
+    assert xy.shape == (5, 2)  # the 4 points of the orbit, closed
+    np.testing.assert_array_equal(xy[0], xy[-1])
+    # A quarter turn: the orbit is a square about the saddle at the origin.
+    radii = np.linalg.norm(xy[:4], axis=1)
+    np.testing.assert_allclose(radii, radii[0], rtol=1e-6)
+    assert "1 periodic orbit" in ax.get_title()
+    assert "periodic orbit (1)" in [t.get_text() for t in ax.get_legend().get_texts()]
+    # The attractors of the saddle connections are drawn by default.
+    connections = es.saddle_connections(esn, fps, att)
+    ax = plot_fixed_points(fps, connections=connections).axes[0]
+    assert len(_by_gid(ax.lines, "periodic-0")) == 1
+
+    _, fps, att = rotations["aperiodic"]
+    assert att.kinds.tolist() == ["aperiodic"]
+    ax = plot_fixed_points(fps, attractors=att).axes[0]
+    (cloud,) = _by_gid(ax.collections, "aperiodic-0")
+    assert len(cloud.get_offsets()) == len(att.orbits[0])
+    assert "1 aperiodic attractor" in ax.get_title()
+
+
+def test_plot_fixed_points_bad_attractors(rotations, bistable):
+    _, fps, att = rotations["periodic"]
+    with pytest.raises(TypeError, match=r"'attractors' parameter of plot_fixed_points must be "
+                                        r"an Attractors result or None"):
+        plot_fixed_points(fps, attractors=np.zeros((2, 2)))
+    _, fps3, _ = bistable
+    three = es.find_attractors(bistable_units(3), seeds=es.Uniform(10), rng=0)
+    with pytest.raises(ValueError, match=r"'attractors' parameter of plot_fixed_points must "
+                                         r"hold states of 2 units"):
+        plot_fixed_points(fps3, attractors=three)
+
+
+def test_plot_sweep_categorical_axes_and_undefined_cells():
+    import xarray as xr
+
+    from echoscope.plotting import plot_sweep
+
+    ds = xr.Dataset({"index": (("spectral_radius", "input_amplitude"), [[1, 1], [-1, 2]])},
+                    coords={"spectral_radius": [0.5, 2.5], "input_amplitude": [0.0, 1.0]})
+    ax = plot_sweep(ds, "index").axes[0]
+    # Two values per axis: two cells each, one tick per value, nothing in between.
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["0.5", "2.5"]
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["0", "1"]
+    assert ax.get_xlim() == (-0.5, 1.5)
+    (mesh,) = _by_gid(ax.collections, "map")
+    values = np.ma.masked_invalid(np.asarray(mesh.get_array()).reshape(2, 2))
+    assert values.mask.tolist() == [[False, True], [False, False]]  # (0, 2.5) undefined
+    (grey,) = _by_gid(ax.collections, "undefined")
+    assert np.ma.getmaskarray(grey.get_array()).reshape(2, 2).tolist() == \
+        [[True, False], [True, True]]
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert legend == ["undefined (index = -1)"]
+    assert _bar_label(ax) == "index (-1: undefined)"
+    # One dimension: a curve with the undefined point marked on its own.
+    curve = plot_sweep(ds.isel(input_amplitude=0), "index").axes[0]
+    (marks,) = _by_gid(curve.lines, "undefined")
+    assert marks.get_xdata().tolist() == [2.5]
+    assert "undefined (index = -1)" in [t.get_text() for t in curve.get_legend().get_texts()]
+    with pytest.raises(ValueError, match=r"'undefined' parameter of plot_sweep must be a "
+                                         r"number, None or 'auto'"):
+        plot_sweep(ds, "index", undefined="none")
+
+
+def _bar_label(ax):
+    """The label of the colour bar beside ``ax``."""
+    bar = [a for a in ax.figure.axes if a is not ax][0]
+    return bar.get_ylabel()

@@ -396,3 +396,19 @@ def test_notes_tell_a_state_in_transit_from_chaos():
     chaos = es.echo_index(logistic, np.zeros((300, 1)), seeds=es.Uniform(50, box=(0.1, 0.9)),
                           rng=0)
     assert "chaotic (λ > 0)" in echo_notes(chaos)[0]
+
+
+def test_the_default_scan_crosses_its_boundary_and_its_title_fits():
+    """The random setting of ``echoscope scan``: B runs continue with probability 0.95, so
+    that runs of 27 steps and more occur and carry A's upper attractor across the saddle:
+    index 2 below the escape line, 1 above it (with B's 0.5 they never occur: 2 everywhere)."""
+    from echoscope.cli.analyses import SCAN_P_CONTINUE
+
+    scan = es.switching_scan(es.ashwin_ceni(), ALPHABET, [30], [10, 35],
+                             p_continue=SCAN_P_CONTINUE, n_steps=1000, n_samples=20, rng=0)
+    assert scan.index.tolist() == [[2, 1]] and scan.converged.all()
+    fig = plot_switching_scan(scan)
+    fig.draw_without_rendering()
+    title = fig.axes[0].title.get_window_extent()
+    assert 0 <= title.x0 and title.x1 <= fig.bbox.width  # not cut at either side
+    assert "p_continue = (0.5, 0.95)" in fig.axes[0].get_title()

@@ -77,15 +77,23 @@ def _echo_index_arguments(echo) -> None:
                       help="final window compared (default: %(default)s)")
 
 
+# The scan's random setting: runs of A continue with probability 0.5, runs of B with 0.95, so
+# that B runs reach their maximum m_B often enough for the echo index to drop from 2 to 1 once
+# m_B passes the escape time of A's upper attractor (27 steps); with 0.5 for B a run of 27
+# steps (probability 0.5^26) never occurs in 1000 steps and the whole map is index 2.
+SCAN_P_CONTINUE = (0.5, 0.95)
+
+
 def _scan_arguments(scan) -> None:
     from ..analysis.transitions import switching_scan
 
     scan.add_argument("--periodic", action="store_true",
                       help="deterministic input: A m_A times, then B m_B times")
     scan.add_argument("--p-continue", dest="p_continue", type=float, nargs=2,
-                      default=[0.5, 0.5], metavar=("P_A", "P_B"),
-                      help="continuation probabilities of the random setting "
-                           "(default: 0.5 0.5)")
+                      default=list(SCAN_P_CONTINUE), metavar=("P_A", "P_B"),
+                      help="continuation probabilities of the random setting; B runs must "
+                           "often last up to m_B steps for the map to cross the boundary at "
+                           f"m_B = 27 (default: {SCAN_P_CONTINUE[0]} {SCAN_P_CONTINUE[1]})")
     scan.add_argument("--max-run", dest="max_run", type=int, default=40,
                       help="largest run length on both axes (default: %(default)s)")
     scan.add_argument("--steps", type=int, default=library_default(switching_scan, "n_steps"),
@@ -137,6 +145,10 @@ def _fixed_points_command(args, update) -> Products:
 
 
 def _ena_command(args, update) -> Products:
+    import itertools
+
+    import numpy as np
+
     from ..analysis.ena import excitable_network
     from ..plotting import plot_ena
     from ..tasks.flipflop_study import ena_summary
@@ -146,16 +158,22 @@ def _ena_command(args, update) -> Products:
     net = excitable_network(system, baseline=u, max_amplitude=args.max_amplitude,
                             pulse_steps=args.pulse_steps, tol=args.tol, seeds=Uniform(args.n_seeds),
                             rng=args.seed)
-    labels = None
+    labels = decoded = corners = None
     if hasattr(model, "output") and len(net.attractors):
-        labels = [f"{i}: " + "".join("+" if v > 0 else "-" for v in model.output(p))
-                  for i, p in enumerate(net.attractors)]
+        signs = np.array([[1.0 if v > 0 else -1.0 for v in model.output(p)]
+                          for p in net.attractors])
+        labels = [f"{i}: " + "".join("+" if v > 0 else "-" for v in row)
+                  for i, row in enumerate(signs)]
+        if 1 <= signs.shape[1] <= 4:  # the figure places the sign patterns on a hypercube
+            corners = np.array(list(itertools.product((-1.0, 1.0), repeat=signs.shape[1])))
+            decoded = [int(np.flatnonzero((corners == row).all(axis=1))[0]) for row in signs]
     doc = ena_summary(net, pulse_amplitude=args.pulse_amplitude)
     doc.update(model=str(args.model), baseline=u.tolist(), labels=labels)
     return Products(
         files={"ena.npz": Saved(net, metadata={"model": str(args.model), "labels": labels}),
                "ena.json": doc,
-               "ena.png": figure(lambda: plot_ena(net, labels=labels,
+               "ena.png": figure(lambda: plot_ena(net, labels=labels, decoded=decoded,
+                                                  task_states=corners,
                                                   amplitude=args.pulse_amplitude))},
         lines=[f"excitable network attractor of {args.model} at baseline u = {u.tolist()}",
                *_edge_lines(net, args.pulse_amplitude, labels)])

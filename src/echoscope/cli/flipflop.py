@@ -192,9 +192,11 @@ def _analysis_files(analysis, result, window) -> dict:
         "fixed_points.npz": _fixed_points_file(analysis.fixed_points, analysis.connections),
         "fixed_points.png": figure(lambda: plot_fixed_points(
             analysis.fixed_points, _trajectory(result), connections=analysis.connections,
+            attractors=ex.network.nodes,
             title="fixed points of the closed loop (PCA of a test trajectory)")),
         "ena.png": figure(lambda: plot_ena(
-            ex.network, labels=_corner_labels(ex), amplitude=config.pulse_amplitude,
+            ex.network, decoded=ex.decoded, task_states=ex.task_states,
+            labels=_corner_labels(ex), amplitude=config.pulse_amplitude,
             title="excitable network attractor: thresholds of the input pulses")),
     }
     if ex.explanations:
@@ -310,10 +312,11 @@ def _method_figures(run, amplitude) -> dict:
     return {
         f"fixed_points_{m}.png": figure(lambda: plot_fixed_points(
             run.analysis.fixed_points, _trajectory(run.result),
-            connections=run.analysis.connections,
+            connections=run.analysis.connections, attractors=ex.network.nodes,
             title=f"{m}, seed {run.seed}: fixed points of the closed loop")),
         f"ena_{m}.png": figure(lambda: plot_ena(
-            ex.network, labels=_corner_labels(ex), amplitude=amplitude,
+            ex.network, decoded=ex.decoded, task_states=ex.task_states,
+            labels=_corner_labels(ex), amplitude=amplitude,
             title=f"{m}, seed {run.seed}: excitable network attractor")),
     }
 
@@ -326,8 +329,8 @@ def _task_method_figures(run) -> dict:
               for i, d in enumerate(read.decoded)]
     return {
         f"ena_{m}.png": figure(lambda: plot_ena(
-            read.network, decoded=read.decoded, labels=labels,
-            amplitude=float(read.task.amplitudes.max()),
+            read.network, decoded=read.decoded, task_states=read.task.outputs,
+            labels=labels, amplitude=float(read.task.amplitudes.max()),
             title=f"{m}, seed {run.seed}: excitable network attractor")),
         f"task_network_{m}.png": figure(lambda: plot_task_network(
             read, title=f"{m}, seed {run.seed}: the network against the automaton")),

@@ -81,7 +81,8 @@ def _train(args, update) -> Products:
         files.update({
             "analysis.json": analysis.summary(),
             "ena.png": figure(lambda: plot_ena(
-                read.network, decoded=read.decoded, labels=labels, amplitude=amplitude,
+                read.network, decoded=read.decoded, task_states=read.task.outputs,
+                labels=labels, amplitude=amplitude,
                 title=f"{task.name}: the attractors and the pulses of its events")),
             "task_network.png": figure(lambda: plot_task_network(read)),
             "echo_index.png": figure(lambda: plot_amplitude_sweep(

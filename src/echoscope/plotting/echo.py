@@ -402,9 +402,9 @@ def plot_switching_scan(scan, boundary=None, *, ax=None, title=None) -> Figure:
         setting = f"random runs, p_continue = ({pa:g}, {pb:g})"
     if handles:
         ax.legend(handles=handles, **below(ax), fontsize="small", frameon=False)
-    default = (f"echo index over run lengths ({setting}; {scan.n_steps} steps, "
-               f"{scan.n_samples} samples per cell)")
-    ax.set_title(title or default)
+    default = (f"echo index over run lengths\n{setting}; {scan.n_steps} steps, "
+               f"{scan.n_samples} samples per cell")
+    ax.set_title(title or default, wrap=True)
     return fig
 
 

@@ -9,6 +9,7 @@ from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
 
 from .._validation import check_array, param_error
+from ..analysis.attractors import Attractors
 from ..analysis.fixed_points import FixedPoints
 
 __all__ = ["plot_fixed_points", "pca_basis"]
@@ -16,6 +17,8 @@ __all__ = ["plot_fixed_points", "pca_basis"]
 STABLE_COLOR = "tab:blue"
 SLOW_COLOR = "0.25"
 TRAJECTORY_COLOR = "0.6"
+ORBIT_COLOR = "tab:green"  # periodic orbits
+CLOUD_COLOR = "tab:olive"  # aperiodic attractors
 # Saddle index 1, 2, 3, ... (then again from the start); index 0 (marginal points) in grey.
 SADDLE_COLORS = ("tab:orange", "tab:red", "tab:purple", "tab:brown", "tab:pink", "tab:olive",
                  "tab:cyan")
@@ -83,13 +86,16 @@ def check_title(owner: str, title):
     return title
 
 
-def plot_fixed_points(fixed_points, trajectory=None, *, connections=None, ax=None,
-                      title=None) -> Figure:
-    """Fixed points in the plane of the two leading principal components.
+def plot_fixed_points(fixed_points, trajectory=None, *, connections=None, attractors=None,
+                      ax=None, title=None) -> Figure:
+    """Fixed points and attractors in the plane of the two leading principal components.
 
     Stable points are filled circles; saddles open circles coloured by their index (the number
     of unstable directions), each with its unstable directions drawn as short segments through
-    it; slow points (``is_fixed`` False) small crosses; the trajectory a thin grey line.
+    it; slow points (``is_fixed`` False) small crosses; the trajectory a thin grey line. The
+    attractors that are not fixed points (of ``attractors``, else of ``connections``) are drawn
+    too: a periodic orbit as a closed polygon through its points, an aperiodic attractor as a
+    cloud of the states seen on it.
 
     Parameters
     ----------
@@ -100,6 +106,10 @@ def plot_fixed_points(fixed_points, trajectory=None, *, connections=None, ax=Non
         With ``saddles`` (rows of ``fixed_points``) and ``targets`` (the two attractors each
         saddle's unstable branches reach, -1 for none) and optionally ``attractors``: a dashed
         line from each saddle to each attractor it reaches.
+    attractors : Attractors, optional
+        The attractors at the same input (``find_attractors``, ``ExcitableNetwork.nodes``):
+        its periodic orbits and aperiodic attractors are drawn (its fixed points are among
+        ``fixed_points``). By default those of ``connections.attractors``.
     ax : matplotlib.axes.Axes, optional
         Draw into this Axes (and return its figure).
     title : str, optional
@@ -140,7 +150,17 @@ def plot_fixed_points(fixed_points, trajectory=None, *, connections=None, ax=Non
             raise ValueError(f"The 'trajectory' parameter of {owner} must have shape "
                              f"(n_steps, {n}) with n_steps >= 1; got {traj.shape}.")
     pairs = _connections(owner, connections, fixed_points)
-    source = traj if traj is not None else fixed_points.points
+    if attractors is None:
+        attractors = getattr(connections, "attractors", None)
+    elif not isinstance(attractors, Attractors):
+        raise param_error(owner, "attractors", "an Attractors result or None", attractors,
+                          kind=TypeError)
+    elif attractors.points.shape[1:] != (n,):
+        raise ValueError(f"The 'attractors' parameter of {owner} must hold states of {n} "
+                         f"units; got points of shape {attractors.points.shape}.")
+    orbits = _orbits(attractors)
+    source = traj if traj is not None else np.vstack([fixed_points.points,
+                                                      *[o for _, o in orbits]])
     if source.shape[0] == 0:
         source = np.zeros((1, n))
     mean, basis, explained = pca_basis(source)
@@ -158,6 +178,22 @@ def plot_fixed_points(fixed_points, trajectory=None, *, connections=None, ax=Non
         shown.append(line)
         ax.plot(line[:, 0], line[:, 1], color=TRAJECTORY_COLOR, lw=0.5, alpha=0.6, zorder=1,
                 label="trajectory", gid="trajectory")
+    n_kind = {kind: sum(k == kind for k, _ in orbits) for kind in ("periodic", "aperiodic")}
+    seen = {"periodic": 0, "aperiodic": 0}
+    for kind, orbit in orbits:
+        xy = project(orbit)
+        shown.append(xy)
+        label = None if seen[kind] else (
+            f"periodic orbit ({n_kind[kind]})" if kind == "periodic" else
+            f"aperiodic attractor ({n_kind[kind]})")
+        if kind == "periodic":
+            loop = np.vstack([xy, xy[:1]])
+            ax.plot(loop[:, 0], loop[:, 1], "-o", color=ORBIT_COLOR, ms=5, lw=1.4, zorder=5,
+                    mec="k", mew=0.6, gid=f"periodic-{seen[kind]}", label=label)
+        else:
+            ax.scatter(xy[:, 0], xy[:, 1], s=9, color=CLOUD_COLOR, alpha=0.8, zorder=4,
+                       linewidths=0, gid=f"aperiodic-{seen[kind]}", label=label)
+        seen[kind] += 1
     allxy = np.vstack(shown)
     span = float(np.max(np.ptp(allxy, axis=0))) if allxy.size else 0.0
     span = span if span > 0 else 1.0
@@ -208,9 +244,23 @@ def plot_fixed_points(fixed_points, trajectory=None, *, connections=None, ax=Non
         ax.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
     summary = fixed_points.summary()
     n_saddles = sum(summary["saddles"].values())
-    ax.set_title(title or f"{plural(summary['stable'], 'stable point')}, "
-                          f"{plural(n_saddles, 'saddle')}, {plural(summary['slow'], 'slow point')}")
+    default = (f"{plural(summary['stable'], 'stable point')}, {plural(n_saddles, 'saddle')}, "
+               f"{plural(summary['slow'], 'slow point')}")
+    if n_kind["periodic"]:
+        default += f", {plural(n_kind['periodic'], 'periodic orbit')}"
+    if n_kind["aperiodic"]:
+        default += f", {plural(n_kind['aperiodic'], 'aperiodic attractor')}"
+    ax.set_title(title or default)
     return figure_of(ax)
+
+
+def _orbits(attractors) -> list:
+    """(kind, states) of each attractor that is not a fixed point."""
+    if attractors is None:
+        return []
+    return [(str(kind), np.asarray(orbit, dtype=float))
+            for kind, orbit in zip(attractors.kinds, attractors.orbits)
+            if str(kind) in ("periodic", "aperiodic") and len(orbit)]
 
 
 def _connections(owner, connections, fixed_points):

@@ -292,6 +292,30 @@ def newton_only(loop, u, seeds) -> Callable[[], object] | None:
     return side
 
 
+# -- the spectrum at the points: dense (the path before 'auto') against leading ----------------
+
+
+def spectrum_rows(loop, u, fps, reps: int) -> None:
+    """FullSpectrum (LAPACK, every eigenvalue, left and right vectors) against LeadingSpectrum
+    (Krylov-Schur on Jacobian products: the saddle index, or the index and 8 modes) on the same
+    points, interleaved; the same saddle indices."""
+    pts = fps.points
+    full, lead = es.FullSpectrum(), es.LeadingSpectrum()
+    sides = {
+        "full": lambda: full._decompose(loop, u, pts, 8, None),
+        "leading": lambda: lead._decompose(loop, u, pts, 0, None),
+        "leading8": lambda: lead._decompose(loop, u, pts, 8, None),
+    }
+    t = interleaved(sides, reps)
+    same = np.array_equal(sides["full"]().n_unstable, sides["leading"]().n_unstable)
+    print(f"    spectrum at the {len(pts)} points, side by side (best of {reps}): dense (all "
+          f"eigenvalues, left + right vectors) {fmt_s(t['full'].best).strip()}; leading, saddle "
+          f"index {fmt_s(t['leading'].best).strip()} "
+          f"({t['full'].best / t['leading'].best:.1f}x); leading, index + 8 modes "
+          f"{fmt_s(t['leading8'].best).strip()} ({t['full'].best / t['leading8'].best:.1f}x); "
+          f"same saddle indices: {'yes' if same else 'NO'}")
+
+
 # -- one setting ---------------------------------------------------------------------------------
 
 
@@ -364,8 +388,9 @@ def bench_setting(tag: str, loop, u, seeds: np.ndarray, quick: bool) -> tuple[li
         nt = timing["newton"]
         show(nt, "  of which Newton iterations alone (context)", width=44, unit="runs")
         print(f"    {'  rest: dedup, eigen-decomposition (best-best)':<44s} "
-              f"     {fmt_s(es_t.best - nt.best)}   (eigenvalues, eigenvectors and their inverse at "
-              f"each of the {len(fps)} points)")
+              f"     {fmt_s(es_t.best - nt.best)}   (spectrum '{fps.spectrum}' at each of the "
+              f"{len(fps)} points)")
+    spectrum_rows(loop, u, fps, reps)
     show(sp_t, f"scipy root, {idx.size} of {n_seeds} seeds, x{sp_scale:g}", scale=sp_scale,
          width=44, unit="runs")
     print(f"    {'':<44s} = {sp_t.best / idx.size * 1e3:.1f} ms per seed; timed {idx.size} "

@@ -12,3 +12,7 @@ def test_readme_example_runs(tmp_path, monkeypatch):
     exec(compile(code, "README.md", "exec"), namespace)
     assert namespace["final"].shape == (1000, 200)
     assert (tmp_path / "flipflop.npz").exists()
+    # Run again, the files it writes are there: a rerun works (it replaces them).
+    saves = "\n".join(line for line in code.splitlines() if "es.save(" in line)
+    assert saves
+    exec(compile(saves, "README.md", "exec"), namespace)

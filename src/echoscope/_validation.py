@@ -247,6 +247,27 @@ def check_callable(owner: str, name: str, value, signature: str = "", *, optiona
     raise param_error(owner, name, text, value, kind=TypeError)
 
 
+def call_progress(progress, *args, info: dict | None = None) -> None:
+    """``progress(*args)``, and ``info=info`` (a dict of what a bar may show beside the count,
+    such as a training's loss) where ``progress`` takes an ``info`` keyword: callbacks written
+    for ``(done, total)`` keep working."""
+    if info is not None and _takes_info(progress):
+        progress(*args, info=info)
+    else:
+        progress(*args)
+
+
+def _takes_info(func) -> bool:
+    import inspect
+
+    try:
+        params = inspect.signature(func).parameters.values()
+    except (TypeError, ValueError):  # a builtin without a signature
+        return False
+    return any(p.name == "info" and p.kind != p.POSITIONAL_ONLY or p.kind == p.VAR_KEYWORD
+               for p in params)
+
+
 def as_rng(owner: str, value) -> np.random.Generator:
     """``np.random.default_rng(value)``, with the standard message for a bad seed.
 

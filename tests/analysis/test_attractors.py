@@ -497,3 +497,21 @@ def test_bad_input_messages():
         es.classify_states(esn, np.zeros((1, 2)), found, tol=-1.0)
     with pytest.raises(ValueError, match=r"The 'n_steps' parameter of classify_states"):
         es.classify_states(esn, np.zeros((1, 2)), found, n_steps=1)
+
+
+def test_growing_rounds_give_the_labels_of_fixed_rounds(monkeypatch):
+    """classify_states checks early (8, 16, ... steps) when every attractor is a fixed point
+    or an orbit: the labels are those of rounds of n_steps, for states near the separatrices
+    of decoupled bistable units too."""
+    from echoscope.analysis import attractors as module
+
+    system = es.ESN(2.0 * np.eye(3), np.zeros((3, 1)))
+    found = es.find_attractors(system, seeds=es.Uniform(64), rng=0)
+    assert len(found) == 8 and set(found.kinds.tolist()) == {"fixed"}
+    rng = np.random.default_rng(2)
+    states = np.vstack([rng.uniform(-1, 1, (200, 3)), 1e-9 * rng.standard_normal((20, 3))])
+    now = es.classify_states(system, states, found)
+    monkeypatch.setattr(module, "_FIRST_ROUND", None)
+    before = es.classify_states(system, states, found)
+    np.testing.assert_array_equal(now, before)
+    assert np.all(now >= 0)

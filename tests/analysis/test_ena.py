@@ -84,7 +84,10 @@ def _check_consistency(net):
     for i, j in itertools.product(range(k), range(d)):
         edge = net.edge(i, j)
         if net.targets[i, j] >= 0:
-            assert edge == Edge(i, int(net.targets[i, j]), j, float(net.thresholds[i, j]))
+            v, nz = net.directions[j], np.flatnonzero(net.directions[j])
+            name = f"d{j}" if nz.size != 1 else \
+                f"{'+' if v[nz[0]] > 0 else '-'}{'' if abs(v[nz[0]]) == 1 else abs(v[nz[0]])}u{nz[0]}"
+            assert edge == Edge(i, int(net.targets[i, j]), j, float(net.thresholds[i, j]), name)
             assert edge.target != i
             assert 0 < edge.threshold <= net.max_amplitude
             assert (i, j) not in net.no_switch
@@ -496,3 +499,21 @@ def test_bisection_stops_at_adjacent_doubles():
     x_star = float(np.max(unit_roots(2.0, 0.0, three=True)))
     finite = net.thresholds[np.isfinite(net.thresholds)]
     assert finite.size == 2 and np.allclose(finite, 2.0 * x_star, rtol=1e-12)
+
+
+def test_thresholds_do_not_depend_on_the_rounds_of_the_pulse_fates(monkeypatch):
+    """The pulse fates check early (growing rounds); the thresholds and targets are those of
+    fixed rounds of settle_steps, and the closed form 2 a of decoupled bistable units."""
+    from echoscope.analysis import attractors as module
+
+    system = es.ESN(2.0 * np.eye(2), np.eye(2))
+    now = es.excitable_network(system, tol=1e-6, rng=0)
+    monkeypatch.setattr(module, "_FIRST_ROUND", None)
+    before = es.excitable_network(system, tol=1e-6, rng=0)
+    np.testing.assert_array_equal(now.thresholds, before.thresholds)
+    np.testing.assert_array_equal(now.targets, before.targets)
+    a = 0.5
+    for _ in range(100):
+        a = np.tanh(2.0 * a)
+    finite = np.isfinite(now.thresholds)
+    np.testing.assert_allclose(now.thresholds[finite], 2.0 * a, atol=2e-6)

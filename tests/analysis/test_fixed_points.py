@@ -101,7 +101,7 @@ def test_docstring_example_two_bistable_units():
     summary = fps.summary()
     assert summary.pop("completeness")["unseen"] == 0.0
     assert summary == {"stable": 4, "saddles": {1: 4, 2: 1}, "slow": 0, "failed_seeds": 0,
-                       "seeds": len(fps.seeds)}
+                       "seeds": len(fps.seeds), "spectrum": "full", "uncertain_index": 0}
 
 
 # -- known answers: Hopfield networks -----------------------------------------------------------
@@ -506,7 +506,7 @@ def test_map_without_fixed_points_fails_every_seed_without_raising():
     summary = fps.summary()
     assert summary.pop("completeness")["points"] == 0
     assert summary == {"stable": 0, "saddles": {}, "slow": 0, "failed_seeds": 100,
-                       "seeds": 100}
+                       "seeds": 100, "spectrum": "full", "uncertain_index": 0}
 
     # Slow points: the minima of q = (1 + 0.1 sin x)^2 / 2, at x = -pi/2 mod 2 pi, q = 0.405.
     slow = es.find_fixed_points(system, seeds=es.Uniform(50, box=(-10.0, 10.0)), rng=0,
@@ -883,3 +883,146 @@ def test_krylov_dogleg_matches_direct_on_a_large_network():
     assert np.all(krylov.residual <= krylov.tol)
     _assert_same_points(krylov.points, direct.points, atol=1e-8)
     np.testing.assert_array_equal(krylov.n_unstable, direct.n_unstable)
+
+
+# -- the leading spectrum (Krylov-Schur on Jacobian products) against the dense one ------------
+
+
+def _bistable_point(n: int, n_zero: int, gain: float, rng) -> np.ndarray:
+    """A fixed point of n decoupled units x -> tanh(gain x): n_zero units at 0, the others at
+    +/- the stable root."""
+    r = _unit_roots(gain, 0.0)[2]
+    x = rng.choice([-r, r], n)
+    x[:n_zero] = 0.0
+    return x
+
+
+@pytest.mark.parametrize("n_zero", [0, 1, 3, 6])
+def test_leading_spectrum_of_decoupled_units_is_the_closed_form(n_zero):
+    """At a point with n_zero units at 0, dG/dx = diag(gain (1 - x_i^2)): the eigenvalue gain
+    n_zero times (unstable, a repeated eigenvalue that Krylov must find with its multiplicity)
+    and gain (1 - r^2) for the others; the saddle index is n_zero."""
+    n, gain = 60, 2.0
+    system = es.ESN(gain * np.eye(n), np.zeros((n, 1)))
+    r = _unit_roots(gain, 0.0)[2]
+    x = _bistable_point(n, n_zero, gain, np.random.default_rng(n_zero))
+    u = np.zeros(1)
+    lead = es.LeadingSpectrum(max_dim=16)._decompose(system, u, x[None], 4, None)
+    assert lead.kind == "leading"
+    assert lead.n_unstable.tolist() == [n_zero] and lead.certain.tolist() == [True]
+    expect = np.r_[np.full(n_zero, gain), np.full(n, gain * (1.0 - r * r))]
+    q = int(np.sum(np.isfinite(lead.values[0])))
+    assert q >= max(4, n_zero)
+    np.testing.assert_allclose(lead.values[0, :q], expect[:q], rtol=0, atol=1e-10)
+    # The unstable directions span the units at 0.
+    basis = es.FixedPoints.unstable_directions.__get__(
+        type("P", (), {"n_unstable": lead.n_unstable, "right_vectors": lead.right,
+                       "points": x[None]})())(0)
+    assert basis.shape == (n, n_zero)
+    np.testing.assert_allclose(np.abs(basis[n_zero:]).max(initial=0.0), 0.0, atol=1e-8)
+
+
+def _esn_with_outliers(n: int, rng) -> es.ESN:
+    """A random bulk of radius ~0.3 plus a rank-6 part that puts eigenvalues near 3, 2.2, a
+    complex pair of modulus ~1.9, 1.05 and 0.6 at x = 0 (and near them elsewhere)."""
+    bulk = 0.3 * rng.standard_normal((n, n)) / np.sqrt(n)
+    basis = np.linalg.qr(rng.standard_normal((n, 6)))[0]
+    block = np.zeros((6, 6))
+    block[0, 0], block[1, 1], block[4, 4], block[5, 5] = 3.0, 2.2, 1.05, 0.6
+    block[2:4, 2:4] = [[1.5, -1.2], [1.2, 1.5]]
+    return es.ESN(bulk + basis @ block @ basis.T, np.zeros((n, 1)),
+                  bias=0.1 * rng.standard_normal(n))
+
+
+def test_leading_spectrum_matches_numpy_eigvals_on_a_random_esn():
+    """Several unstable directions, among them a complex pair: the same saddle index and the
+    same leading eigenvalues as numpy.linalg.eigvals, and J r = lambda r for the vectors."""
+    rng = np.random.default_rng(3)
+    n = 150
+    system = _esn_with_outliers(n, rng)
+    u = np.zeros(1)
+    points = 0.3 * rng.standard_normal((4, n))
+    points[0] = 0.0
+    lead = es.LeadingSpectrum()._decompose(system, u, points, 8, None)
+    for i, x in enumerate(points):
+        jac = system.jacobian(u, x)
+        dense = np.linalg.eigvals(jac)
+        dense = dense[np.lexsort((-dense.imag, -np.abs(dense)))]
+        assert lead.n_unstable[i] == int(np.sum(np.abs(dense) > 1.0)) == 5
+        assert np.any(np.abs(dense[:5].imag) > 0.5)  # the complex pair is unstable
+        q = int(np.sum(np.isfinite(lead.values[i])))
+        assert q >= 8
+        np.testing.assert_allclose(lead.values[i, :q], dense[:q], rtol=0, atol=1e-8)
+        vectors, values = lead.right[i], lead.values[i, :lead.right.shape[2]]
+        np.testing.assert_allclose(jac @ vectors, vectors * values, rtol=0, atol=1e-8)
+    assert lead.certain.all()
+
+
+def test_leading_and_full_spectrum_agree_through_find_fixed_points():
+    """The same points, saddle indices, stability and leading eigenvalues either way; the result
+    says which ran, and the leading run has no left vectors."""
+    rng = np.random.default_rng(5)
+    n = 120  # weakly coupled bistable units: points near the corners, saddles of index 0-3
+    system = es.ESN(2.0 * np.eye(n) + 0.2 * rng.standard_normal((n, n)) / np.sqrt(n),
+                    np.zeros((n, 1)))
+    seeds = np.stack([_bistable_point(n, k % 4, 2.0, rng) for k in range(12)])
+    seeds += 0.01 * rng.standard_normal(seeds.shape)
+    full = es.find_fixed_points(system, None, seeds, spectrum=es.FullSpectrum(), n_modes=4)
+    lead = es.find_fixed_points(system, None, seeds, spectrum=es.LeadingSpectrum(), n_modes=4)
+    assert full.spectrum == "full" and lead.spectrum == "leading"
+    assert len(full) == len(lead) >= 8
+    np.testing.assert_array_equal(full.points, lead.points)
+    np.testing.assert_array_equal(full.n_unstable, lead.n_unstable)
+    assert {0, 1, 2} <= set(full.n_unstable.tolist())
+    np.testing.assert_array_equal(full.stable, lead.stable)
+    assert full.index_certain.all() and lead.index_certain.all()
+    q = lead.eigenvalues.shape[1]
+    finite = np.isfinite(lead.eigenvalues)
+    np.testing.assert_allclose(lead.eigenvalues[finite], full.eigenvalues[:, :q][finite],
+                               rtol=0, atol=1e-8)
+    assert np.isnan(lead.left_vectors).all() and np.isfinite(full.left_vectors).all()
+    assert lead.summary()["spectrum"] == "leading"
+
+
+def test_spectrum_auto_chooses_by_size_and_small_maps_stay_dense():
+    """'auto' is dense up to DENSE_UP_TO units and leading above (n_modes then defaults to 0:
+    the unstable directions only); LeadingSpectrum on a map too small for its Krylov space
+    decomposes densely and says so."""
+    from echoscope.analysis.fixed_points import DENSE_UP_TO
+
+    n = DENSE_UP_TO + 4
+    gain = 2.0
+    rng = np.random.default_rng(0)
+    points = np.stack([_bistable_point(n, k, gain, rng) for k in (0, 2)])
+    big = es.find_fixed_points(es.ESN(gain * np.eye(n), np.zeros((n, 1))), None, points)
+    assert big.spectrum == "leading" and big.n_unstable.tolist() == [0, 2]
+    assert big.right_vectors.shape == (2, n, 2) and big.eigenvalues.shape[1] >= 2
+    small = es.find_fixed_points(es.ESN(gain * np.eye(3), np.zeros((3, 1))), None,
+                                 np.zeros((1, 3)), spectrum=es.LeadingSpectrum())
+    assert small.spectrum == "full" and small.n_unstable.tolist() == [3]
+
+
+def test_an_eigenvalue_on_the_unit_circle_makes_the_index_uncertain():
+    """x -> tanh(x) at 0 has the eigenvalue 1 exactly: neither spectrum can say whether it
+    counts, and both say so."""
+    n = 40
+    system = es.ESN(np.diag(np.r_[1.0, np.full(n - 1, 2.0)]), np.zeros((n, 1)))
+    x = _bistable_point(n, 0, 2.0, np.random.default_rng(1))
+    x[0] = 0.0
+    u = np.zeros(1)
+    full = es.FullSpectrum()._decompose(system, u, x[None], 4, None)
+    lead = es.LeadingSpectrum(max_dim=12)._decompose(system, u, x[None], 4, None)
+    assert full.certain.tolist() == lead.certain.tolist() == [False]
+    assert full.n_unstable.tolist() == lead.n_unstable.tolist() == [0]
+
+
+def test_bad_spectrum_options_are_refused():
+    system = es.ESN(2.0 * np.eye(2), np.zeros((2, 1)))
+    with pytest.raises(TypeError, match="'spectrum' parameter of find_fixed_points must be"):
+        es.find_fixed_points(system, seeds=np.zeros((1, 2)), spectrum="dense")
+    with pytest.raises(ValueError, match="'max_dim' parameter of LeadingSpectrum"):
+        es.LeadingSpectrum(max_dim=3)
+    with pytest.raises(ValueError, match="'tol' parameter of LeadingSpectrum"):
+        es.LeadingSpectrum(tol=0.0)
+    with pytest.raises(ValueError, match="'margin' parameter of FullSpectrum"):
+        es.FullSpectrum(margin=-1.0)

@@ -330,7 +330,11 @@ def use_grid(grid):
 
 
 def use_option(option):
-    """A short fixed-point search with the option object (Newton, SlowPoints, Adaptive)."""
+    """A short fixed-point search with the option object (Newton, SlowPoints, Adaptive,
+    FullSpectrum, LeadingSpectrum)."""
+    if isinstance(option, (es.FullSpectrum, es.LeadingSpectrum)):
+        return es.find_fixed_points(ac(), U_A, es.Uniform(8), spectrum=option, adaptive=None,
+                                    rng=0)
     if isinstance(option, es.Adaptive):
         return es.find_fixed_points(ac(), U_A, es.Uniform(8), adaptive=option, rng=0)
     if isinstance(option, es.Deflation):
@@ -548,6 +552,36 @@ row("group_responses", es.group_responses,
     positional=("window",), finite=False)  # inf: the gap ratio of a single group
 row("index_distribution", es.index_distribution, lambda: {"results": echoes()},
     positional=("results",))
+@functools.cache
+def noise_unit():
+    """One bistable unit x -> tanh(2.5 x + u) and its excitable network."""
+    unit = es.ESN([[2.5]], [[1.0]])
+    return unit, es.excitable_network(unit, max_amplitude=4.0, tol=0.01, n_grid=4,
+                                      seeds=es.Uniform(8), rng=0)
+
+
+row("noise_robustness", es.noise_robustness,
+    lambda: {"system": noise_unit()[0], "noise": es.InputNoise(0.8),
+             "network": noise_unit()[1], "n_samples": 4, "n_steps": 10, "check_every": 2,
+             "confidence": 0.9, "rng": 0, "progress": _progress},
+    positional=("system", "noise"), examples=10)
+row("robustness_curve", es.robustness_curve,
+    lambda: {"system": noise_unit()[0], "sigmas": [0.5, 0.8], "noise": "input",
+             "network": noise_unit()[1], "n_samples": 2, "n_steps": 5, "check_every": 1,
+             "confidence": 0.9, "score": lambda noise, rng: 1.0, "rng": 0,
+             "progress": _progress},
+    positional=("system", "sigmas"), examples=10)
+row("noise_tolerance", es.noise_tolerance,
+    lambda: {"system": noise_unit()[0], "network": noise_unit()[1], "rate": 1e-3},
+    positional=("system", "network"), examples=10)
+row("task_robustness", es.task_robustness,
+    lambda: {"result": ff_result(), "sigmas": [0.1], "noise": "state", "network": None,
+             "n_samples": 2, "n_steps": 5, "check_every": 1, "rng": 0, "progress": _progress},
+    positional=("result", "sigmas"), examples=5)
+row("InputNoise", es.InputNoise, lambda: {"sigma": 0.1}, positional=("sigma",))
+row("StateNoise", es.StateNoise, lambda: {"sigma": 0.1}, positional=("sigma",))
+row("CovarianceNoise", es.CovarianceNoise, lambda: {"cov": np.eye(2) * 0.01, "on": "input"},
+    positional=("cov",))
 row("wilson_interval", es.wilson_interval,
     lambda: {"count": 3, "total": 10, "confidence": 0.95},
     positional=("count", "total", "confidence"))
@@ -578,6 +612,9 @@ row("Newton", es.Newton,
 row("SlowPoints", es.SlowPoints, lambda: {"tol": 1e-10, "gtol": 1e-12, "max_iter": 50},
     then=use_option)
 row("Deflation", es.Deflation, lambda: {"power": 2.0, "shift": 1.0}, then=use_option)
+row("FullSpectrum", es.FullSpectrum, lambda: {"margin": 1e-8}, then=use_option)
+row("LeadingSpectrum", es.LeadingSpectrum,
+    lambda: {"tol": 1e-10, "margin": 1e-8, "max_dim": 8, "max_restarts": 5}, then=use_option)
 row("Adaptive", es.Adaptive,
     lambda: {"batch": 8, "target_unseen": 1.0, "max_seeds": 32, "max_time": 5.0,
              "strategies": ("perturb", "between"), "spread": 0.5,
@@ -586,7 +623,8 @@ row("Adaptive", es.Adaptive,
 row("find_fixed_points", es.find_fixed_points,
     lambda: {"system": ac(), "u": np.array(U_A), "seeds": es.Uniform(8),
              "solver": es.Newton(), "adaptive": es.Adaptive(batch=8, max_seeds=24),
-             "dedup_tol": 1e-6, "n_modes": 2, "rng": 0, "workers": 1, "progress": _progress},
+             "dedup_tol": 1e-6, "n_modes": 2, "spectrum": es.FullSpectrum(), "rng": 0,
+             "workers": 1, "progress": _progress},
     positional=("system", "u", "seeds"), aliases={"seeds": ("n",)})
 row("find_attractors", es.find_attractors,
     lambda: {"system": ac(), "u": np.array(U_A), "seeds": es.Uniform(8), "transient": 100,
@@ -607,7 +645,7 @@ row("excitable_network", es.excitable_network,
              "trajectory": es.simulate(ac(), held(30), np.zeros(2)), "inputs": held(30),
              "directions": np.array([[1.0, 0.0], [0.0, -1.0]]), "baseline": np.array(U_A),
              "pulse_steps": 1, "max_amplitude": 1.0, "tol": 0.02, "n_grid": 4,
-             "settle_steps": 50, "seeds": es.Uniform(8), "rng": 0},
+             "settle_steps": 50, "seeds": es.Uniform(8), "rng": 0, "progress": _progress},
     positional=("system",), aliases={"seeds": ("n",)})
 row("pulse_fates", es.pulse_fates,
     lambda: {"system": ac(), "nodes": attractors(), "starts": [0, 1],
@@ -811,9 +849,10 @@ PRODUCED_BY = {
     "TaskRun": "Task", "TaskScore": "Task", "TaskNetwork": "task_network",
     "TaskTransition": "task_network", "TaskErrors": "explain_task_errors",
     "TaskResult": "task_job", "TaskAnalysis": "analyse_task",
+    "NoiseRobustness": "noise_robustness", "RobustnessCurve": "robustness_curve",
     # abstract bases: their subclasses have rows
     "DrivenMap": "ESN", "Record": "All", "Schedule": "Forward", "Seeds": "Uniform",
-    "Training": "Ridge",
+    "Training": "Ridge", "NoiseModel": "InputNoise",
     # exceptions: raised by the library, checked by every row
     "EchoscopeError": "simulate", "FileFormatError": "load",
     "NonFiniteStateError": "simulate", "SweepError": "sweep",
@@ -828,6 +867,8 @@ SLOW_SIZES = {
     ("classify_states", "max_steps"), ("excitable_network", "settle_steps"),
     ("pulse_fates", "settle_steps"), ("pulse_fates", "max_steps"),
     ("saddle_connections", "max_steps"), ("BPTT", "epochs"),
+    ("noise_robustness", "n_steps"), ("robustness_curve", "n_steps"),
+    ("task_robustness", "n_steps"),
 }
 """(row, parameter) pairs whose huge integers only cost time: left out."""
 

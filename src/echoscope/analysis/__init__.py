@@ -46,6 +46,8 @@ from .fixed_points import (
     Completeness,
     Deflation,
     FixedPoints,
+    FullSpectrum,
+    LeadingSpectrum,
     Newton,
     SlowPoints,
     find_fixed_points,
@@ -54,6 +56,16 @@ from .fixed_points import (
 from .from_data import DataEchoIndex, echo_index_from_runs, echo_index_from_trajectories
 from .grouping import SingleLinkage, group_responses, wilson_interval
 from .lyapunov import LyapunovSpectrum, lyapunov_spectrum, maximal_lyapunov_exponent
+from .noise import (
+    CovarianceNoise,
+    InputNoise,
+    NoiseModel,
+    NoiseRobustness,
+    RobustnessCurve,
+    StateNoise,
+    noise_robustness,
+    robustness_curve,
+)
 from .nonautonomous import NonautonomousNetwork, PulseEdge, nonautonomous_network
 from .seeds import AroundTrajectory, Sampled, Seeds, Uniform
 from .transitions import (
@@ -117,6 +129,8 @@ __all__ = [
     "Completeness",
     "Deflation",
     "FixedPoints",
+    "FullSpectrum",
+    "LeadingSpectrum",
     "Newton",
     "SaddleConnections",
     "SlowPoints",
@@ -132,4 +146,12 @@ __all__ = [
     "NonautonomousNetwork",
     "PulseEdge",
     "nonautonomous_network",
+    "CovarianceNoise",
+    "InputNoise",
+    "NoiseModel",
+    "NoiseRobustness",
+    "RobustnessCurve",
+    "StateNoise",
+    "noise_robustness",
+    "robustness_curve",
 ]

@@ -26,8 +26,9 @@ _SHRINK = 0.5  # above rounding level, a row joins if its distance halved since 
 class _Rows(NamedTuple):
     """A merged run of G realisations x S samples: the representatives' windows at the two
     checkpoints and, for every sample (G x S), the row that carries it at each; the witness
-    pairs (sample kept on its own, a sample of the representative it was joined to) and the
-    representatives left per realisation."""
+    pairs (sample kept on its own, a sample of the representative it was joined to), the
+    representatives left per realisation and whether a witness of it never converged with its
+    representative."""
 
     win1: np.ndarray
     win2: np.ndarray
@@ -38,10 +39,11 @@ class _Rows(NamedTuple):
     unconfirmed: np.ndarray
 
 
-def _merged_windows(system, inputs, samples, t1, window, tol) -> _Rows:
+def _merged_windows(system, inputs, samples, t1, window, tol, progress=None) -> _Rows:
     """Drive every sample of the G realisations ``inputs`` (G, length, m) to ``t1`` and to the
     end, merging the samples that agree every ``MERGE_EVERY`` steps (``_merge``); the windows
-    that end at both checkpoints are kept for the representatives only."""
+    that end at both checkpoints are kept for the representatives only. ``progress(t,
+    length)`` after every block of steps."""
     g, length, _ = inputs.shape
     s, n = samples.shape
     x = np.broadcast_to(samples, (g, s, n)).reshape(-1, n)
@@ -56,11 +58,15 @@ def _merged_windows(system, inputs, samples, t1, window, tol) -> _Rows:
                        x, record="final")
             t += b
             x, state = _merge(x, state, tol)
+            if progress is not None:
+                progress(t, length)
         win = _drive(system, inputs[0, t:stop] if g == 1 else inputs[state.group, t:stop], x,
                      record=Window(window))
         wins.append(win)
         owners.append(state.owner)
         x, t = win[:, -1], stop
+        if progress is not None:
+            progress(t, length)
     pairs = np.array(state.pairs, dtype=np.int64).reshape(-1, 2)
     x, state = _confirmed(x, state, max(1.0, float(np.abs(x).max())))
     unconfirmed = np.bincount(state.group[state.witness_of >= 0], minlength=g) > 0

@@ -27,8 +27,9 @@ def _real_basis(vecs):
 class _Search:
     """The points found so far, every seed with its fate, and the stop rule."""
 
-    def __init__(self, system, u, solver, dedup_tol, workers, adaptive, progress):
+    def __init__(self, system, u, solver, dedup_tol, workers, adaptive, progress, spectrum):
         self.system, self.u, self.solver = system, u, solver
+        self.spectrum = spectrum  # a FullSpectrum or LeadingSpectrum
         self.dedup_tol, self.workers, self.adaptive = dedup_tol, workers, adaptive
         self.progress = progress
         self.started = time.monotonic()
@@ -43,9 +44,8 @@ class _Search:
         self.stop = None
         self.new_points = 0
         self.curve: list[tuple] = []
-        self._eigen: list[tuple] = []  # (eigenvalues, eigenvectors) of each point
+        self._vectors: list[np.ndarray] = []  # the unstable eigenvectors of each point
         self._basis: dict[int, np.ndarray] = {}  # unstable subspaces, made when first drawn
-        self._unstable: list[bool] = []
 
     def run_batch(self, seeds, source, deflate=None):
         k = seeds.shape[0]
@@ -143,18 +143,19 @@ class _Search:
         return labels
 
     def unstable_mask(self):
-        """Which known points have an eigenvalue of modulus > 1 (decomposed once each)."""
-        for j in range(len(self._eigen), len(self.points)):
-            w, v = np.linalg.eig(self.system._jacobian(self.u, self.points[j]))
-            self._eigen.append((w, v))
-            self._unstable.append(bool(np.abs(w).max() > 1.0))
-        return np.array(self._unstable, dtype=bool)
+        """Which known points have an eigenvalue of modulus > 1 (the new points decomposed
+        together, each once, by the search's spectrum option)."""
+        new = self.points[len(self._vectors):]
+        if new.shape[0]:
+            spectra = self.spectrum._decompose(self.system, self.u, new, 0, self.workers)
+            for i, d in enumerate(spectra.n_unstable):
+                self._vectors.append(spectra.right[i, :, :d])
+        return np.array([v.shape[1] > 0 for v in self._vectors], dtype=bool)
 
     def unstable_basis(self, j):
         """A real orthonormal basis of the unstable subspace of point j (made once)."""
         if j not in self._basis:
-            w, v = self._eigen[j]
-            self._basis[j] = _real_basis(v[:, np.abs(w) > 1.0])
+            self._basis[j] = _real_basis(self._vectors[j])
         return self._basis[j]
 
     def counts(self, base_only=False):

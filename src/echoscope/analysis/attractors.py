@@ -24,6 +24,10 @@ __all__ = [
 ]
 
 KINDS = ("fixed", "periodic", "aperiodic")
+# classify_states: the first round is this many steps, each next one twice as long up to
+# n_steps (None: every round n_steps). Only for fixed points and orbits: a state that sits on
+# one within tolerance stays there, so checking early changes no label, only when it is given.
+_FIRST_ROUND: int | None = 8
 _REFINE = Newton(tol=1e-12, max_iter=30)  # Newton's refinement of the fixed points found
 
 
@@ -286,7 +290,10 @@ def classify_states(
     States are iterated in rounds of ``n_steps`` (up to ``max_steps``); a state is assigned
     once it lies within ``tol * scale`` of a point of an attractor's orbit (for aperiodic
     attractors: inside the bounding box of the orbit window) and its last step moved it less
-    than that. Returns labels of shape (n_states,).
+    than that. When every attractor is a fixed point or an orbit, the rounds start shorter
+    (8, 16, 32, ... steps, up to ``n_steps``), so that states that settle quickly stop early:
+    a state that sits on such an attractor stays there, and the labels are those of rounds of
+    ``n_steps``. Returns labels of shape (n_states,).
 
     Parameters
     ----------
@@ -329,10 +336,14 @@ def _classify(system, x, attractors, u, tol, n_steps=200, max_steps=5000) -> np.
     labels = np.full(x.shape[0], -1)
     todo = np.arange(x.shape[0])
     done_steps = 0
+    grow = _FIRST_ROUND is not None and not np.any(attractors.kinds == "aperiodic")
+    steps = min(n_steps, _FIRST_ROUND) if grow else n_steps
     while todo.size and done_steps < max(max_steps, n_steps):
-        tail = _drive(system, np.broadcast_to(u, (n_steps, u.size)), x[todo],
+        steps = max(2, min(steps, max(max_steps, n_steps) - done_steps)) if grow else steps
+        tail = _drive(system, np.broadcast_to(u, (steps, u.size)), x[todo],
                       record=Window(2))
-        done_steps += n_steps
+        done_steps += steps
+        steps = min(2 * steps, n_steps)
         x[todo] = tail[:, -1]
         found = _match(tail, attractors, tol)
         labels[todo] = found

@@ -9,7 +9,6 @@ import dataclasses
 from typing import NamedTuple
 
 import numpy as np
-from scipy.optimize import linear_sum_assignment
 
 from .._result import Result
 from .._validation import as_rng, check_array, check_interval, param_error
@@ -213,7 +212,7 @@ def continue_attractors(
     fixed point that Newton's method reaches from it on the new system when that lies closer
     to a than half the distance from a to the nearest other previous attractor. If that
     continued fixed point is unstable, a has lost its stability (it continues as a saddle, no
-    longer an attractor): it dies, and the two seeds x* +/- 1e-4 max(1, |x*|) v along its
+    longer an attractor): it dies, and the two seeds ``x* +/- 1e-4 max(1, |x*|) v`` along its
     leading unstable direction v are followed instead; when they reach two attractors born
     at this value the event is a split.
 
@@ -497,6 +496,8 @@ def _match_ids(index: int, prev: dict, found: Attractors, cont: _Continued,
         else:
             gate = match_distance
         cost = dist[np.ix_(rest, free)]
+        from scipy.optimize import linear_sum_assignment
+
         for r, c in zip(*linear_sum_assignment(cost)):
             if cost[r, c] < gate:
                 ids[free[c]] = old_ids[rest[r]]

@@ -210,9 +210,11 @@ class Forward(Schedule):
 
     def _run(self, system, source, samples, length, extension, window, grouping, confidence,
              progress, budget):
-        if not source.callable:
+        if not source.callable:  # one realisation: its share done, in steps
+            steps = None if progress is None else \
+                (lambda done, _g: progress(min(length, round(done * length)), length))
             return _batched(system, source.array[None], samples, extension, window, grouping,
-                            confidence, progress, merge=self.merge)[0]
+                            confidence, steps, merge=self.merge)[0]
         # A callable input: checkpoints at t1 = length - extension and t2 = length, and while
         # samples are unresolved the run doubles (the second checkpoint becomes the first).
         t1 = length - extension
@@ -536,7 +538,8 @@ def echo_indices(system: DrivenMap, inputs, *, seeds=Uniform(256), window: int =
     rng : None, int, SeedSequence or Generator
         Draws the initial states when ``seeds`` is a sampler.
     progress : callable ``(realisations_done, n_realisations)``, optional
-        Called after each chunk of realisations is simulated.
+        Called as the simulation goes on; realisations that run together in one batch count
+        by the share of their steps done, so ``realisations_done`` may be fractional.
 
     Returns
     -------
@@ -659,8 +662,10 @@ def _batched(system, inputs, samples, extension, window, grouping, confidence, p
         if merge is None:
             # One realisation: shared by all samples; several: broadcast against the samples.
             u = inputs[0] if g == 1 else inputs[start:stop, None]
-            win1 = _drive(system, u[..., :t1, :], samples, record=Window(window))
-            win2 = _drive(system, u[..., t1:, :], win1[..., -1, :], record=Window(window))
+            win1 = _drive(system, u[..., :t1, :], samples, record=Window(window),
+                          progress=_share(progress, start, stop, g, 0, length))
+            win2 = _drive(system, u[..., t1:, :], win1[..., -1, :], record=Window(window),
+                          progress=_share(progress, start, stop, g, t1, length))
             win1, win2 = win1.reshape(-1, window, n), win2.reshape(-1, window, n)
             left = np.full(stop - start, s)
             simulated += left.tolist()
@@ -669,7 +674,8 @@ def _batched(system, inputs, samples, extension, window, grouping, confidence, p
                 outcomes.append(_prove(system, None, win1[part], win2[part], window, grouping))
                 outcomes[-1]["path"] = _path(None, 0, False)
         else:
-            rows = _merged_windows(system, inputs[start:stop], samples, t1, window, merge)
+            rows = _merged_windows(system, inputs[start:stop], samples, t1, window, merge,
+                                   progress=_share(progress, start, stop, g, 0, length))
             for j in range(stop - start):
                 out, witnesses, refuted = _prove_merged(system, rows, j, s, window, grouping)
                 left = rows.left[j]
@@ -707,11 +713,23 @@ def _prove_merged(system, rows, j, s, window, grouping):
     witness did not converge with its representative by the end or joined another
     response."""
     part = slice(j * s, (j + 1) * s)
-    keep1, owner1 = np.unique(rows.owner1[part], return_inverse=True)
+    pairs = rows.witnesses[rows.witnesses[:, 0] // s == j] - j * s
+    # A witness stands in for the samples joined to its representative: it is checked to
+    # converge with it, so the grouping takes it (and any sample that follows it) for one of
+    # the representative's samples, as the samples merged there are.
+    first1 = rows.owner1[part].copy()
+    for _ in range(pairs.shape[0]):
+        moved = False
+        for w, lead in pairs:
+            a, b = first1[w], first1[lead]
+            if a != b:
+                first1[first1 == a], moved = b, True
+        if not moved:
+            break
+    keep1, owner1 = np.unique(first1, return_inverse=True)
     keep2, owner2 = np.unique(rows.owner2[part], return_inverse=True)
     out = _prove(system, None, rows.win1[keep1], rows.win2[keep2], window, grouping,
                  (owner1.ravel(), owner2.ravel()))
-    pairs = rows.witnesses[rows.witnesses[:, 0] // s == j] - j * s
     labels = out["labels"]
     refuted = rows.unconfirmed[j] or np.any(labels[pairs[:, 0]] != labels[pairs[:, 1]])
     return out, pairs.shape[0], bool(refuted)
@@ -888,6 +906,16 @@ def _iterable(value) -> bool:
 def _check_option(owner, name, value, kind, expectation):
     if not isinstance(value, kind):
         raise param_error(owner, name, expectation, value, kind=TypeError)
+
+
+def _share(progress, start, stop, g, offset, length):
+    """A ``(t, n)`` callback of a run of the realisations ``start:stop`` (of ``g``) from step
+    ``offset`` (of ``length``) as ``progress(realisations_done, g)``: whole realisations
+    before ``start``, then the share of the batch's steps done."""
+    if progress is None:
+        return None
+    return lambda done, _n: progress(start + (stop - start) * min(1.0, (offset + done) / length),
+                                     g)
 
 
 def _part(progress, offset, total):

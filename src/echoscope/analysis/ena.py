@@ -4,18 +4,27 @@ them, with their excitability thresholds (Ceni, Ashwin & Livi 2020)."""
 from __future__ import annotations
 
 import dataclasses
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
-import networkx as nx
 import numpy as np
 
 from .._result import Result
-from .._validation import check_array, check_int, check_interval, check_memory, param_error
+from .._validation import (
+    check_array,
+    check_callable,
+    check_int,
+    check_interval,
+    check_memory,
+    param_error,
+)
 from ..simulate import _drive
 from ..systems.base import DrivenMap
 from .attractors import Attractors, _classify, _find_attractors, _find_options
 from .fixed_points import Newton, _solve
 from .seeds import AroundTrajectory, Seeds, Uniform, _draw, check_seeds
+
+if TYPE_CHECKING:  # networkx is imported where a graph is built (import time)
+    import networkx as nx
 
 __all__ = [
     "Edge",
@@ -23,6 +32,7 @@ __all__ = [
     "Transition",
     "excitable_network",
     "nearest_attractor",
+    "direction_names",
     "pulse_fates",
     "switch_thresholds",
 ]
@@ -40,12 +50,41 @@ class Edge(NamedTuple):
         The pulse direction: a row of ``ExcitableNetwork.directions``.
     threshold : float
         The excitability threshold: the smallest switching amplitude, to within ``tol``.
+    pulse : str
+        The direction by name (``direction_names``): ``+u0`` is a positive pulse on input 0.
     """
 
     source: int
     target: int
     direction: int
     threshold: float
+    pulse: str = ""
+
+
+def direction_names(directions) -> list[str]:
+    """Names of pulse directions: ``+u0``, ``-u2``, ``+0.5u1`` for (scaled) unit inputs,
+    ``d3`` for the others (row 3).
+
+    Parameters
+    ----------
+    directions : array_like of shape (d, n_input)
+        The rows of ``ExcitableNetwork.directions``.
+
+    Returns
+    -------
+    list of str
+        One name per row.
+    """
+    names = []
+    for j, v in enumerate(np.asarray(directions, dtype=float)):
+        nz = np.flatnonzero(v)
+        if nz.size == 1:
+            c = int(nz[0])
+            scale = abs(float(v[c]))
+            names.append(f"{'+' if v[c] > 0 else '-'}{'' if scale == 1 else f'{scale:g}'}u{c}")
+        else:
+            names.append(f"d{j}")
+    return names
 
 
 class Transition(NamedTuple):
@@ -147,6 +186,8 @@ class ExcitableNetwork(Result):
             Nodes are the rows of ``attractors``; an edge i -> j for each switch from i to j
             seen in ``observed``, with the number of times in ``count``.
         """
+        import networkx as nx
+
         graph = nx.DiGraph()
         graph.add_nodes_from(range(self.attractors.shape[0]))
         for t in self.observed:
@@ -242,13 +283,14 @@ def _pulse_fates(system, nodes, starts, directions, amplitudes, *, baseline, pul
 
 def switch_thresholds(system: DrivenMap, nodes: Attractors, starts, directions, *,
                       max_amplitude: float, tol: float, n_grid: int = 16, baseline,
-                      pulse_steps: int = 1, settle_steps: int = 200):
+                      pulse_steps: int = 1, settle_steps: int = 200, progress=None):
     """Excitability thresholds of pulses along ``directions[i]`` from attractors ``starts[i]``.
 
     The amplitudes ``max_amplitude * m / n_grid`` bracket the first switch of every pair at
     once, then bisection narrows all brackets to ``tol``. Returns ``(thresholds, targets)``:
     inf and -1 where no amplitude up to ``max_amplitude`` switches; the target is the attractor
-    reached at the threshold (-2: none of ``nodes``).
+    reached at the threshold (-2: none of ``nodes``). ``progress(rounds_done, rounds)`` is
+    called after the grid and after each bisection round (all pairs advance together).
     """
     src = np.asarray(starts)
     directions = np.asarray(directions, dtype=float)
@@ -264,6 +306,12 @@ def switch_thresholds(system: DrivenMap, nodes: Attractors, starts, directions, 
     hi = grid[first]
     target = fates[np.arange(src.size), first]
     todo = np.flatnonzero(has)
+    # rounds: the grid, then halvings of the widest bracket down to tol
+    width = max(max_amplitude / n_grid, tol)
+    rounds = 1 + min(2100, max(0, int(np.ceil(np.log2(width) - np.log2(tol)))))
+    done = 1
+    if progress is not None:
+        progress(done, rounds)
     while todo.size:
         mid = 0.5 * (lo + hi)
         # narrower than tol, or adjacent doubles (no amplitude between them): done
@@ -275,6 +323,11 @@ def switch_thresholds(system: DrivenMap, nodes: Attractors, starts, directions, 
         moved = fate != src[todo]
         hi[todo[moved]], target[todo[moved]] = mid[moved], fate[moved]
         lo[todo[~moved]] = mid[~moved]
+        done = min(done + 1, rounds)
+        if progress is not None:
+            progress(done, rounds)
+    if progress is not None and done < rounds:
+        progress(rounds, rounds)
     return np.where(has, hi, np.inf), np.where(has, target, -1)
 
 
@@ -293,6 +346,7 @@ def excitable_network(
     settle_steps: int = 200,
     seeds=Uniform(256),
     rng=None,
+    progress=None,
 ) -> ExcitableNetwork:
     """The excitable network attractor (ENA): attractors and the pulses that switch them.
 
@@ -335,6 +389,9 @@ def excitable_network(
     seeds : array of shape (n, n_state) or a Seeds sampler, default Uniform(256)
         Where the attractor search starts (see ``echoscope.analysis.seeds``).
     rng : None, int, SeedSequence or Generator
+    progress : callable ``(rounds_done, rounds)``, optional
+        Called as the thresholds are narrowed: after the amplitude grid and after each
+        bisection round (every attractor and direction at once).
 
     Returns
     -------
@@ -370,6 +427,7 @@ def excitable_network(
     if zero.size:  # a zero pulse never switches: it would silently give no edge
         raise param_error(owner, "directions", "non-zero pulse directions",
                           f"a zero row at index {int(zero[0])}")
+    progress = check_callable(owner, "progress", progress, "(rounds_done, rounds)")
     pulse_steps = check_int(owner, "pulse_steps", pulse_steps, low=1)
     max_amplitude = check_interval(owner, "max_amplitude", max_amplitude, 0.0, None,
                                    closed="neither")
@@ -402,11 +460,14 @@ def excitable_network(
     src, dirn = np.meshgrid(np.arange(k), np.arange(d), indexing="ij")
     thresholds, targets = switch_thresholds(system, nodes, src.ravel(), directions[dirn.ravel()],
                                             max_amplitude=max_amplitude, tol=tol, n_grid=n_grid,
-                                            **fate_opts)
+                                            progress=progress, **fate_opts)
     thresholds, targets = thresholds.reshape(k, d), targets.reshape(k, d)
-    edges = tuple(Edge(int(i), int(targets[i, j]), int(j), float(thresholds[i, j]))
+    names = direction_names(directions)
+    edges = tuple(Edge(int(i), int(targets[i, j]), int(j), float(thresholds[i, j]), names[j])
                   for i in range(k) for j in range(d) if targets[i, j] >= 0)
     no_switch = tuple((int(i), int(j)) for i in range(k) for j in range(d) if targets[i, j] == -1)
+    import networkx as nx
+
     graph = nx.DiGraph()
     for i in range(k):
         graph.add_node(i, state=nodes.points[i], kind=str(nodes.kinds[i]))

@@ -6,7 +6,8 @@ optionally deflated (Farrell, Birkisson & Funke 2015) so that seeds are pushed a
 points already known; or, for slow points, Levenberg-Marquardt on q(x) = 1/2 ||F(x)||^2. An
 adaptive search draws seed batches from several strategies until a species-richness estimate
 (Chao1) says that few points remain unseen. Results are deduplicated and classified by the
-eigenvalues of dG/dx.
+eigenvalues of dG/dx: all of them (LAPACK's dense decomposition) or, for large networks, the
+leading ones and the saddle index by the Krylov-Schur method on Jacobian products.
 """
 
 from __future__ import annotations
@@ -30,15 +31,18 @@ from .._validation import (
 from ..systems.base import DrivenMap
 from . import _trust_region
 from ._completeness import Completeness
+from ._linalg import leading_eigen
 from ._search import _Draws, _real_basis, _Search
 from ._slow_points import levenberg_marquardt
 from .seeds import Seeds, Uniform, initial_states, seed_states
 
 __all__ = ["Newton", "SlowPoints", "Deflation", "Adaptive", "Completeness", "FixedPoints",
-           "find_fixed_points", "seed_states"]
+           "FullSpectrum", "LeadingSpectrum", "find_fixed_points", "seed_states"]
 
 STATUSES = _trust_region.STATUSES
 STRATEGIES = ("uniform", "trajectory", "sampled", "perturb", "between", "unstable")
+DENSE_UP_TO = 256  # spectrum="auto": every eigenvalue up to this state dimension, leading above
+_BATCH_BYTES = 64 * 2**20  # Krylov bases (and dense Jacobians) held at once
 
 
 class Solver:
@@ -257,6 +261,166 @@ class SlowPoints(Solver):
         return levenberg_marquardt(system, u, seeds, self, workers, on_iteration)
 
 
+class Spectrum:
+    """How the eigenvalues of dG/dx at the points are found: ``FullSpectrum`` or
+    ``LeadingSpectrum``."""
+
+    margin = 1e-8
+
+    def _decompose(self, system, u, points, n_modes, workers) -> _Spectra:
+        raise NotImplementedError
+
+
+class _Spectra:
+    """The eigen-decompositions of one batch of points (see ``FixedPoints``)."""
+
+    def __init__(self, values, right, left, n_unstable, certain, kind):
+        self.values, self.right, self.left = values, right, left
+        self.n_unstable, self.certain, self.kind = n_unstable, certain, kind
+
+
+@dataclasses.dataclass(frozen=True)
+class FullSpectrum(Spectrum):
+    """Every eigenvalue of dG/dx: LAPACK's dense decomposition of each point's Jacobian, with
+    right eigenvectors and the left ones (the rows of the inverse of the right matrix).
+
+    It costs O(n_state^3) per point (25 s at n_state = 2,000 on one core of the development
+    machine), which is why ``spectrum='auto'`` takes it only up to 256 state dimensions.
+
+    Parameters
+    ----------
+    margin : float >= 0, default 1e-8
+        The saddle index of a point with an eigenvalue whose modulus is within ``margin`` of 1
+        is flagged as not certain (``FixedPoints.index_certain``).
+    """
+
+    margin: float = 1e-8
+
+    def __post_init__(self):
+        check_interval("FullSpectrum", "margin", self.margin, 0.0, 0.5)
+
+    def _decompose(self, system, u, points, n_modes, workers) -> _Spectra:
+        k, n = points.shape
+
+        def eigen(i):
+            w, v = np.linalg.eig(system._jacobian(u, points[i]))
+            idx = np.argsort(-np.abs(w), kind="stable")
+            w, v = w[idx], v[:, idx]
+            with np.errstate(all="ignore"):
+                try:
+                    left = np.linalg.inv(v).conj().T
+                except np.linalg.LinAlgError:
+                    left = np.full_like(v, np.nan)
+            return w, v, left
+
+        # One BLAS thread per eigenproblem, the points spread over threads: these matrices are
+        # too small for threaded LAPACK, and the bits then do not depend on the machine.
+        with _blas_single_thread(), ThreadPoolExecutor(workers or os.cpu_count() or 1) as pool:
+            decompositions = list(pool.map(eigen, range(k)))
+        values = np.empty((k, n), dtype=complex)
+        for i, d in enumerate(decompositions):
+            values[i] = d[0]
+        modulus = np.abs(values)
+        n_unstable = np.sum(modulus > 1.0, axis=1) if k else np.zeros(0, dtype=int)
+        m = max(min(n, n_modes), int(n_unstable.max()) if k else 0)
+        right = (np.stack([d[1][:, :m] for d in decompositions]) if k
+                 else np.empty((0, n, m), complex))
+        left = (np.stack([d[2][:, :m] for d in decompositions]) if k
+                else np.empty((0, n, m), complex))
+        certain = ~np.any(np.abs(modulus - 1.0) <= self.margin, axis=1)
+        return _Spectra(values, right, left, n_unstable, certain, "full")
+
+
+@dataclasses.dataclass(frozen=True)
+class LeadingSpectrum(Spectrum):
+    """The saddle index and the leading eigenvalues of dG/dx by the Krylov-Schur method on
+    Jacobian products (the map's ``_tangent``), never forming the spectrum of a large network.
+
+    All points advance together (one batched product per step, the Jacobians never formed for
+    maps with their own products). At every restart the Ritz values are ordered by modulus;
+    a point is done when its leading Ritz values have converged (residual ``||J y - theta y||
+    <= tol max(|theta|, eps^(2/3))``): the ``n_modes`` leading ones and every one that may
+    lie on or outside the circle ``|z| = 1 - margin`` (``|theta|`` plus its residual), a conjugate
+    pair kept whole. The saddle index counts the converged values of modulus > 1; it is
+    certain (``FixedPoints.index_certain``) when the point was done within ``max_restarts``,
+    no kept value is within ``margin`` of modulus 1, and the saddle index is below
+    ``max_dim`` - 3. Like ARPACK's, the method can only miss an eigenvalue whose eigenvector
+    the Krylov space never met (it is started from a fixed pseudo-random vector, and a
+    product that falls into the space it spans continues with a new one, so that repeated
+    eigenvalues are found with their multiplicity). The modes inside the circle are
+    eigenpairs to ``tol``, but in a tight cluster of nearly equal moduli (the bulk of a large
+    random network) they need not be exactly the ``n_modes`` largest, and they cost hundreds
+    of products each: the saddle index is what this method is for.
+
+    Only right eigenvectors are found: ``FixedPoints.left_vectors`` is NaN (use
+    ``FullSpectrum`` for left vectors). A map of at most ``max_dim`` + 1 state dimensions is
+    decomposed densely (``FixedPoints.spectrum`` says 'full').
+
+    Parameters
+    ----------
+    tol : float in (0, 1), default 1e-10
+        Relative residual at which a Ritz value has converged.
+    margin : float in [0, 0.5], default 1e-8
+        Moduli within ``margin`` of 1 leave the saddle index uncertain.
+    max_dim : int >= 8, default 24
+        Dimension of the Krylov space (raised to 2 n_modes + 8 when more modes are asked).
+    max_restarts : int >= 1, default 200
+        Restarts after which a point that is not done keeps what has converged (uncertain).
+    """
+
+    tol: float = 1e-10
+    margin: float = 1e-8
+    max_dim: int = 24
+    max_restarts: int = 200
+
+    def __post_init__(self):
+        check_interval("LeadingSpectrum", "tol", self.tol, 0.0, 1.0, closed="neither")
+        check_interval("LeadingSpectrum", "margin", self.margin, 0.0, 0.5)
+        check_int("LeadingSpectrum", "max_dim", self.max_dim, low=8)
+        check_int("LeadingSpectrum", "max_restarts", self.max_restarts, low=1)
+
+    def _decompose(self, system, u, points, n_modes, workers) -> _Spectra:
+        k, n = points.shape
+        dim = max(self.max_dim, 2 * n_modes + 8)
+        if n <= dim + 1:
+            return FullSpectrum(self.margin)._decompose(system, u, points, n_modes, workers)
+        per_point = 8.0 * (dim + 1) * n
+        if type(system)._tangent is DrivenMap._tangent:  # products through dense Jacobians
+            per_point += 8.0 * n * n
+        chunk = max(1, int(_BATCH_BYTES // per_point))
+        start = np.random.default_rng(0x5EED).standard_normal(n)
+        parts = []
+        for lo in range(0, k, chunk):
+            pts = points[lo:lo + chunk]
+            parts.append(leading_eigen(
+                lambda rows, pts=pts: system._tangent(u, pts[rows]),
+                np.broadcast_to(start, pts.shape).copy(), n_modes=n_modes, tol=self.tol,
+                margin=self.margin, max_dim=dim, max_restarts=self.max_restarts))
+        q = max((p.values.shape[1] for p in parts), default=1)
+        values = np.full((k, max(q, 1)), np.nan + 0j)  # a column even when none was asked
+        vectors = np.full((k, n, q), np.nan + 0j)
+        n_unstable = np.zeros(k, dtype=int)
+        certain = np.zeros(k, dtype=bool)
+        lo = 0
+        for p in parts:
+            rows = slice(lo, lo + p.values.shape[0])
+            values[rows, :p.values.shape[1]] = p.values
+            vectors[rows, :, :p.values.shape[1]] = p.vectors
+            n_unstable[rows], certain[rows] = p.n_unstable, p.certain
+            lo = rows.stop
+        m = min(q, max(min(n, n_modes), int(n_unstable.max()) if k else 0))
+        right = vectors[:, :, :m]
+        return _Spectra(values, right, np.full_like(right, np.nan), n_unstable, certain,
+                        "leading")
+
+
+def _spectrum_for(spectrum, n: int) -> Spectrum:
+    """The spectrum option for a map of n state dimensions ('auto': dense up to DENSE_UP_TO)."""
+    if isinstance(spectrum, Spectrum):
+        return spectrum
+    return FullSpectrum() if n <= DENSE_UP_TO else LeadingSpectrum()
+
+
 @dataclasses.dataclass(frozen=True, eq=False)
 class FixedPoints(Result):
     """Fixed (and slow) points of x -> G(u, x), one row per distinct point.
@@ -268,12 +432,17 @@ class FixedPoints(Result):
         ||G(u, x) - x||_inf.
     q : ndarray of shape (k,)
         1/2 ||G(u, x) - x||_2^2, the speed of the flow.
-    eigenvalues : ndarray of shape (k, n_state), complex
-        Of dG/dx at each point, by decreasing modulus.
+    eigenvalues : ndarray of shape (k, n_eigenvalues), complex
+        Of dG/dx at each point, by decreasing modulus: all n_state of them ('full'
+        ``spectrum``), or the leading ones found ('leading': at least the ``n_modes`` leading
+        ones and all of modulus > 1; NaN after a point's own count).
     stable : ndarray of bool, shape (k,)
-        max |eigenvalue| < 1.
+        ``max |eigenvalue| < 1``.
     n_unstable : ndarray of int, shape (k,)
         Number of eigenvalues of modulus > 1: the saddle index (0 for attractors).
+    index_certain : ndarray of bool, shape (k,)
+        The saddle index is settled: no eigenvalue has a modulus within the spectrum's
+        ``margin`` of 1 and ('leading') the iteration converged (see ``LeadingSpectrum``).
     converged : ndarray of bool, shape (k,)
         The solver's criterion was met (Newton: residual <= tol; slow points: a local minimum
         of q).
@@ -281,7 +450,10 @@ class FixedPoints(Result):
         residual <= tol: a fixed point, not merely a slow point.
     right_vectors, left_vectors : ndarray of shape (k, n_state, n_modes), complex
         Eigenvectors of the ``n_modes`` leading eigenvalues: J r = lambda r, l^H J = lambda l^H,
-        with l_i^H r_j = delta_ij.
+        with l_i^H r_j = delta_ij (left vectors NaN with a 'leading' spectrum).
+    spectrum : str
+        How the eigenvalues were found: 'full' (``FullSpectrum``) or 'leading'
+        (``LeadingSpectrum``).
     u : ndarray of shape (n_input,)
         The constant input.
     seeds : ndarray of shape (n_seeds, n_state)
@@ -307,10 +479,12 @@ class FixedPoints(Result):
     eigenvalues: np.ndarray
     stable: np.ndarray
     n_unstable: np.ndarray
+    index_certain: np.ndarray
     converged: np.ndarray
     is_fixed: np.ndarray
     right_vectors: np.ndarray
     left_vectors: np.ndarray
+    spectrum: str
     u: np.ndarray
     seeds: np.ndarray
     seed_labels: np.ndarray
@@ -356,8 +530,9 @@ class FixedPoints(Result):
         Returns
         -------
         dict
-            ``stable``, ``saddles`` (count per index), ``slow``, ``failed_seeds``, ``seeds``
-            and ``completeness``.
+            ``stable``, ``saddles`` (count per index), ``slow``, ``failed_seeds``, ``seeds``,
+            ``spectrum`` ('full' or 'leading'), ``uncertain_index`` (points whose saddle index
+            is not certain) and ``completeness``.
         """
         fixed = self.is_fixed
         counts = {"stable": int(np.sum(fixed & self.stable)),
@@ -366,6 +541,8 @@ class FixedPoints(Result):
                   "slow": int(np.sum(~fixed)),
                   "failed_seeds": self.n_seeds_failed,
                   "seeds": int(self.seeds.shape[0]),
+                  "spectrum": self.spectrum,
+                  "uncertain_index": int(np.sum(~self.index_certain)),
                   "completeness": self.completeness.summary()}
         return counts
 
@@ -392,7 +569,8 @@ def find_fixed_points(
     solver: Solver | None = None,
     adaptive: Adaptive | str | None = "auto",
     dedup_tol: float = 1e-6,
-    n_modes: int = 8,
+    n_modes: int | None = None,
+    spectrum: Spectrum | str = "auto",
     rng=None,
     workers: int | None = None,
     progress=None,
@@ -418,8 +596,15 @@ def find_fixed_points(
     dedup_tol : float, default 1e-6
         Two solutions are the same point when ||x - y||_inf <= dedup_tol * max(1, ||y||_inf);
         the one with the smaller residual is kept.
-    n_modes : int, default 8
-        Number of leading eigenvectors kept (at least the number of unstable directions).
+    n_modes : int, optional
+        Number of leading eigenvectors kept (at least the number of unstable directions); by
+        default 8 with a full spectrum and 0 with a leading one (each mode inside the unit
+        circle costs hundreds of Jacobian products there: ask for them).
+    spectrum : FullSpectrum, LeadingSpectrum or 'auto', default 'auto'
+        How the eigenvalues at the points are found: all of them (``FullSpectrum()``, dense,
+        O(n_state^3) per point), or the saddle index and the ``n_modes`` leading ones by
+        Jacobian products (``LeadingSpectrum()``); 'auto' is ``FullSpectrum()`` up to 256
+        state dimensions and ``LeadingSpectrum()`` above. The result says which ran.
     rng : None, int, SeedSequence or Generator
     workers : int, optional
         Threads for the dense solves (results do not depend on it).
@@ -462,7 +647,12 @@ def find_fixed_points(
         raise param_error(owner, "adaptive", f"no deflation with {type(solver).__name__}",
                           adaptive)
     dedup_tol = check_interval(owner, "dedup_tol", dedup_tol, 0.0, None, closed="neither")
-    n_modes = check_int(owner, "n_modes", n_modes, low=0)
+    if n_modes is not None:
+        n_modes = check_int(owner, "n_modes", n_modes, low=0)
+    if not isinstance(spectrum, Spectrum) and not (isinstance(spectrum, str)
+                                                   and spectrum == "auto"):
+        raise param_error(owner, "spectrum", "a FullSpectrum or LeadingSpectrum instance or "
+                          "'auto'", spectrum, kind=TypeError)
     if workers is not None:
         workers = check_int(owner, "workers", workers, low=1)
     if progress is not None and not callable(progress):
@@ -472,15 +662,19 @@ def find_fixed_points(
     draws = None if adaptive is None else _Draws(
         system, u, adaptive, seeds if isinstance(seeds, Seeds) else Uniform(), gen)
     return _solve(system, u, states, solver, source=first_source, dedup_tol=dedup_tol,
-                  n_modes=n_modes, workers=workers, draws=draws, progress=progress)
+                  n_modes=n_modes, spectrum=spectrum, workers=workers, draws=draws,
+                  progress=progress)
 
 
-def _solve(system, u, states, solver, *, source="given", dedup_tol=1e-6, n_modes=8,
-           workers=None, draws=None, progress=None) -> FixedPoints:
+def _solve(system, u, states, solver, *, source="given", dedup_tol=1e-6, n_modes=None,
+           spectrum="auto", workers=None, draws=None, progress=None) -> FixedPoints:
     """``find_fixed_points`` on checked arguments: the batch ``states`` (drawn from
     ``source``), then, with ``draws`` (a ``_Draws``), the adaptive search."""
     adaptive = None if draws is None else draws.opts
-    search = _Search(system, u, solver, dedup_tol, workers, adaptive, progress)
+    spectrum = _spectrum_for(spectrum, system.n_state)
+    if n_modes is None:
+        n_modes = 8 if isinstance(spectrum, FullSpectrum) else 0
+    search = _Search(system, u, solver, dedup_tol, workers, adaptive, progress, spectrum)
     search.run_batch(states, np.full(states.shape[0], source))
     while adaptive is not None and search.stop is None:
         batch, batch_source = draws(search, min(adaptive.batch,
@@ -489,44 +683,22 @@ def _solve(system, u, states, solver, *, source="given", dedup_tol=1e-6, n_modes
         draws.credit(search)
     seeds, labels, status, sources = search.gathered()
     return _collect(system, u, search.points, search.counts(), seeds, labels, status, sources,
-                    search.completeness(), solver.tol, dedup_tol, n_modes, workers)
+                    search.completeness(), solver.tol, dedup_tol, n_modes, workers, spectrum)
 
 
 # -- results ------------------------------------------------------------------------------------
 
 
 def _collect(system, u, points, n_reached, seeds, labels, status, source, complete, tol,
-             dedup_tol, n_modes, workers) -> FixedPoints:
+             dedup_tol, n_modes, workers, spectrum) -> FixedPoints:
     k, n = points.shape
     f = _trust_region.residual(system, u, points)
     res = np.abs(f).max(axis=1)
-    m = min(n, n_modes)
-    eigenvalues = np.empty((k, n), dtype=complex)
-
-    def eigen(i):
-        w, v = np.linalg.eig(system._jacobian(u, points[i]))
-        idx = np.argsort(-np.abs(w), kind="stable")
-        w, v = w[idx], v[:, idx]
-        with np.errstate(all="ignore"):
-            try:
-                left = np.linalg.inv(v).conj().T
-            except np.linalg.LinAlgError:
-                left = np.full_like(v, np.nan)
-        return w, v, left
-
-    # One BLAS thread per eigenproblem, the points spread over threads: these matrices are too
-    # small for threaded LAPACK, and the bits then do not depend on the machine.
-    with _blas_single_thread(), ThreadPoolExecutor(workers or os.cpu_count() or 1) as pool:
-        decompositions = list(pool.map(eigen, range(k)))
-    right = [d[1] for d in decompositions]
-    left = [d[2] for d in decompositions]
-    for i, d in enumerate(decompositions):
-        eigenvalues[i] = d[0]
-    modulus = np.abs(eigenvalues)
-    n_unstable = np.sum(modulus > 1.0, axis=1) if k else np.zeros(0, dtype=int)
-    m = max(m, int(n_unstable.max()) if k else 0)
-    right_vectors = np.stack([v[:, :m] for v in right]) if k else np.empty((0, n, m), complex)
-    left_vectors = np.stack([v[:, :m] for v in left]) if k else np.empty((0, n, m), complex)
+    spectra = spectrum._decompose(system, u, points, n_modes, workers)
+    eigenvalues, n_unstable = spectra.values, spectra.n_unstable
+    with np.errstate(invalid="ignore"):
+        outside = np.abs(eigenvalues) >= 1.0  # NaN (not found) is not outside
+    right_vectors, left_vectors = spectra.right, spectra.left
 
     # Canonical order: attractors first, then by saddle index, then by position.
     rounded = np.round(points, 6)
@@ -540,12 +712,14 @@ def _collect(system, u, points, n_reached, seeds, labels, status, source, comple
         residual=res[perm],
         q=0.5 * np.sum(f[perm] * f[perm], axis=1),
         eigenvalues=eigenvalues[perm],
-        stable=(modulus[perm].max(axis=1) < 1.0) if k else np.zeros(0, dtype=bool),
+        stable=~np.any(outside[perm], axis=1) & (n_unstable[perm] == 0),
         n_unstable=n_unstable[perm].astype(int),
+        index_certain=spectra.certain[perm],
         converged=np.ones(k, dtype=bool),
         is_fixed=res[perm] <= tol,
         right_vectors=right_vectors[perm],
         left_vectors=left_vectors[perm],
+        spectrum=spectra.kind,
         u=u,
         seeds=seeds,
         seed_labels=labels,

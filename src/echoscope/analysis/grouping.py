@@ -7,9 +7,6 @@ from __future__ import annotations
 import dataclasses
 
 import numpy as np
-import scipy.cluster.hierarchy as sch
-import scipy.spatial.distance
-import scipy.stats
 
 from .._validation import check_array, check_int, check_interval, param_error
 
@@ -46,7 +43,9 @@ def wilson_interval(count, total: int, confidence: float = 0.95) -> np.ndarray:
 
 def _wilson(count: np.ndarray, total: int, confidence: float) -> np.ndarray:
     """``wilson_interval`` on validated arguments."""
-    z = scipy.stats.norm.ppf(0.5 + confidence / 2.0)
+    from scipy.special import ndtri  # the normal quantile (scipy.stats.norm.ppf) without stats
+
+    z = ndtri(0.5 + confidence / 2.0)
     p = count / total
     centre = (p + z * z / (2 * total)) / (1 + z * z / total)
     half = z * np.sqrt(p * (1 - p) / total + z * z / (4 * total * total)) / (1 + z * z / total)
@@ -97,7 +96,8 @@ def group_responses(window: np.ndarray, *, separation: float = 100.0):
 
 def _group(window: np.ndarray, separation: float, counts=None):
     """``group_responses`` on validated arguments; with ``counts``, each row of ``window``
-    stands for that many samples (the representatives of a merged run)."""
+    stands for that many samples coinciding to rounding (the representatives of a merged
+    run)."""
     s = window.shape[0]
     flat = window.reshape(s, -1)
     scale = max(1.0, float(np.abs(flat).max())) if flat.size else 1.0
@@ -121,6 +121,8 @@ def _group(window: np.ndarray, separation: float, counts=None):
         leaders.append(i)
     if len(leaders) == 1:
         return np.zeros(s, dtype=int), floor, np.inf
+    import scipy.cluster.hierarchy as sch  # here, not at import (import time)
+
     tree = sch.linkage(flat[leaders], method="single", metric="chebyshev")
     # The rounding-level spread is evidence of a converged group only where samples coincide
     # to it; a lone sample shows no spread at all. So the floor takes part in the cut when
@@ -156,6 +158,8 @@ def _lone_samples_apart(leaders: np.ndarray, backed: np.ndarray, separation: flo
     kept = np.flatnonzero(backed)
     if kept.size < 2 or lone.size > kept.size:
         return False
+    import scipy.spatial.distance
+
     between = scipy.spatial.distance.pdist(leaders[kept], "chebyshev").min()
     to_others = scipy.spatial.distance.cdist(leaders[lone], leaders, "chebyshev")
     to_others[np.arange(lone.size), lone] = np.inf
@@ -201,8 +205,8 @@ class SingleLinkage:
         """
         return _group(window, self.separation)
 
-    def _group(self, window: np.ndarray, counts: np.ndarray):
-        """``group``'s labels of rows standing for ``counts`` samples each."""
+    def _group(self, window: np.ndarray, counts):
+        """``group``'s labels of rows standing for ``counts`` samples each (``_group``)."""
         return _group(window, self.separation, counts)
 
 

@@ -31,7 +31,7 @@ _CHUNK = 1000  # steps between two calls of ``progress`` (BLAS is held to one th
 
 @dataclasses.dataclass(frozen=True, eq=False)
 class LyapunovSpectrum(Result):
-    """Conditional Lyapunov exponents ``lambda_1 >= ... >= lambda_k`` of a driven map along one
+    """Conditional Lyapunov exponents ``lambda_1 >= lambda_2 >= ...`` of a driven map along one
     input sequence, per step, in natural-log units.
 
     Attributes

@@ -6,9 +6,8 @@ Ashwin & Livi 2020 for the autonomous case)."""
 from __future__ import annotations
 
 import dataclasses
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
-import networkx as nx
 import numpy as np
 
 from .._result import Result, json_ready
@@ -26,6 +25,9 @@ from ..systems.base import DrivenMap
 from .echo_index import EchoIndex, _echo_index, _index_run
 from .ena import _default_directions
 from .seeds import Uniform, _draw, check_seeds
+
+if TYPE_CHECKING:  # networkx is imported where the graph is built (import time)
+    import networkx as nx
 
 __all__ = ["NonautonomousNetwork", "PulseEdge", "nonautonomous_network"]
 
@@ -223,13 +225,14 @@ def nonautonomous_network(
 
     Notes
     -----
-    For one bistable unit x[k] = tanh(c x[k-1] + u[k]) the two responses x_-(k) < x_+(k) are
+    For one bistable unit x[k] = tanh(c x[k-1] + u[k]) the two responses ``x_-(k) < x_+(k)`` are
     separated by the repelling solution r(k), the pullback of the inverse map
-    r[k-1] = (artanh(r[k]) - u[k]) / c. A one-step pulse -a at onset k moves x_+ across it when
-    tanh(c x_+[k-1] + u[k] - a) < r[k], so a*(k) = c (x_+[k-1] - r[k-1]): the threshold is the
-    distance to the boundary solution just before the pulse, and moves with it. Onsets close
-    to the end of the background are judged on a finite horizon: a state pushed near the
-    boundary may not have settled by the final window (it then counts as switched, and the
+    r[k-1] = (artanh(r[k]) - u[k]) / c. A one-step pulse -a at onset k moves ``x_+`` across it
+    when ``tanh(c x_+[k-1] + u[k] - a) < r[k]``, so ``a*(k) = c (x_+[k-1] - r[k-1])``: the
+    threshold is the distance to the boundary solution just before the pulse, and moves with
+    it. Onsets close to the end of the background are judged on a finite horizon: a state
+    pushed near the boundary may not have settled by the final window (it then counts as
+    switched, and the
     target is -2 unless a larger switching amplitude reached a response). Onsets early in the
     background start from a representative that may still be in transit to its response.
     The nodes are the groups ``echo_index`` found even when the index is undefined (a chaotic
@@ -341,6 +344,8 @@ def nonautonomous_network(
     edges = tuple(PulseEdge(int(i), int(targets[i, j, s]), int(j), int(times[s]),
                             float(thresholds[i, j, s]))
                   for i in range(k) for j in range(d) for s in range(t) if targets[i, j, s] >= 0)
+    import networkx as nx
+
     graph = nx.MultiDiGraph()
     for i in range(k):
         graph.add_node(i, fraction=float(echo.fractions[i]))

@@ -19,6 +19,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from .._result import ShortRepr
 from .._validation import (
     as_rng,
     check_array,
@@ -95,7 +96,7 @@ class Uniform(Seeds):
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
-class AroundTrajectory(Seeds):
+class AroundTrajectory(ShortRepr, Seeds):
     """``n`` states of ``trajectory`` (shape (n_steps, n_state)) plus Gaussian noise of
     standard deviation ``noise`` in units of the trajectory's spread in each coordinate.
 

@@ -6,13 +6,13 @@ from __future__ import annotations
 import argparse
 import functools
 
-from . import analyses, flipflop, sweep, train
+from . import analyses, flipflop, report, robustness, sweep, train
 from ._common import Command, _add_common, run
 
 __all__ = ["COMMANDS", "build_parser", "main"]
 
 COMMANDS: tuple[Command, ...] = flipflop.COMMANDS[:1] + train.COMMANDS + analyses.COMMANDS + \
-    flipflop.COMMANDS[1:] + sweep.COMMANDS
+    robustness.COMMANDS + report.COMMANDS + flipflop.COMMANDS[1:] + sweep.COMMANDS
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -21,6 +21,10 @@ def build_parser() -> argparse.ArgumentParser:
         prog="echoscope",
         description="Open the black box of input-driven recurrent neural networks.",
     )
+    from .._version import __version__
+
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}",
+                        help="print the version of echoscope and exit")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for command in COMMANDS:
         cmd = commands.add_parser(command.name, help=command.help,

@@ -12,7 +12,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from . import _output
+from . import _output, _schemas
 
 
 @dataclasses.dataclass(frozen=True)
@@ -74,7 +74,7 @@ def run(command: Command, args: argparse.Namespace) -> int:
         close()
     with _output.staged(out) as stage:
         for name, content in products.files.items():
-            _write(stage / name, content)
+            _write(stage / name, content, _schemas.schema(command.name, name))
         from .._version import __version__
 
         _output.write_manifest(stage, {
@@ -96,8 +96,8 @@ def run(command: Command, args: argparse.Namespace) -> int:
     return products.status
 
 
-def _write(path: Path, content) -> None:
-    """One file of a run, by the kind of its content."""
+def _write(path: Path, content, schema: dict | None = None) -> None:
+    """One file of a run, by the kind of its content (a dict: strict JSON, ``schema`` first)."""
     from ..io import save, save_result
 
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -109,11 +109,21 @@ def _write(path: Path, content) -> None:
         else:
             save(content.obj, path, metadata=content.metadata)
     elif isinstance(content, dict):
-        path.write_text(json.dumps(content, indent=2) + "\n")
+        path.write_text(json_text(content, schema))
     elif isinstance(content, str):
         path.write_text(content)
     else:
         content(path)
+
+
+def json_text(doc: dict, schema: dict | None = None) -> str:
+    """``doc`` as strict JSON (no NaN or Infinity: non-finite numbers become null), with
+    ``schema`` first under the key ``"schema"`` when given."""
+    from .._result import json_ready
+
+    if schema is not None:
+        doc = {"schema": schema, **{k: v for k, v in doc.items() if k != "schema"}}
+    return json.dumps(json_ready(doc), indent=2, allow_nan=False) + "\n"
 
 
 def figure(make: Callable, dpi: int = 110) -> Callable:
@@ -140,20 +150,39 @@ def _model_arguments(cmd, n_seeds: int | None = None) -> None:
                          help="number of seeds (default: %(default)s)")
 
 
+# What the count of each stage's bar is (the library's ``(stage, done, total)`` callbacks);
+# a stage not listed counts steps. A stage of total 1 (one indivisible piece of work) shows
+# its elapsed time instead of a bar that jumps from 0/1 to 1/1.
+STAGE_UNITS = {"fixed points": "seed", "runs": "run", "levels": "level", "sweep": "point",
+               "report": "section", "scan": "step", "amplitudes": "step", "ena": "round"}
+
+
 def _progress_bar(quiet: bool):
-    """A tqdm bar per stage, fed by the library's ``(stage, done, total)`` callbacks."""
+    """A tqdm bar per stage, named by the stage and counting its units (``STAGE_UNITS``), fed
+    by the library's ``(stage, done, total)`` callbacks; ``info`` (a dict, e.g. BPTT's loss)
+    is shown beside the count."""
     if quiet:
         return None, lambda: None
     from tqdm import tqdm
 
     bars = {}
 
-    def update(stage, done, total):
+    def update(stage, done, total, info=None):
         bar = bars.get(stage)
+        whole = total <= 1
         if bar is None or done < bar.n:  # a stage that starts again gets a new bar
-            bar = bars[stage] = tqdm(total=total, desc=f"{stage:>5}", unit="step",
-                                     leave=True, file=sys.stderr)
-        bar.update(done - bar.n)
+            if bar is not None:
+                bar.close()
+            unit = (info or {}).get("unit") or STAGE_UNITS.get(stage, "step")
+            form = "{desc}: {elapsed}{postfix}" if whole else None
+            bar = bars[stage] = tqdm(total=total, desc=stage, unit=unit, leave=True,
+                                     file=sys.stderr, bar_format=form)
+        if done > bar.n:
+            bar.update(done - bar.n)
+        shown = {k: (f"{v:.4g}" if isinstance(v, float) else v)
+                 for k, v in (info or {}).items() if k != "unit"}
+        if shown:
+            bar.set_postfix(shown, refresh=False)
         if done >= total:
             bar.close()
 
@@ -213,13 +242,44 @@ def _add_common(cmd, default_out: str, seed_help: str) -> None:
     cmd.add_argument("--quiet", action="store_true", help="no progress bars")
 
 
+# Why a seed of the fixed-point search found no point (``FixedPoints.seed_status``).
+FAILURES = {
+    "no_decrease": "stalled (the residual stopped decreasing: a local minimum of |F|, not a "
+                   "root)",
+    "tiny_step": "stalled (the trust region shrank below xtol)",
+    "diverged": "diverged (non-finite, or ran far off)",
+    "max_iter": "not converged within max_iter",
+    "max_time": "stopped by the time budget",
+    "converged": "converged to a point that was not kept",
+}
+
+
+def failed_seeds(fps) -> dict:
+    """The seeds that found no point, counted by why they stopped (``FAILURES``'s keys)."""
+    import numpy as np
+
+    status = np.asarray(fps.seed_status)[np.asarray(fps.seed_labels) < 0]
+    names, counts = np.unique(status, return_counts=True)
+    return {str(k): int(n) for k, n in sorted(zip(names, counts), key=lambda kv: -kv[1])}
+
+
+def _analysis_doc(summary: dict, fps) -> dict:
+    """An analysis summary with its fixed points' failed seeds counted by reason."""
+    summary["fixed_points"] = {**summary["fixed_points"], "failed_seeds_by_reason":
+                               failed_seeds(fps)}
+    return summary
+
+
 def _fixed_point_lines(fps, needed=None) -> list[str]:
     counts = fps.summary()
     saddles = ", ".join(f"{n} of index {i}" for i, n in counts["saddles"].items()) or "none"
     want = f" (the task needs {needed})" if needed is not None else ""
+    why = failed_seeds(fps)
+    reasons = "; ".join(f"{n} {FAILURES.get(k, k)}" for k, n in why.items())
     return [f"  fixed points: {counts['stable']} stable{want}; saddles: {saddles}; "
             f"{counts['slow']} slow points; {counts['failed_seeds']} of {counts['seeds']} seeds "
-            "failed", f"  completeness: {fps.completeness.describe()}"]
+            "found no point" + (f" ({reasons})" if reasons else ""),
+            f"  completeness: {fps.completeness.describe()}"]
 
 
 def _edge_lines(net, amplitude=None, labels=None) -> list[str]:

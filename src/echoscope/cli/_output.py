@@ -159,7 +159,10 @@ def staged(out: Path):
 def write_manifest(stage: Path, doc: dict, files: list[str]) -> None:
     """Record the run: the command, its arguments, the version and the files written (in the
     order written)."""
-    text = json.dumps({"format": _FORMAT, **doc, "files": files}, indent=2) + "\n"
+    from .._result import json_ready
+
+    text = json.dumps(json_ready({"format": _FORMAT, **doc, "files": files}), indent=2,
+                      allow_nan=False) + "\n"
     (stage / MANIFEST).write_text(text)
 
 

@@ -18,6 +18,7 @@ from ._common import (
     _input_vector,
     _load_system,
     _model_arguments,
+    failed_seeds,
     figure,
     library_default,
 )
@@ -112,6 +113,7 @@ def _fixed_points_command(args, update) -> Products:
     from ..analysis.attractors import saddle_connections
     from ..analysis.fixed_points import Adaptive, find_fixed_points
     from ..plotting import plot_fixed_points
+    from ..tasks.flipflop_study.study import connections_summary
 
     model, system = _load_system(args.model)
     u = _input_vector(args, system)
@@ -128,8 +130,9 @@ def _fixed_points_command(args, update) -> Products:
         if decode is not None:
             row["output"] = [float(v) for v in decode(fps.points[i])]
         rows.append(row)
-    doc = {"model": str(args.model), "u": u.tolist(), "summary": fps.summary(),
-           "points": rows, "saddle_connections": [list(p) for p in connections.pairs()]}
+    doc = {"model": str(args.model), "u": u.tolist(),
+           "summary": {**fps.summary(), "failed_seeds_by_reason": failed_seeds(fps)},
+           "points": rows, "saddle_connections": connections_summary(fps, connections)}
     lines = [f"fixed points of {args.model} at u = {u.tolist()}", *_fixed_point_lines(fps)]
     for row in rows[:40]:
         kind = "stable" if row["stable"] else f"saddle of index {row['n_unstable']}"
@@ -157,7 +160,9 @@ def _ena_command(args, update) -> Products:
     u = _input_vector(args, system)
     net = excitable_network(system, baseline=u, max_amplitude=args.max_amplitude,
                             pulse_steps=args.pulse_steps, tol=args.tol, seeds=Uniform(args.n_seeds),
-                            rng=args.seed)
+                            rng=args.seed,
+                            progress=None if update is None else
+                            (lambda d, t: update("ena", d, t)))
     labels = decoded = corners = None
     if hasattr(model, "output") and len(net.attractors):
         signs = np.array([[1.0 if v > 0 else -1.0 for v in model.output(p)]
@@ -226,7 +231,9 @@ def _echo_index_command(args, update) -> Products:
     if args.amplitudes:
         sweep = echo_index_vs_amplitude(
             system, inputs, args.amplitudes, seeds=Uniform(args.n_samples), window=args.window,
-            rng=args.seed, progress=_stage(update, "amplitudes"))
+            rng=args.seed, progress=None if update is None else (  # realisations -> steps
+                lambda done, total: update("amplitudes", round(done * len(inputs)),
+                                           total * len(inputs))))
     doc = {"model": str(args.model), "n_steps": int(inputs.shape[0]), **result.summary()}
     extra = {"inputs": inputs}
     files = {"echo_index.json": doc,
@@ -248,8 +255,8 @@ def _echo_index_command(args, update) -> Products:
         extra.update(sweep_amplitudes=sweep.amplitudes, sweep_index=sweep.index)
         files["amplitude_sweep.png"] = figure(lambda: plot_amplitude_sweep(sweep))
         lines.append("  echo index against amplitude: " + ", ".join(
-            f"{a:g}: {i}{'' if c else '?'}" for a, i, c in zip(sweep.amplitudes, sweep.index,
-                                                              sweep.converged)))
+            f"{a:g}: {i}{'' if c else ' (not converged)'}"
+            for a, i, c in zip(sweep.amplitudes, sweep.index, sweep.converged)))
     return Products(files=files, lines=lines)
 
 

@@ -8,6 +8,7 @@ from ._common import (
     Command,
     Products,
     Saved,
+    _analysis_doc,
     _edge_lines,
     _fixed_point_lines,
     _fixed_points_file,
@@ -188,7 +189,8 @@ def _analysis_files(analysis, result, window) -> dict:
     config = result.config
     ex = analysis.explanation
     files = {
-        "analysis.json": analysis.summary(config.pulse_amplitude),
+        "analysis.json": _analysis_doc(analysis.summary(config.pulse_amplitude),
+                                       analysis.fixed_points),
         "fixed_points.npz": _fixed_points_file(analysis.fixed_points, analysis.connections),
         "fixed_points.png": figure(lambda: plot_fixed_points(
             analysis.fixed_points, _trajectory(result), connections=analysis.connections,
@@ -258,7 +260,7 @@ def _compare_training_command(args, update) -> Products:
         options["echo_steps"] = args.echo_steps
     config = CompareConfig(**options)
     shown = None if update is None else (
-        lambda stage, d, t: update(stage, d, t) if stage == "runs" or
+        lambda stage, d, t, info=None: update(stage, d, t, info) if stage == "runs" or
         stage.startswith("bptt") else None)
     comparison = compare_training(config, n_seeds=args.seeds, rng=args.seed, progress=shown)
 

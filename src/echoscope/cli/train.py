@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
-from ._common import Command, Products, Saved, _edge_lines, _fixed_point_lines, figure
+from ._common import (
+    Command,
+    Products,
+    Saved,
+    _analysis_doc,
+    _edge_lines,
+    _fixed_point_lines,
+    figure,
+)
 from .flipflop import _add_bptt_options, _task_of, _training
 
 
@@ -79,7 +87,7 @@ def _train(args, update) -> Products:
                   for i, d in enumerate(read.decoded)]
         amplitude = float(task.amplitudes.max())
         files.update({
-            "analysis.json": analysis.summary(),
+            "analysis.json": _analysis_doc(analysis.summary(), analysis.fixed_points),
             "ena.png": figure(lambda: plot_ena(
                 read.network, decoded=read.decoded, task_states=read.task.outputs,
                 labels=labels, amplitude=amplitude,
@@ -109,15 +117,15 @@ def _task_lines(analysis) -> list[str]:
     lines.append("  the automaton against the network (state --event--> wanted: outcome, "
                  "threshold):")
     for t in read.transitions:
-        threshold = f"{t.threshold:.3g}" if t.threshold == t.threshold else "-"
-        reached = names[t.reached_state] if t.reached_state >= 0 else "?"
+        threshold = f"{t.threshold:.3g}" if t.threshold == t.threshold else "none (no attractor)"
+        reached = names[t.reached_state] if t.reached_state >= 0 else "no task state"
         lines.append(f"    {names[t.state]:>6} --{task.event_names[t.event]}--> "
                      f"{names[t.wanted]:<6} {t.outcome} (reached {reached}; threshold "
                      f"{threshold}, pulse {task.amplitudes[t.event]:g})")
     echo = analysis.echo
     lines.append("  echo index under the test's events x A: " + ", ".join(
-        f"A={a:g}: {i if c else f'{i}?'}" for a, i, c in
-        zip(echo.amplitudes, echo.index, echo.converged)) + " (? not converged)")
+        f"A={a:g}: {i}{'' if c else ' (not converged)'}" for a, i, c in
+        zip(echo.amplitudes, echo.index, echo.converged)))
     causes = {c: n for c, n in errors.counts().items() if n}
     if causes:
         lines.append("  error episodes by cause: " + ", ".join(f"{c} {n}"

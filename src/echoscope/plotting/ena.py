@@ -14,7 +14,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import FancyArrowPatch
 
 from .._validation import check_array, check_choice, check_interval, param_error
-from ..analysis.ena import ExcitableNetwork
+from ..analysis.ena import ExcitableNetwork, direction_names
 from .fixed_points import check_ax, check_title, figure_of, pca_basis, plural
 
 __all__ = ["plot_ena", "direction_names", "edge_color", "hypercube_positions"]
@@ -62,32 +62,6 @@ def edge_color(threshold: float, amplitude: float | None) -> str:
     if threshold < LOW_FRACTION * amplitude:
         return LOW_COLOR
     return EDGE_COLOR
-
-
-def direction_names(directions) -> list[str]:
-    """Names of pulse directions: ``+u0``, ``-u2``, ``+0.5u1`` for (scaled) unit inputs,
-    ``d3`` for the others (row 3).
-
-    Parameters
-    ----------
-    directions : array_like of shape (d, n_input)
-        The rows of ``ExcitableNetwork.directions``.
-
-    Returns
-    -------
-    list of str
-        One name per row.
-    """
-    names = []
-    for j, v in enumerate(np.asarray(directions, dtype=float)):
-        nz = np.flatnonzero(v)
-        if nz.size == 1:
-            c = int(nz[0])
-            scale = abs(float(v[c]))
-            names.append(f"{'+' if v[c] > 0 else '-'}{'' if scale == 1 else f'{scale:g}'}u{c}")
-        else:
-            names.append(f"d{j}")
-    return names
 
 
 def hypercube_positions(codes) -> np.ndarray | None:
@@ -177,8 +151,9 @@ def plot_ena(network, *, decoded=None, task_states=None, labels=None, amplitude=
     >>> fig = plot_ena(net, amplitude=1.0)  # every threshold (1.92) is above 1: all red
     >>> sorted({to_hex(p.get_edgecolor()) for p in fig.axes[0].patches})  # tab:red
     ['#d62728']
-    >>> sorted(t.get_text() for t in fig.axes[0].texts if t.get_gid() == "label-0-1-1")
-    ['1.92 -u0']
+    >>> sorted({t.get_text() for t in fig.axes[0].texts  # threshold and direction
+    ...         if (t.get_gid() or "").startswith("label-")})
+    ['1.92 +u0', '1.92 +u1', '1.92 -u0', '1.92 -u1']
     """
     owner = "plot_ena"
     if not isinstance(network, ExcitableNetwork):

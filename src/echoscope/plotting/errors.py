@@ -25,6 +25,7 @@ CAUSE_COLORS = {
     "wrong destination": "tab:green",
     "unexplained": "0.55",
 }
+"""The colour of each cause of an error episode in the figures."""
 
 TARGET_STYLE = dict(ls="--", color="0.35", lw=1.2)
 OUTPUT_STYLE = dict(color="tab:blue", lw=1.0)

@@ -108,7 +108,7 @@ ACTIVATIONS: dict[str, Activation] = {
     "softsign": Activation("softsign", _softsign, _dsoftsign, 1.0),
 }
 """Reservoir activations by name: ``tanh``; ``logistic``, the logistic sigmoid centred at 0
-(1 / (1 + e^-s) - 1/2, bound 1/2); ``softsign``, s / (1 + |s|)."""
+(1 / (1 + e^-s) - 1/2, bound 1/2); ``softsign``, ``s / (1 + |s|)``."""
 
 OUTPUT_ACTIVATIONS: dict[str, Activation] = {
     "identity": Activation("identity", _identity, _didentity, np.inf),

@@ -135,11 +135,22 @@ class Stepper:
     """How the simulator advances a block of states; maps may supply a faster one.
 
     ``drive(u)`` turns a block of inputs (time along axis -2) into whatever ``advance`` consumes
-    for one step, ``workspace(n_rows, dtype)`` makes the scratch space of one block of samples,
-    and ``advance(d, x, out, workspace)`` writes ``G`` into ``out``. The generic stepper calls
-    the map's ``_step``; leaky networks precompute the input drive with one product per block and
-    reuse scratch buffers.
+    for one step, ``workspace(n_rows, dtype)`` makes scratch space for a block of ``n_rows``
+    samples (nothing in it outlives a chunk: the simulator hands one to every block of that
+    length that runs on the same thread), ``advance(d, x, out, workspace)`` writes ``G`` into
+    ``out``, and ``advance_chunk(d, x, out, workspace, noise)`` runs a block through a chunk
+    of steps, ``out[:, k] = G(d[k], x[k-1]) + noise[k]`` with ``x[-1] = x`` (the simulator's
+    entry point). The generic stepper calls the map's ``_step``; leaky networks precompute the
+    input drive with one product per block, reuse scratch buffers, and keep a block's state
+    contiguous through the chunk.
+
+    ``sticky`` says that a sample whose state became non-finite stays non-finite at every later
+    step (true of a leaky network with leak < 1: ``(1 - a) x`` carries the inf or NaN on), so
+    that the simulator checks only the last state of each chunk; the generic stepper promises
+    nothing (a map may squash inf back to a finite value), and every state is checked.
     """
+
+    sticky = False
 
     def __init__(self, system: DrivenMap):
         self.system = system
@@ -152,3 +163,15 @@ class Stepper:
 
     def advance(self, d: np.ndarray, x: np.ndarray, out: np.ndarray, workspace=None) -> None:
         out[...] = self.system._step(d, x)
+
+    def advance_chunk(self, d, x: np.ndarray, out: np.ndarray, workspace=None,
+                      noise: np.ndarray | None = None) -> None:
+        """``out[:, k] = G(d[k], out[:, k - 1]) (+ noise[k])`` for the chunk's steps, from the
+        block's state ``x`` before the chunk (left unchanged); ``out`` of shape
+        (n_rows, n_steps, n_state), ``noise`` of shape (n_steps, n_rows, n_state)."""
+        for k in range(out.shape[1]):
+            dst = out[:, k]
+            self.advance(d[k], x, dst, workspace)
+            if noise is not None:
+                dst += noise[k]
+            x = dst

@@ -11,8 +11,8 @@ import weakref
 
 import numpy as np
 import scipy.sparse as sp
-import scipy.sparse.linalg as spla
 
+from .._result import short_repr
 from .._validation import (
     as_rng,
     check_array,
@@ -37,18 +37,22 @@ __all__ = [
 
 # -- helpers -------------------------------------------------------------------------------------
 
-try:  # scipy's in-place CSR kernel, y += A x; the public product allocates on every step
+try:  # scipy's in-place CSR kernels, y += A x for one vector and for many (the columns of a
+    # C-ordered block): the public product allocates and zeroes a result on every step, and
+    # takes a transposed copy of a block of states
     from scipy.sparse._sparsetools import csr_matvec as _csr_matvec
-except ImportError:  # pragma: no cover - a scipy without it takes the public path
-    _csr_matvec = None
+    from scipy.sparse._sparsetools import csr_matvecs as _csr_matvecs
+except ImportError:  # pragma: no cover - a scipy without them takes the public path
+    _csr_matvec = _csr_matvecs = None
 
 _DENSE_EIG_LIMIT = 1500
+_CONTIGUOUS_FROM = 2**15  # state entries of a block above which it runs in contiguous buffers
 _MAX_SCALE = float(np.finfo(np.float64).max) / 2  # the widest uniform draw in [-s, s]
 _radius_cache: dict[int, tuple[weakref.ref, float]] = {}
 
 
 def spectral_radius(w) -> float:
-    """Spectral radius max |lambda_i(w)| of a dense or sparse square matrix, deterministically.
+    """Spectral radius ``max |lambda_i(w)|`` of a dense or sparse square matrix, deterministically.
 
     Dense LAPACK (single-threaded) up to 1500 units; above, ARPACK with a fixed start vector, so
     that the same matrix always gives the same bits. The value is remembered for matrices that
@@ -77,6 +81,8 @@ def spectral_radius(w) -> float:
             dense = w.toarray() if sp.issparse(w) else np.asarray(w)
             radius = float(np.max(np.abs(np.linalg.eigvals(dense)))) if n else 0.0
         else:
+            import scipy.sparse.linalg as spla  # here, not at import (import time)
+
             v0 = np.cos(np.arange(1, n + 1, dtype=np.float64))  # fixed, not random
             try:
                 vals = spla.eigs(sp.csr_array(w) if sp.issparse(w) else np.asarray(w), k=1,
@@ -242,18 +248,32 @@ class _LeakyNetwork(DrivenMap):
 
 class _LeakyStepper(Stepper):
     """The simulator's hot path for leaky networks: one matrix product per step for the block,
-    the input drive of a whole chunk of steps in one product, and in-place elementwise work."""
+    the input drive of a whole chunk of steps in one product, and in-place elementwise work.
+
+    Dense W: ``x @ W^T`` (BLAS, into the block's scratch), ``+= d``, then phi and the leak in
+    place on the block's state, held in one contiguous buffer through a chunk. Sparse W (CSR):
+    scipy's kernel ``y += W x`` for the columns of ``x^T``, started from the drive ``d^T`` so
+    that the sum is the same for one sample (``csr_matvec``) as for many (``csr_matvecs``), bit
+    for bit; a block holds its states transposed through a chunk. Each step is then copied once
+    into the record.
+    """
 
     def __init__(self, system: _LeakyNetwork, dtype):
         super().__init__(system)
         w = system.reservoir
         self.sparse = sp.issparse(w)
-        # Sparse: keep CSR and compute (W x^T)^T, the fast direction for scipy.sparse.
-        self.w = w.astype(dtype) if self.sparse else np.ascontiguousarray(w.T, dtype=dtype)
+        if self.sparse:  # CSR in the dtype of the run, indices as scipy's kernels take them
+            w = sp.csr_array(w, dtype=dtype)
+            self.w = w
+            self.w_args = (w.shape[0], w.shape[1], w.indptr, w.indices, w.data)
+        else:
+            self.w = np.ascontiguousarray(w.T, dtype=dtype)
         self.w_in_t = np.ascontiguousarray(system._w_in.T, dtype=dtype)
         self.bias = system._bias.astype(dtype)
         self.leak = dtype(system.leak)
+        self.keep = 1.0 - self.leak
         self.phi = system.phi
+        self.sticky = self.leak != 1.0  # (1 - a) x carries a non-finite x on
         self.feedback = None
         if isinstance(system, ClosedLoopESN):
             ro = system.readout
@@ -270,31 +290,111 @@ class _LeakyStepper(Stepper):
         return d
 
     def workspace(self, n_rows, dtype):
-        return np.empty((n_rows, self.system.n_state), dtype=dtype)
+        return _Workspace(self.system.n_state, n_rows, dtype,
+                          self.sparse and _csr_matvecs is not None and n_rows > 1)
 
-    def advance(self, d, x, out, buf):
+    def advance_chunk(self, d, x, out, ws, noise=None):
+        # A block's state stays in one contiguous buffer through the chunk, updated in place
+        # once the product has read it, and each step is copied once into ``out``, whose rows
+        # lie far apart (the record's layout): the product and the elementwise work then read
+        # and write the cache only. A small block fits the cache as it is and is written in
+        # place; a sparse block runs transposed.
+        if ws.xt is not None:
+            self._chunk_transposed(d, x, out, ws, noise)
+            return
+        if self.sparse or x.size < _CONTIGUOUS_FROM:
+            super().advance_chunk(d, x, out, ws, noise)
+            return
+        xs, buf, w = ws.state, ws.buf, self.w
+        np.copyto(xs, x)
+        a, keep = self.leak, self.keep
+        for k in range(out.shape[1]):
+            np.matmul(xs, w, out=buf)
+            buf += d[k]
+            if self.feedback is not None:
+                buf += self._feedback(xs)
+            if a == 1.0:
+                self.phi(buf, xs)
+            else:
+                self.phi(buf, buf)
+                buf *= a
+                xs *= keep
+                xs += buf
+            if noise is not None:
+                xs += noise[k]
+            out[:, k] = xs
+
+    def advance(self, d, x, out, ws):
+        if ws.xt is not None:
+            self._chunk_transposed(d[None], x, out[:, None], ws)
+            return
+        buf = ws.buf
         if not self.sparse:
             np.matmul(x, self.w, out=buf)
             buf += d
-        elif x.shape[0] == 1 and _csr_matvec is not None:
+        elif _csr_matvec is not None:  # one sample
             buf[...] = d  # y = d + W x, accumulated in place by scipy's CSR kernel
-            w = self.w
-            _csr_matvec(w.shape[0], w.shape[1], w.indptr, w.indices, w.data, x[0], buf[0])
-        else:
+            _csr_matvec(*self.w_args, x[0], buf[0])
+        else:  # pragma: no cover - a scipy without its CSR kernels
             np.add((self.w @ x.T).T, d, out=buf)
         if self.feedback is not None:
-            w_out_t, b_out, g, w_fb_t = self.feedback
-            r = x @ w_out_t
-            r += b_out
-            buf += g(r, r) @ w_fb_t
+            buf += self._feedback(x)
         a = self.leak
         if a == 1.0:
             self.phi(buf, out)
             return
         self.phi(buf, buf)
         buf *= a
-        np.multiply(x, 1.0 - a, out=out)
+        np.multiply(x, self.keep, out=out)
         out += buf
+
+    def _chunk_transposed(self, d, x, out, ws, noise=None):
+        """A sparse reservoir on a block of samples through a chunk: the block's states held
+        transposed (one column per sample, ``ws.xt``), ``W x^T + d^T`` by scipy's kernel for
+        many vectors into ``ws.yt``, the activation and the leak in that layout, in place, and
+        each step copied once into the samples' rows of ``out``."""
+        xt, yt = ws.xt, ws.yt
+        np.copyto(xt, x.T)
+        n_row, n_col, indptr, indices, data = self.w_args
+        xt_flat, yt_flat, m = xt.reshape(-1), yt.reshape(-1), x.shape[0]
+        a, keep = self.leak, self.keep
+        for k in range(out.shape[1]):
+            dk = d[k]
+            np.copyto(yt, dk.T if dk.ndim == 2 else dk[:, None])
+            _csr_matvecs(n_row, n_col, m, indptr, indices, data, xt_flat, yt_flat)
+            if self.feedback is not None:
+                yt += self._feedback(xt.T).T
+            if a == 1.0:
+                self.phi(yt, xt)
+            else:
+                self.phi(yt, yt)
+                yt *= a
+                xt *= keep
+                xt += yt
+            if noise is not None:
+                xt += noise[k].T
+            out[:, k] = xt.T
+
+    def _feedback(self, x):
+        """``psi(x) @ W_fb^T``, the closed loop's feedback term for the block ``x``."""
+        w_out_t, b_out, g, w_fb_t = self.feedback
+        r = x @ w_out_t
+        r += b_out
+        return g(r, r) @ w_fb_t
+
+
+class _Workspace:
+    """Scratch space of ``_LeakyStepper`` for a block of ``n_rows`` samples: for a sparse
+    product on many samples, the block's states and ``W x + d`` transposed (one column per
+    sample); else the product ``buf`` and the block's state through a chunk."""
+
+    def __init__(self, n, n_rows, dtype, transposed):
+        self.xt = np.empty((n, n_rows), dtype=dtype) if transposed else None
+        self.yt = np.empty((n, n_rows), dtype=dtype) if transposed else None
+        if transposed:
+            return
+        self.buf = np.empty((n_rows, n), dtype=dtype)
+        self.state = np.empty((n_rows, n), dtype=dtype)
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -377,6 +477,13 @@ class ESN(_LeakyNetwork):
                                       f"finite in float64 (w's own radius is {current:.3g})",
                                       radius)
         object.__setattr__(self, "_reservoir", reservoir)
+
+    def __repr__(self) -> str:
+        """One line: sizes and scalars, never the matrices."""
+        return short_repr(self, {"n_state": self.n_state, "n_input": self.n_input,
+                                 "n_output": self.n_output or None, "leak": self.leak,
+                                 "spectral_radius": self.spectral_radius,
+                                 "activation": self.activation, "sparse": sp.issparse(self.w)})
 
     # dimensions ---------------------------------------------------------------------------
     @property
@@ -492,6 +599,11 @@ class Readout:
         """Number of states it reads out."""
         return self.w_out.shape[1]
 
+    def __repr__(self) -> str:
+        """One line: sizes and the activation, never the weights."""
+        return short_repr(self, {"n_output": self.n_output, "n_state": self.n_state,
+                                 "activation": self.activation})
+
     @property
     def g(self) -> Activation:
         """The output activation g as an ``Activation``."""
@@ -558,6 +670,10 @@ class TrainedESN:
         """Number of outputs (of the readout)."""
         return self.readout.n_output
 
+    def __repr__(self) -> str:
+        """One line: the network's and the readout's short reprs."""
+        return f"TrainedESN(esn={self.esn!r}, readout={self.readout!r})"
+
     def closed_loop(self) -> DrivenMap:
         """The network with its output fed back: a driven map of the input alone.
 
@@ -618,6 +734,10 @@ class ClosedLoopESN(_LeakyNetwork):
     reservoir = property(lambda self: self.esn.reservoir)
     _w_in = property(lambda self: self.esn.w_in)
     _bias = property(lambda self: self.esn.bias)
+
+    def __repr__(self) -> str:
+        """One line: the network's and the readout's short reprs."""
+        return f"ClosedLoopESN(esn={self.esn!r}, readout={self.readout!r})"
 
     def _recurrent(self, x):
         return _matmul_t(x, self.esn.reservoir) + self.readout(x) @ self.esn.w_fb.T

@@ -12,6 +12,7 @@ from .flipflop_study.inputs import flipflop
 __all__ = ["SECTIONS", "SWEEP_ANALYSES", "check_config", "sweep_point"]
 
 SWEEP_ANALYSES = ("echo_index", "fixed_points", "lyapunov")
+"""The analyses a configured sweep can run (``[analysis] kind``)."""
 _ESN_KEYS = ("n_state", "n_input", "n_output", "spectral_radius", "density", "input_scale",
              "feedback_scale", "bias_scale", "leak", "activation", "sparse")
 SECTIONS = {

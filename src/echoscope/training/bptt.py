@@ -20,9 +20,11 @@ from collections.abc import Callable
 
 import numpy as np
 
+from .._result import ShortRepr
 from .._validation import (
     NonFiniteStateError,
     as_rng,
+    call_progress,
     check_array,
     check_choice,
     check_int,
@@ -44,7 +46,7 @@ _MODEL_COPIES = 5  # parameters, gradients, Adam's two moments and the result's 
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
-class TrainedTorch:
+class TrainedTorch(ShortRepr):
     """A trained PyTorch RNN or GRU as an echoscope driven map plus a linear readout.
 
     ``map`` is the driven map ``x[k] = G(u[k], x[k-1])`` (a ``TorchMap`` of the trained cell);
@@ -352,7 +354,9 @@ def train_bptt(
         The only source of randomness (the windows); torch's global generator is left as it
         was.
     progress : callable(done, total), optional
-        Called after each update.
+        Called after each update; one that takes an ``info`` keyword also gets
+        ``{"loss": the batch loss before that update, "unit": "update"}`` (what a progress
+        bar shows beside the count, and what the count counts).
     callback : callable(epoch, loss), optional
         Called after each update with the batch loss before that update.
     threads : int in [1, number of cores], default 1
@@ -631,7 +635,7 @@ def _fit(owner, kind, esn, readout, us, ys, n_state, output_activation, epochs, 
         if callback is not None:
             callback(epoch, value)
         if progress is not None:
-            progress(epoch + 1, epochs)
+            call_progress(progress, epoch + 1, epochs, info={"loss": value, "unit": "update"})
 
     with torch.no_grad():
         broken = [name for name, p in (params.items() if kind == "esn" else

@@ -5,7 +5,6 @@ from __future__ import annotations
 import warnings
 
 import numpy as np
-import scipy.linalg
 
 from .._validation import as_rng, check_array, check_choice, check_interval, param_error
 from ..simulate import _drive
@@ -178,6 +177,8 @@ def ridge_solve(gram, cross, regularization):
     if not np.isfinite(a).all():
         raise param_error(owner, "regularization", "small enough that G + r P stays finite",
                           regularization)
+    import scipy.linalg  # here, not at import (import time)
+
     with warnings.catch_warnings():
         # An ill-conditioned system is solved anyway (least squares below if need be).
         warnings.simplefilter("ignore", scipy.linalg.LinAlgWarning)

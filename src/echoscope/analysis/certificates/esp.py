@@ -7,7 +7,6 @@ import warnings
 
 import numpy as np
 import scipy.sparse as sp
-import scipy.sparse.linalg as spla
 
 from ..._result import Result
 from ..._threads import _blas_single_thread
@@ -75,9 +74,9 @@ class ESPConditions(Result):
       sufficient (a contraction of the norm ||D x||_2; Buehner & Young 2006). ``scaling`` is the
       D found; the value is sigma_max(D W D^-1) for that D, recomputed with numpy, so it bounds
       the infimum from above.
-    - ``abs_spectral_radius``: max(1 - a, rho(|W_eff|)) < 1 (that is, rho(|W_eff|) < 1) with
-      W_eff = (1 - a) I + a c W, sufficient (the value is the contraction rate of a weighted
-      max-norm); at a = 1 it implies the Buehner-Young condition.
+    - ``abs_spectral_radius``: ``max(1 - a, rho(|W_eff|)) < 1`` (that is,
+      ``rho(|W_eff|) < 1``) with W_eff = (1 - a) I + a c W, sufficient (the value is the
+      contraction rate of a weighted max-norm); at a = 1 it implies the Buehner-Young condition.
     - ``spectral_radius``: rho(W_eff) < 1, necessary for the zero drive (W_in u + b = 0, where
       x = 0 is a fixed point with Jacobian W_eff), not sufficient.
 
@@ -151,6 +150,8 @@ def _recurrent_vertices(net: _Net):
 
 def _sigma(mat) -> float:
     if sp.issparse(mat):
+        import scipy.sparse.linalg as spla  # here, not at import (import time)
+
         v0 = np.cos(np.arange(1, mat.shape[0] + 1, dtype=np.float64))
         return float(spla.svds(mat, k=1, v0=v0, tol=0, return_singular_vectors=False)[0])
     return float(np.linalg.norm(mat, 2))
@@ -223,6 +224,7 @@ def _by_descent(mats, z0, max_iter: int):
     n = z0.shape[0]
     big = n > 100
     start = {"v": np.ones(n) / np.sqrt(n)}
+    import scipy.sparse.linalg as spla  # here, not at import (import time)
 
     def f(z):
         d = np.exp(np.clip(z, -30.0, 30.0))
@@ -353,13 +355,13 @@ def esp_conditions(system, *, buehner_young: bool | None = None, tol: float = 1e
     With c = phi'(0), ||G(u, x) - G(u, y)|| <= ((1 - a) + a c ||D W D^-1||_2) ||x - y|| in the
     norm ||D x||_2 for every positive diagonal D (phi is c-Lipschitz and acts coordinatewise),
     which gives the two 2-norm rows (D = I: sigma_max). In a weighted max-norm with the Perron
-    weights of |W_eff|, each row of the Jacobian (1 - a)(I - T) + T W_eff, T = diag(phi') / c
-    in [0, 1], sums to at most max(1 - a, rho(|W_eff|)). The spectral radius row is the
+    weights of ``|W_eff|``, each row of the Jacobian (1 - a)(I - T) + T W_eff, T = diag(phi') / c
+    in [0, 1], sums to at most ``max(1 - a, rho(|W_eff|))``. The spectral radius row is the
     linearisation at the fixed point 0 of the zero drive: above 1 that point is unstable and
     the ESP fails there.
 
     The Buehner-Young infimum is convex in log D (Sezginer & Overton 1990): it is minimised by
-    BFGS from the better of D = I and the Perron scaling of |W|, and, up to 30 units, refined
+    BFGS from the better of D = I and the Perron scaling of ``|W|``, and, up to 30 units, refined
     and bracketed by bisection on mu with the SDP feasibility problem
     W^T P W <= mu^2 P, P = D^2 diagonal (cvxpy). The reported value is sigma_max(D W D^-1)
     recomputed with numpy for the D found: an upper bound of the infimum whatever the solvers

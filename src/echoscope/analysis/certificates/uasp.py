@@ -156,8 +156,8 @@ def uasp_certificate(system, u_bar, x_star, *, delta=None, n_deltas: int = 40,
     [-r, r]^m, interval arithmetic bounds the preactivations and hence phi' in
     [dmin_i, dmax_i]. In the max-norm, row i of D_x G is (1 - a) e_i + a phi'_i R_i with R_i a
     row of W (+ W_fb diag(g') W_out, entrywise in intervals), so ||D_x G||_inf <= M = max_i
-    max over phi'_i in {dmin_i, dmax_i} of |1 - a + a phi'_i R_ii| + a phi'_i
-    sum_(j != i) |R_ij|, and ||D_u G||_inf <= L_u = a max_i dmax_i sum_j |W_in_ij|. In the
+    max over phi'_i in {dmin_i, dmax_i} of ``|1 - a + a phi'_i R_ii| + a phi'_i
+    sum_(j != i) |R_ij|``, and ``||D_u G||_inf <= L_u = a max_i dmax_i sum_j |W_in_ij|``. In the
     2-norm, M is the bound of ``contraction_certificate`` and L_u = a ||diag(dmax) W_in||_2.
     Then ||G(u, z) - x*|| <= M delta + L_u r + residual <= delta for r = ((1 - M) delta -
     residual) / L_u; since M and L_u grow with r, the certificate uses the largest r that

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import time
 
-from ..flipflop_study.comparison import TrainingRun, each_training
+from ..flipflop_study.comparison import TrainingRun, each_training, noise_tolerance
 from .explain import task_flips
 from .study import analyse_task, evaluate_task, task_esn
 
@@ -44,5 +44,8 @@ def task_runs_of_seed(config, seed: int, stream, progress):
                                 amplitudes=config.amplitudes, echo_steps=config.echo_steps,
                                 echo_samples=config.echo_samples, rng=rng)
         seconds["analysis"] = time.perf_counter() - clock
+        clock = time.perf_counter()
+        tolerated = noise_tolerance(trained.closed_loop(), analysis.errors.network.network)
+        seconds["noise"] = time.perf_counter() - clock
         yield TrainingRun(method, seed, result, analysis, task_flips(analysis.errors.network),
-                          analysis.echo, seconds)
+                          analysis.echo, seconds, tolerated)

@@ -30,6 +30,7 @@ __all__ = ["OUTCOMES", "TaskErrors", "TaskNetwork", "TaskTransition", "explain_t
 
 OUTCOMES = ("correct", "missed transition", "wrong destination", "spurious transition", "lost",
             "no attractor")
+"""What a task's event does to the network (``task_network``), against what the automaton wants."""
 
 
 class TaskTransition(NamedTuple):
@@ -124,8 +125,9 @@ class TaskNetwork(Result):
         dict
             ``task``, ``n_attractors``, ``attractors`` (index, kind, decoded state name or
             None, spurious), ``missing_states``, ``outcomes`` (counts) and ``transitions``
-            (state, event, wanted and reached states by name, threshold, amplitude, outcome;
-            a threshold that is infinite or undefined is None).
+            (state, event, wanted and reached states by name, the attractor of the state
+            (None: it has none), threshold, amplitude, outcome; a threshold that is infinite
+            or undefined is None).
         """
         task, names = self.task, self.task.state_names
         spurious = set(self.spurious.tolist())
@@ -146,7 +148,8 @@ class TaskNetwork(Result):
             "missing_states": [names[s] for s in self.missing],
             "outcomes": self.outcome_counts(),
             "transitions": [{"state": names[t.state], "event": task.event_names[t.event],
-                             "wanted": names[t.wanted], "attractor": t.attractor,
+                             "wanted": names[t.wanted],
+                             "attractor": t.attractor if t.attractor >= 0 else None,
                              "threshold": number(t.threshold),
                              "amplitude": float(amps[t.event]),
                              "reached": name(t.reached_state), "outcome": t.outcome}

@@ -7,9 +7,10 @@ import time
 
 import numpy as np
 
-from ..._result import Result
+from ..._result import Result, ShortRepr
 from ..._validation import (
     as_rng,
+    call_progress,
     check_array,
     check_int,
     check_memory,
@@ -31,7 +32,7 @@ __all__ = ["TaskAnalysis", "TaskConfig", "TaskResult", "analyse_task", "evaluate
 
 
 @dataclasses.dataclass(frozen=True)
-class TaskConfig:
+class TaskConfig(ShortRepr):
     """Settings of a task job: the task, the network, the training and the test.
 
     The network is an echo state network with output feedback (``random_esn`` with the task's
@@ -173,7 +174,8 @@ def task_job(config: TaskConfig | None = None, *, rng=None, progress=None) -> Ta
         Split into streams for the network, the training sequence, the training's own random
         numbers and the test sequence.
     progress : callable ``(stage, done, total)``, optional
-        Called while training ('train') and testing ('test').
+        Called while training ('train') and testing ('test'); one that takes an ``info``
+        keyword also gets BPTT's ``{"loss": ...}`` after each update.
 
     Returns
     -------
@@ -200,7 +202,8 @@ def task_job(config: TaskConfig | None = None, *, rng=None, progress=None) -> Ta
     train = task.sample(c.train_steps, rng=train_rng)
     trained = c.training.train(
         c, esn, train.inputs, train.targets, rng=noise_rng,
-        progress=None if progress is None else (lambda d, t: progress("train", d, t)))
+        progress=None if progress is None else (
+            lambda d, t, info=None: call_progress(progress, "train", d, t, info=info)))
     seconds = {"train": time.perf_counter() - clock}
     return evaluate_task(c, trained, task.sample(c.test_steps, rng=test_rng), seconds=seconds,
                          progress=progress)
@@ -328,7 +331,7 @@ class TaskAnalysis(Result):
 
 
 def analyse_task(result: TaskResult, *, n_seeds: int = 512, amplitudes=None,
-                 echo_steps: int = 1000, echo_samples: int = 64, rng=None,
+                 echo_steps: int | None = None, echo_samples: int = 64, rng=None,
                  progress=None) -> TaskAnalysis:
     """Open a trained network against its task: fixed points of the closed loop, the ENA read
     against the automaton with every error episode explained, and the echo index against the
@@ -342,8 +345,9 @@ def analyse_task(result: TaskResult, *, n_seeds: int = 512, amplitudes=None,
     amplitudes : array_like of float > 0, optional
         Factors of the test's pulses for the echo index (default 0.25, 0.5, 1, ..., 32: from
         below the thresholds to pulses that saturate the network).
-    echo_steps : int >= 2, default 1000
-        Steps of the test's inputs the echo index is measured under (at most the test's).
+    echo_steps : int >= 2, optional
+        Steps of the test's inputs the echo index is measured under (at most the test's;
+        by default 1,000, or the whole test when it is shorter).
     echo_samples : int >= 1, default 64
     rng : None, int, SeedSequence or Generator
     progress : callable ``(stage, done, total)``, optional
@@ -365,6 +369,8 @@ def analyse_task(result: TaskResult, *, n_seeds: int = 512, amplitudes=None,
         owner, "amplitudes", amplitudes, ndim=1)
     if amplitudes.size == 0 or np.any(amplitudes <= 0):
         raise param_error(owner, "amplitudes", "a non-empty array of factors > 0", amplitudes)
+    if echo_steps is None:
+        echo_steps = min(1000, run.inputs.shape[0])
     echo_steps = check_int(owner, "echo_steps", echo_steps, low=2, high=run.inputs.shape[0])
     echo_samples = check_int(owner, "echo_samples", echo_samples, low=1)
     check_memory(owner, "echo_samples", echo_samples, 8.0 * echo_samples * n * amplitudes.size,

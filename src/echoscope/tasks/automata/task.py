@@ -20,7 +20,7 @@ import itertools
 
 import numpy as np
 
-from ..._result import Result
+from ..._result import Result, ShortRepr
 from ..._validation import (
     as_rng,
     check_array,
@@ -89,7 +89,7 @@ class TaskScore(Result):
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
-class Task:
+class Task(ShortRepr):
     """A task as a finite-state machine (see the module).
 
     Parameters
@@ -691,3 +691,4 @@ def set_memory_task(k: int = 3, *, amplitude: float = 1.0, event_prob: float = 0
 
 TASKS = {"flipflop": flipflop_task, "counter": counter_task, "set": set_memory_task,
          "parity": parity_task}
+"""The built-in tasks by the name the command line uses, each to the function that builds it."""

@@ -11,7 +11,15 @@ Everything here is specific to the flip-flop task; the analyses it calls work fo
 ``DrivenMap``.
 """
 
-from .comparison import CompareConfig, TrainingComparison, TrainingRun, compare_training
+from .comparison import (
+    TOLERATED_RATE,
+    CompareConfig,
+    TrainingComparison,
+    TrainingRun,
+    compare_training,
+    noise_tolerance,
+    task_robustness,
+)
 from .errors import (
     CAUSES,
     FLIP_OUTCOMES,
@@ -76,4 +84,7 @@ __all__ = [
     "flipflop_score",
     "pulse_onsets",
     "train_flipflop",
+    "TOLERATED_RATE",
+    "noise_tolerance",
+    "task_robustness",
 ]

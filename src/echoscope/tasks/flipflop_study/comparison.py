@@ -24,7 +24,16 @@ import time
 import numpy as np
 
 from ..._result import Result
-from ..._validation import as_rng, check_array, check_int, check_memory, param_error
+from ..._validation import (
+    as_rng,
+    check_array,
+    check_callable,
+    check_choice,
+    check_int,
+    check_memory,
+    param_error,
+)
+from ...analysis.noise import InputNoise, RobustnessCurve, noise_robustness, robustness_curve
 from ...analysis.seeds import Uniform
 from ...analysis.transitions import AmplitudeSweep, echo_index_vs_amplitude
 from ...systems.esn import spectral_radius
@@ -45,7 +54,11 @@ from .study import (
     flipflop_network,
 )
 
-__all__ = ["METHODS", "CompareConfig", "TrainingComparison", "TrainingRun", "compare_training"]
+__all__ = ["METHODS", "TOLERATED_RATE", "CompareConfig", "TrainingComparison", "TrainingRun",
+           "compare_training", "noise_tolerance", "task_robustness"]
+
+TOLERATED_RATE = 1e-4
+"""The spurious-switch rate per step at which the comparison reads the tolerated noise."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -130,8 +143,12 @@ class TrainingRun(Result):
     sweep : AmplitudeSweep
         The echo index of the closed loop against the pulse amplitude.
     seconds : dict
-        Wall time in seconds per stage ('train', 'analysis', 'echo_index'); the test's is in
-        ``result.seconds``.
+        Wall time in seconds per stage ('train', 'analysis', 'echo_index', 'noise'); the
+        test's is in ``result.seconds``.
+    noise_tolerated : float
+        The input noise sigma at which the predicted spurious-switch rate of the least robust
+        attractor reaches ``TOLERATED_RATE`` per step (``noise_tolerance``; NaN when not
+        computed).
     """
 
     method: str
@@ -141,6 +158,7 @@ class TrainingRun(Result):
     flips: tuple  # of Flip
     sweep: AmplitudeSweep
     seconds: dict
+    noise_tolerated: float = float("nan")
 
     def row(self) -> dict:
         """One JSON-ready row of the comparison table (None where a value is undefined: the
@@ -197,6 +215,8 @@ class TrainingRun(Result):
             "echo_below_full": float(below[0]) if below else None,
             "echo_one_from": float(one[0]) if one else None,
             "seconds": {k: round(v, 3) for k, v in self.seconds.items()},
+            "noise_tolerated": float(self.noise_tolerated)
+            if np.isfinite(self.noise_tolerated) else None,
         }
 
 
@@ -218,6 +238,7 @@ SUMMARY_COLUMNS = (
     ("echo_one_from", "echo index 1 from"),
     ("spectral_radius", "rho(W)"),
     ("leak", "leak"),
+    ("noise_tolerated", f"input noise sigma at {TOLERATED_RATE:g} switches/step (predicted)"),
 )
 
 
@@ -387,7 +408,10 @@ def _runs_of_seed(config, seed, stream, progress):
                                         seeds=Uniform(config.echo_samples), rng=echo_rng)
         seconds["echo_index"] = time.perf_counter() - clock
         flips = flip_transitions(analysis.explanation, trained, amplitude=c.pulse_amplitude)
-        yield TrainingRun(method, seed, result, analysis, flips, sweep, seconds)
+        clock = time.perf_counter()
+        tolerated = noise_tolerance(trained.closed_loop(), analysis.network)
+        seconds["noise"] = time.perf_counter() - clock
+        yield TrainingRun(method, seed, result, analysis, flips, sweep, seconds, tolerated)
 
 
 def each_training(config, esn, inputs, targets, streams, progress):
@@ -408,3 +432,105 @@ def each_training(config, esn, inputs, targets, streams, progress):
                                  rng=training_streams[method], progress=report)
         yield (method, run_config, trained, {"train": time.perf_counter() - clock},
                analysis_streams[method])
+
+
+def noise_tolerance(system, network, rate: float = TOLERATED_RATE) -> float:
+    """The input noise a network tolerates: the sigma of ``InputNoise`` at which the spurious
+    switch rate predicted from its excitable network (``noise_robustness``) reaches ``rate``
+    per step out of its least robust attractor.
+
+    Parameters
+    ----------
+    system : DrivenMap
+        The closed loop.
+    network : ExcitableNetwork
+        Its excitable network (``analysis.network`` of a study).
+    rate : float in (0, 0.25), default TOLERATED_RATE
+        The accepted switch probability per step.
+
+    Returns
+    -------
+    float
+        sigma; inf when no connection can be crossed, NaN without a fixed-point attractor.
+    """
+    from ...analysis.ena import ExcitableNetwork
+
+    if not isinstance(network, ExcitableNetwork):
+        raise param_error("noise_tolerance", "network", "an ExcitableNetwork", network,
+                          kind=TypeError)
+    return noise_robustness(system, InputNoise(0.0), network=network,
+                            n_samples=0).tolerable_noise(rate)
+
+
+def _noisy_score(result, noise, rng) -> float:
+    """The test accuracy of a study's result with the noise model ``noise`` on its test."""
+    from ...training.run import run_trained
+    from .score import flipflop_score
+
+    gen = as_rng("task_robustness", rng)
+    flip = isinstance(result, FlipFlopResult)
+    inputs = result.inputs if flip else result.run.inputs
+    x0 = None if flip else result.x0
+    options = {}
+    if noise.on == "input":
+        inputs = inputs + noise.sigma * gen.standard_normal(inputs.shape)
+    else:
+        options = {"noise": noise.sigma, "rng": gen}
+    _, outputs = run_trained(result.trained, inputs, x0, **options)
+    if flip:
+        clean = result.inputs
+        return float(flipflop_score(outputs, result.targets, clean,
+                                    settle=result.config.settle).accuracy)
+    return float(result.config.task.score(outputs, result.run,
+                                          settle=result.config.settle).accuracy)
+
+
+def task_robustness(result, sigmas, *, noise: str = "input", network=None,
+                    n_samples: int = 64, n_steps: int = 500, check_every: int = 1,
+                    rng=None, progress=None) -> RobustnessCurve:
+    """The robustness curve of a trained study network: predicted and measured spurious
+    switch rates (``robustness_curve``) and the test accuracy under each noise level (the
+    study's test sequence run with the noise: ``InputNoise`` added to its inputs, or
+    ``StateNoise`` in the run).
+
+    Parameters
+    ----------
+    result : FlipFlopResult or TaskResult
+        The trained network and its test (``flipflop_job``, ``task_job``).
+    sigmas : array_like of shape (s,)
+        Noise levels, each >= 0.
+    noise : {'input', 'state'}, default 'input'
+    network : ExcitableNetwork, optional
+        The excitable network of the closed loop (``analysis.network``); by default one is
+        computed (``excitable_network(..., max_amplitude=2 x pulse amplitude)``).
+    n_samples : int >= 0, default 64
+        Noisy runs per attractor and level.
+    n_steps : int >= 1, default 500
+    check_every : int >= 1, default 1
+    rng : None, int, SeedSequence or Generator
+    progress : callable ``(done, total)``, optional
+
+    Returns
+    -------
+    RobustnessCurve
+        With ``accuracy`` filled.
+    """
+    owner = "task_robustness"
+    from ..automata.study import TaskResult
+
+    if not isinstance(result, (FlipFlopResult, TaskResult)):
+        raise param_error(owner, "result", "a FlipFlopResult or TaskResult", result,
+                          kind=TypeError)
+    check_choice(owner, "noise", noise, ("input", "state"))
+    check_callable(owner, "progress", progress, "(done, total)")
+    net_rng, curve_rng = as_rng(owner, rng).spawn(2)
+    system = result.trained.closed_loop()
+    if network is None:
+        from ...analysis.ena import excitable_network
+
+        amplitude = getattr(result.config, "pulse_amplitude", 1.0)
+        network = excitable_network(system, max_amplitude=2.0 * amplitude, rng=net_rng)
+    return robustness_curve(system, sigmas, noise=noise, network=network, n_samples=n_samples,
+                            n_steps=n_steps, check_every=check_every,
+                            score=lambda model, r: _noisy_score(result, model, r),
+                            rng=curve_rng, progress=progress)

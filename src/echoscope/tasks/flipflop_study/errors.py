@@ -14,6 +14,7 @@ from ..._validation import check_array, check_int, check_interval, param_error
 from ...analysis.attractors import classify_states
 from ...analysis.ena import (
     ExcitableNetwork,
+    direction_names,
     excitable_network,
     nearest_attractor,
     pulse_fates,
@@ -29,7 +30,10 @@ __all__ = ["CAUSES", "FLIP_OUTCOMES", "ErrorExplanation", "Explanation", "Flip",
 
 CAUSES = ("spurious attractor", "missing attractor", "missed transition",
           "spurious transition", "wrong destination", "unexplained")
+"""The causes ``explain_errors`` gives an error episode, in the order it tries them."""
 FLIP_OUTCOMES = ("correct", "wrong destination", "no switch")
+"""What the lowest switching pulse of a bit flip does (``flip_transitions``): reaches the right
+corner, lands on another attractor, or switches nothing up to the largest amplitude tried."""
 
 
 class Explanation(NamedTuple):
@@ -138,19 +142,23 @@ class ErrorExplanation(Result):
         Returns
         -------
         dict
-            ``n_attractors``, ``decoded``, ``spurious_attractors``, ``missing_task_states``,
-            ``episodes_by_cause``, ``explanations`` and the rest.
+            ``n_attractors``, ``task_state_of_attractor`` (the task state each attractor of
+            the ENA decodes to, None for a spurious one: ``decoded`` spelt out),
+            ``spurious_attractors``, ``missing_task_states``, ``episodes_by_cause``,
+            ``explanations`` and the rest.
         """
         return {
             "n_attractors": int(self.network.attractors.shape[0]),
             "n_task_states": int(self.task_states.shape[0]),
-            "decoded": self.decoded.tolist(),
+            "task_state_of_attractor": [None if d < 0 else self.task_states[d].tolist()
+                                        for d in self.decoded],
             "spurious_attractors": self.spurious.tolist(),
             "missing_task_states": [self.task_states[i].tolist() for i in self.missing],
             "episodes_by_cause": self.counts(),
             "explanations": [dict(start=e.episode.start, end=e.episode.end, bit=e.episode.bit,
                                   cause=e.cause, text=e.text) for e in self.explanations],
         }
+
 
 
 def explain_errors(
@@ -410,7 +418,7 @@ class _Context(_Events):
             amp = float(abs(pulse[bits[0]]))
             edge = net.edge(source, j) if j >= 0 else None
             threshold = edge.threshold if edge is not None else np.inf
-            along = f"direction {j}"
+            along = direction_names(net.directions)[j] if j >= 0 else "its direction"
         else:  # several channels at once: the threshold along this very pulse
             j, amp = -1, float(np.linalg.norm(pulse))
             threshold = float(self.threshold_along(source, pulse / amp))

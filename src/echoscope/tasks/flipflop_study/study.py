@@ -11,6 +11,7 @@ import numpy as np
 from ..._result import Result
 from ..._validation import (
     as_rng,
+    call_progress,
     check_array,
     check_choice,
     check_int,
@@ -19,7 +20,7 @@ from ..._validation import (
     param_error,
 )
 from ...analysis.attractors import SaddleConnections, saddle_connections
-from ...analysis.ena import ExcitableNetwork
+from ...analysis.ena import ExcitableNetwork, direction_names
 from ...analysis.fixed_points import FixedPoints, find_fixed_points, seed_states
 from ...systems.esn import ESN, TrainedESN, random_esn
 from ...training.metrics import nrmse
@@ -224,7 +225,9 @@ class BPTT(Training):
 
 
 TRAININGS = {cls.name: cls for cls in (Ridge, Force, BPTT)}
+"""The training methods by name: ``"ridge"``, ``"force"`` and ``"bptt"``, each to its class."""
 METHODS = tuple(TRAININGS)
+"""The names of the training methods, in the order of ``TRAININGS``."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -432,7 +435,8 @@ def flipflop_job(config: FlipFlopConfig | None = None, *, rng=None,
         noise (ridge) or trials (BPTT), and the test sequence; the same seed gives the same
         bits.
     progress : callable ``(stage, done, total)``, optional
-        Called during the long stages ('train', 'test').
+        Called during the long stages ('train', 'test'); one that takes an ``info`` keyword
+        also gets BPTT's ``{"loss": ...}`` after each update.
 
     Returns
     -------
@@ -461,7 +465,8 @@ def flipflop_job(config: FlipFlopConfig | None = None, *, rng=None,
                     pulse_amplitude=c.pulse_amplitude, rng=train_rng)
     trained = train_flipflop(
         c, esn, u, y, rng=noise_rng,
-        progress=None if progress is None else (lambda d, t: progress("train", d, t)))
+        progress=None if progress is None else (
+            lambda d, t, info=None: call_progress(progress, "train", d, t, info=info)))
     seconds = {"train": time.perf_counter() - clock}
     inputs, targets = flipflop(c.n_bits, c.test_steps, pulse_prob=c.pulse_prob,
                                pulse_amplitude=c.pulse_amplitude, rng=test_rng)
@@ -629,11 +634,36 @@ class FlipFlopAnalysis(Result):
         fps, net, ex = self.fixed_points, self.network, self.explanation
         return {
             "fixed_points": fps.summary(),
-            "saddle_connections": [list(p) for p in self.connections.pairs()],
+            "saddle_connections": connections_summary(fps, self.connections),
             "ena": ena_summary(net, ex.task_states, ex.decoded, pulse_amplitude),
             "errors": ex.summary(),
             "seconds": {k: round(v, 3) for k, v in self.seconds.items()},
         }
+
+
+
+def connections_summary(fixed_points: FixedPoints, connections: SaddleConnections) -> list:
+    """JSON-ready saddle connections: for each index-1 saddle whose two unstable branches
+    settle on attractors, ``{"saddle": row, "attractors": [row, row]}``, every index a row
+    of ``fixed_points.points`` where the attractors are its stable fixed points (the default
+    of ``saddle_connections``; other attractors: rows of ``connections.attractors``).
+
+    Parameters
+    ----------
+    fixed_points : FixedPoints
+    connections : SaddleConnections
+        ``saddle_connections(system, fixed_points)``.
+
+    Returns
+    -------
+    list of dict
+    """
+    stable = np.flatnonzero(fixed_points.stable & fixed_points.is_fixed)
+    same = connections.attractors.points.shape == fixed_points.points[stable].shape and \
+        np.array_equal(connections.attractors.points, fixed_points.points[stable])
+    rows = stable if same else np.arange(connections.attractors.points.shape[0])
+    return [{"saddle": s, "attractors": [int(rows[a]), int(rows[b])]}
+            for s, a, b in connections.pairs()]
 
 
 def ena_summary(net: ExcitableNetwork, task_states=None, decoded=None,
@@ -654,8 +684,10 @@ def ena_summary(net: ExcitableNetwork, task_states=None, decoded=None,
     Returns
     -------
     dict
-        ``"nodes"``, ``"edges"``, ``"no_switch"``, ``"max_amplitude"``, ``"pulse_steps"`` and
-        ``"observed_transitions"`` (counts by ``"source->target"``).
+        ``"nodes"``, ``"edges"`` (each with its direction's row, name such as ``"+u0"`` and
+        vector), ``"no_switch"``, ``"max_amplitude"``, ``"pulse_steps"`` and
+        ``"observed_transitions"`` (counts by ``"source->target"``, ``"none"`` for a state on
+        none of the attractors).
     """
     owner = "ena_summary"
     if not isinstance(net, ExcitableNetwork):
@@ -682,20 +714,23 @@ def ena_summary(net: ExcitableNetwork, task_states=None, decoded=None,
             d = int(decoded[i])
             node["task_state"] = None if d < 0 else [int(v) for v in task_states[d]]
         nodes.append(node)
+    names = direction_names(net.directions)
     edges = []
     for e in net.edges:
         edge = {"source": e.source, "target": e.target, "direction": e.direction,
+                "direction_name": names[e.direction],
                 "direction_vector": net.directions[e.direction].tolist(),
                 "threshold": e.threshold}
         if pulse_amplitude is not None:
             edge["below_pulse_amplitude"] = bool(e.threshold <= pulse_amplitude)
         edges.append(edge)
     observed = {}
-    for t in net.observed:
-        key = f"{t.source}->{t.target}"
+    for t in net.observed:  # -1: the state was on none of the attractors
+        key = f"{t.source if t.source >= 0 else 'none'}->{t.target if t.target >= 0 else 'none'}"
         observed[key] = observed.get(key, 0) + 1
     return {"nodes": nodes, "edges": edges,
-            "no_switch": [{"source": s, "direction": d} for s, d in net.no_switch],
+            "no_switch": [{"source": s, "direction": d, "direction_name": names[d]}
+                          for s, d in net.no_switch],
             "max_amplitude": net.max_amplitude, "pulse_steps": net.pulse_steps,
             "observed_transitions": observed}
 
@@ -767,12 +802,9 @@ def analyse_flipflop(result: FlipFlopResult, *, n_seeds: int = 512, rng=None,
     connections = saddle_connections(loop, fps)
     seconds = {"fixed_points": time.perf_counter() - clock}
     clock = time.perf_counter()
-    if progress is not None:
-        progress("ena", 0, 1)
+    rounds = {} if progress is None else {"progress": lambda d, t: progress("ena", d, t)}
     explanation = explain_errors(trained, result.inputs, result.targets,
                                  settle=result.config.settle, rng=ena_rng,
-                                 max_amplitude=2.0 * result.config.pulse_amplitude)
-    if progress is not None:
-        progress("ena", 1, 1)
+                                 max_amplitude=2.0 * result.config.pulse_amplitude, **rounds)
     seconds["ena_and_errors"] = time.perf_counter() - clock
     return FlipFlopAnalysis(fps, connections, explanation, seconds)

@@ -57,6 +57,7 @@ def _state(x, group):
     n = x.shape[0]
     return _State(group=np.asarray(group), owner=np.arange(n), first=np.arange(n),
                   witness_of=np.full(n, -1), witness_dist=np.zeros(n), before=3.0 * x,
+                  gap=np.inf,
                   pairs=[])
 
 

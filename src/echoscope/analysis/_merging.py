@@ -17,7 +17,8 @@ from ..simulate import Window, _drive
 
 ROUNDING = 64 * float(np.finfo(np.float64).eps)  # the proofs' rounding level, relative
 LOOSE = 1e-6  # the default tolerance: samples that near merge, checked by witnesses
-MERGE_EVERY = 25  # steps between two merges of the samples that agree
+MERGE_EVERY = 25  # steps between two merges of the samples that agree, at the least
+MAX_EVERY = 400  # ... and at the most, while none join
 WITNESSES = 8  # witnesses set apart per realisation and merge, at most
 CONFIRM = 1e3  # a witness whose distance to its representative shrank this much: confirmed
 _SHRINK = 0.5  # above rounding level, a row joins if its distance halved since the last merge
@@ -49,15 +50,18 @@ def _merged_windows(system, inputs, samples, t1, window, tol, progress=None) -> 
     x = np.broadcast_to(samples, (g, s, n)).reshape(-1, n)
     state = _State(group=np.repeat(np.arange(g), s), owner=np.arange(g * s),
                    first=np.arange(g * s), witness_of=np.full(g * s, -1),
-                   witness_dist=np.zeros(g * s), before=np.full((g * s, n), np.nan), pairs=[])
-    wins, owners, t = [], [], 0
+                   witness_dist=np.zeros(g * s), before=np.full((g * s, n), np.nan), pairs=[],
+                   gap=np.inf)
+    wins, owners, t, every = [], [], 0, MERGE_EVERY
     for stop in (t1, length):
         while t < stop - window:
-            b = min(MERGE_EVERY, stop - window - t)
+            b = int(min(every, stop - window - t))
             x = _drive(system, inputs[0, t:t + b] if g == 1 else inputs[state.group, t:t + b],
                        x, record="final")
             t += b
+            gap = state.gap
             x, state = _merge(x, state, tol)
+            every = _next_merge(b, gap, state, x.shape[0] == g)
             if progress is not None:
                 progress(t, length)
         win = _drive(system, inputs[0, t:stop] if g == 1 else inputs[state.group, t:stop], x,
@@ -77,8 +81,10 @@ def _merged_windows(system, inputs, samples, t1, window, tol, progress=None) -> 
 class _State(NamedTuple):
     """Per row: its realisation, the sample it started from, for a witness the sample whose
     representative it checks (-1 for the others) and their distance when it was set apart,
-    and its state at the previous merge (NaN before the first); per sample: its row; and the
-    witness pairs so far."""
+    and its state at the previous merge (NaN before the first); per sample: its row; the
+    witness pairs so far; and the smallest distance between neighbouring rows of one
+    realisation at the last merge, in units of the tolerance (how soon the next merge can
+    come)."""
 
     group: np.ndarray
     owner: np.ndarray
@@ -87,11 +93,12 @@ class _State(NamedTuple):
     witness_dist: np.ndarray
     before: np.ndarray
     pairs: list
+    gap: float
 
     def rows(self, keep, owner) -> _State:
         """The state with the rows ``keep`` left and the samples' rows ``owner``."""
         return _State(self.group[keep], owner, self.first[keep], self.witness_of[keep],
-                      self.witness_dist[keep], self.before[keep], self.pairs)
+                      self.witness_dist[keep], self.before[keep], self.pairs, self.gap)
 
 
 def _merge(x, state: _State, tol):
@@ -114,7 +121,10 @@ def _merge(x, state: _State, tol):
     h, h0 = tol * scale, min(tol, ROUNDING) * scale
     order = np.lexsort((x @ np.cos(1.0 + 2.4 * np.arange(x.shape[1])), state.group))
     xs, gs = x[order], state.group[order]
-    near = np.r_[False, (gs[1:] == gs[:-1]) & (np.abs(np.diff(xs, axis=0)).max(axis=1) <= h)]
+    step = np.abs(np.diff(xs, axis=0)).max(axis=1)
+    same = gs[1:] == gs[:-1]
+    near = np.r_[False, same & (step <= h)]
+    gap = float(step[same].min(initial=np.inf)) / h
     run_start = np.maximum.accumulate(np.where(near, 0, np.arange(order.size)))
     dist = np.abs(xs - xs[run_start]).max(axis=1)
     before = state.before[order]
@@ -138,7 +148,7 @@ def _merge(x, state: _State, tol):
         witness_of[far], witness_dist[far] = first[run_start[far]], dist[far]
         state.pairs.extend(zip(first[far].tolist(), first[run_start[far]].tolist()))
     state = _State(gs, state.owner, state.first[order], witness_of, witness_dist, xs,
-                   state.pairs)
+                   state.pairs, gap)
     lead = np.where(exact | loose, run_start, np.arange(order.size))
     keep = np.unique(lead)
     new_index = np.empty(order.size, dtype=np.int64)
@@ -167,6 +177,22 @@ def _confirmed(x, state: _State, scale):
     redirect[w[move]] = target[move]
     keep = np.setdiff1d(redirect, w[move])
     return x[keep], state.rows(keep, np.searchsorted(keep, redirect)[state.owner])
+
+
+def _next_merge(steps, gap_before, state: _State, alone: bool) -> float:
+    """Steps to the next merge: none while every realisation is down to one row (nothing left
+    to join); ``MERGE_EVERY`` while rows join or witnesses wait; while the nearest rows close
+    in, about when they will be within the tolerance (their distance shrinks geometrically);
+    twice as long as the last interval while rows stay apart (distinct responses)."""
+    if alone and not np.any(state.witness_of >= 0):
+        return np.inf
+    gap = state.gap
+    if gap <= 1.0 or np.any(state.witness_of >= 0) or not np.isfinite(gap_before):
+        return MERGE_EVERY
+    if gap < gap_before:  # closing in at the rate of the last interval
+        ahead = steps * np.log(gap) / np.log(gap_before / gap)
+        return float(np.clip(0.8 * ahead, MERGE_EVERY, MAX_EVERY))
+    return min(2 * steps, MAX_EVERY)
 
 
 def _path(tol, n_witnesses, refuted) -> str:

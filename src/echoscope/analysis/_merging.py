@@ -181,7 +181,8 @@ def _confirmed(x, state: _State, scale):
 
 def _next_merge(steps, gap_before, state: _State, alone: bool) -> float:
     """Steps to the next merge: none while every realisation is down to one row (nothing left
-    to join); ``MERGE_EVERY`` while rows join or witnesses wait; while the nearest rows close
+    to join); ``MERGE_EVERY`` while neighbouring rows are within the tolerance or witnesses
+    wait; while the nearest rows close
     in, about when they will be within the tolerance (their distance shrinks geometrically);
     twice as long as the last interval while rows stay apart (distinct responses)."""
     if alone and not np.any(state.witness_of >= 0):

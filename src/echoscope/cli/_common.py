@@ -154,7 +154,7 @@ def _model_arguments(cmd, n_seeds: int | None = None) -> None:
 # a stage not listed counts steps. A stage of total 1 (one indivisible piece of work) shows
 # its elapsed time instead of a bar that jumps from 0/1 to 1/1.
 STAGE_UNITS = {"fixed points": "seed", "runs": "run", "levels": "level", "sweep": "point",
-               "report": "section", "scan": "step", "amplitudes": "step", "ena": "round"}
+               "report": "stage", "scan": "step", "amplitudes": "step", "ena": "round"}
 
 
 def _progress_bar(quiet: bool):

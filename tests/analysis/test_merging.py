@@ -145,3 +145,18 @@ def test_loose_merges_leave_the_proofs_as_they_were(rng):
                           schedule=es.Forward(merge=None))
     assert (merged.index, merged.converged, merged.grouping_stable) == (1, True, True)
     assert np.array_equal(merged.labels, every.labels) and every.converged
+
+
+def test_rows_near_in_state_merge_though_another_row_lies_between_their_projections():
+    # b's projection falls between those of a and c, far from both in the max norm: a chain
+    # of neighbours in projection order would keep a and c apart; the leaders do not.
+    w = np.cos(1.0 + 2.4 * np.arange(2))
+    a, c, c2 = np.array([0.0, 0.0]), np.array([1e-7, 0.0]), np.array([0.0, 5e-8])
+    target = 0.5 * (a @ w + c @ w)
+    b = np.array([1.0, (target - w[0]) / w[1]])
+    x = np.array([a, b, c, c2])
+    assert min(a @ w, c @ w) < b @ w < max(a @ w, c @ w) and np.abs(b - a).max() > 0.5
+    reps, state = _merge(x, _state(x, np.zeros(4, dtype=int)), 1e-6)
+    owner = state.owner
+    assert len(set(owner[[0, 3]].tolist())) == 1 and owner[1] not in (owner[0], owner[2])
+    assert [p[0] for p in state.pairs] == [2]  # c, the farthest, runs on as the witness

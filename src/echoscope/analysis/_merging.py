@@ -20,6 +20,7 @@ LOOSE = 1e-6  # the default tolerance: samples that near merge, checked by witne
 MERGE_EVERY = 25  # steps between two merges of the samples that agree, at the least
 MAX_EVERY = 400  # ... and at the most, while none join
 WITNESSES = 8  # witnesses set apart per realisation and merge, at most
+MAX_LEADERS = 16  # leaders tried per block of near projections and merge
 CONFIRM = 1e3  # a witness whose distance to its representative shrank this much: confirmed
 _SHRINK = 0.5  # above rounding level, a row joins if its distance halved since the last merge
 
@@ -104,12 +105,11 @@ class _State(NamedTuple):
 def _merge(x, state: _State, tol):
     """Merge the rows of ``x`` of one realisation that lie within ``tol`` x max(1, ||x||_inf)
     of a leader (max norm). Rows are sorted by realisation and by a fixed projection with
-    incommensurate weights (cos(1 + 2.4 i): responses that mirror each other do not tie); a
-    run of consecutive rows, each that near the one before, is led by its first row, and a
-    row of it farther than that from the leader stays on its own.
+    incommensurate weights (cos(1 + 2.4 i): responses that mirror each other do not tie), and
+    leaders are found among the rows whose projections are that near (``_leaders``).
 
-    Above rounding level (``ROUNDING``) the merge is a prediction, and each run keeps the row
-    it joins farthest from the leader on its own as a witness, recorded as a pair (witness,
+    Above rounding level (``ROUNDING``) the merge is a prediction, and each group keeps the
+    row it joins farthest from the leader on its own as a witness, recorded as a pair (witness,
     leader) for the check at the end. A witness joins at rounding level, or follows its
     leader's representative once their distance has shrunk ``CONFIRM`` times since it was
     set apart (two states that converge together; states on two sides of a basin boundary
@@ -119,14 +119,15 @@ def _merge(x, state: _State, tol):
     scale = max(1.0, float(np.abs(x).max()))
     x, state = _confirmed(x, state, scale)
     h, h0 = tol * scale, min(tol, ROUNDING) * scale
-    order = np.lexsort((x @ np.cos(1.0 + 2.4 * np.arange(x.shape[1])), state.group))
+    weights = np.cos(1.0 + 2.4 * np.arange(x.shape[1]))
+    proj = x @ weights
+    order = np.lexsort((proj, state.group))
     xs, gs = x[order], state.group[order]
     step = np.abs(np.diff(xs, axis=0)).max(axis=1)
     same = gs[1:] == gs[:-1]
-    near = np.r_[False, same & (step <= h)]
     gap = float(step[same].min(initial=np.inf)) / h
-    run_start = np.maximum.accumulate(np.where(near, 0, np.arange(order.size)))
-    dist = np.abs(xs - xs[run_start]).max(axis=1)
+    # rows within h of each other (max norm) have projections within sum|w| h of each other
+    run_start, dist = _leaders(xs, gs, proj[order], h, h * np.abs(weights).sum())
     before = state.before[order]
     exact = dist <= h0
     # Above rounding level only rows that were converging on their leader: their distance at
@@ -154,6 +155,28 @@ def _merge(x, state: _State, tol):
     new_index = np.empty(order.size, dtype=np.int64)
     new_index[order] = np.searchsorted(keep, lead)  # row of x -> its representative
     return xs[keep], state.rows(keep, new_index[state.owner])
+
+
+def _leaders(xs, gs, proj, h, reach):
+    """A leader for every row (rows sorted by realisation and projection): rows whose
+    projections are within ``reach`` of their neighbours' form a block (no row farther from a
+    block could lie within ``h`` of it, max norm); in each block the first free row leads
+    every free row within ``h`` of it, then the next, ``MAX_LEADERS`` times at most. Returns
+    each row's leader (its own position when none) and its distance to it."""
+    size = xs.shape[0]
+    leader, dist = np.arange(size), np.zeros(size)
+    link = (gs[1:] == gs[:-1]) & (np.diff(proj) <= reach)
+    starts = np.flatnonzero(np.r_[True, ~link])
+    for a, b in zip(starts, np.r_[starts[1:], size]):
+        free = np.arange(a, b)
+        for _ in range(MAX_LEADERS):
+            if free.size < 2:
+                break
+            d = np.abs(xs[free] - xs[free[0]]).max(axis=1)
+            joined = d <= h
+            leader[free[joined]], dist[free[joined]] = free[0], d[joined]
+            free = free[~joined]
+    return leader, dist
 
 
 def _confirmed(x, state: _State, scale):

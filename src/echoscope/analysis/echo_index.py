@@ -180,19 +180,21 @@ class Forward(Schedule):
     steps apart at the end of the input, and must agree. A callable input is extended
     (doubling) while samples are unresolved, up to ``max_steps``.
 
-    Samples whose states agree are merged while they run: every ``MERGE_EVERY`` (25) steps,
-    the states that lie within ``merge`` x max(1, ||x||_inf) of a representative (max norm,
-    the same realisation) follow that representative from then on, so the cost after the
+    Samples whose states agree are merged while they run: at merge checks (every 25 steps
+    while rows are near, spaced out while they stay apart, none once one row per
+    realisation is left), the states that lie within ``merge`` x max(1, ||x||_inf) of a
+    leader (max norm, the same realisation) follow it from then on, so the cost after the
     transient scales with the number of responses, not of samples. Same map, same input:
     states that agree to rounding stay together, so merging at the proofs' rounding level
     (64 units in the last place, ``ROUNDING``) changes nothing but the cost. Above it a merge
-    is a prediction (two states that near will converge together), and it is checked: in each
-    group joined above rounding level, the sample farthest from its representative runs on
-    by itself as a witness (merged again at rounding level only), and the run stands only if
-    every witness reaches its representative's response; otherwise that realisation is run
-    again merged at rounding level. ``EchoIndex.path`` says which ran. The default, 1e-6,
-    starts merging a few hundred steps sooner than rounding level (see the README's
-    benchmark). ``merge=None`` simulates every sample to the end (the path of echoscope 0.1).
+    is a prediction (two states that near will converge together), and it is checked: a row
+    joins only while its distance to the leader shrinks (at least halved since the last
+    check), and in each group joined above rounding level the sample farthest from its
+    leader runs on by itself as a witness; the run stands only if every witness converges
+    with its representative and reaches the same response, otherwise that realisation is
+    run again merged at rounding level. ``EchoIndex.path`` says which ran. The default, 1e-6,
+    starts merging about 150 steps sooner than rounding level on the README's benchmark.
+    ``merge=None`` simulates every sample to the end (the path of echoscope 0.1).
     A callable input is never merged.
 
     Parameters

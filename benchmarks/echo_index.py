@@ -4,6 +4,7 @@
      and peak memory of ``echoscope.echo_index`` (samples that agree merged at 1e-6 and
      checked by witnesses, the default), side by side with every sample simulated to the end
      (``Forward(merge=None)``, the path of echoscope 0.1; same index, labels and fractions
+     checked), with the transient in float32 (``Forward(transient="float32")``, same answers
      checked), with merging at rounding level only, and with the same code run one sample at
      a time (``simulate`` per initial state; a subset is timed and scaled up).
 (e2) The switching-input scan of Ashwin & Ceni: 40 x 40 grid points, 50 samples each, 1,000
@@ -55,6 +56,11 @@ def bench_echo_index(quick: bool) -> tuple[list[tuple], bool]:
     print(f"    same index, labels and fractions without merging: {same}")
     full_best, full_median = _best(
         lambda: es.echo_index(esn, u, seeds=es.Uniform(samples), rng=3, schedule=every), 3)
+    single = es.Forward(transient="float32")
+    fast = es.echo_index(esn, u, seeds=es.Uniform(samples), rng=3, schedule=single)
+    same = same and np.array_equal(fast.labels, result.labels) and fast.index == result.index
+    fast_best, fast_median = _best(
+        lambda: es.echo_index(esn, u, seeds=es.Uniform(samples), rng=3, schedule=single), 3)
     rounding = es.Forward(merge=ROUNDING)
     exact = es.echo_index(esn, u, seeds=es.Uniform(samples), rng=3, schedule=rounding)
     same = same and np.array_equal(exact.labels, result.labels)
@@ -65,6 +71,9 @@ def bench_echo_index(quick: bool) -> tuple[list[tuple], bool]:
           f"MB; a full trajectory record would be {samples * steps * n * 8 / 2**30:.1f} GB)")
     print(f"    every sample to the end        best {full_best:8.3f} s   median "
           f"{full_median:8.3f} s   ratio unmerged / merged {full_best / best:.1f}x (best)")
+    print(f"    merged, float32 transient      best {fast_best:8.3f} s   median "
+          f"{fast_median:8.3f} s   ratio unmerged / merged {full_best / fast_best:.1f}x (best); "
+          f"path: {fast.path}")
     print(f"    merged at rounding level only  best {exact_best:8.3f} s   median "
           f"{exact_median:8.3f} s   ratio unmerged / rounding-merged "
           f"{full_best / exact_best:.1f}x (best)")
@@ -85,6 +94,8 @@ def bench_echo_index(quick: bool) -> tuple[list[tuple], bool]:
              f"{loop_best * scale:.3f} s", f"{ratio:.1f}x", "(report)", None),
             ("(e1) merged vs every sample to the end", f"{best:.3f} s", f"{full_best:.3f} s",
              f"{full_best / best:.1f}x", ">= 10x", full_best / best >= 10 and same),
+            ("(e1) merged, float32 transient", f"{fast_best:.3f} s", f"{full_best:.3f} s",
+             f"{full_best / fast_best:.1f}x", ">= 10x", full_best / fast_best >= 10 and same),
             ("(e1) merged at rounding level only", f"{exact_best:.3f} s", f"{full_best:.3f} s",
              f"{full_best / exact_best:.1f}x", "(report)", None)]
 

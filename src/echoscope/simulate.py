@@ -368,7 +368,8 @@ def simulate(
 
 
 def _drive(system: DrivenMap, inputs: np.ndarray, x0: np.ndarray, *, record="all",
-           callback=None, noise: float = 0.0, gen=None, progress=None) -> np.ndarray:
+           callback=None, noise: float = 0.0, gen=None, progress=None,
+           dtype=np.float64) -> np.ndarray:
     """``simulate`` for the functions above it, on arguments they have checked at their own
     boundary (float64 inputs and states of matching sizes, a valid record, noise and
     Generator): no second validation. The run's own guards stay (the run length of the
@@ -378,7 +379,7 @@ def _drive(system: DrivenMap, inputs: np.ndarray, x0: np.ndarray, *, record="all
     batch_shape = np.broadcast_shapes(u.shape[:-2], x0.shape[:-1])
     record = _RECORDS[record] if isinstance(record, str) else record
     return _start(system, u, x0, batch_shape, record, callback, noise,
-                  gen if noise > 0 else None, np.dtype(np.float64), None, progress)
+                  gen if noise > 0 else None, np.dtype(dtype), None, progress)
 
 
 def _start(system, u, x0, batch_shape, record, callback, noise, gen, dtype, workers,

@@ -38,6 +38,20 @@ def test_merged_and_unmerged_runs_agree(name):
     assert every.n_simulated == 200 and index <= merged.n_simulated < 200
 
 
+@pytest.mark.parametrize("name", list(CASES))
+def test_a_float32_transient_gives_the_same_answers(name):
+    system, inputs, index = CASES[name]
+    fast = es.echo_index(system, inputs, seeds=es.Uniform(200), rng=0,
+                         schedule=es.Forward(transient="float32"))
+    every = es.echo_index(system, inputs, seeds=es.Uniform(200), rng=0,
+                          schedule=es.Forward(merge=None))
+    assert fast.index == every.index == index and fast.converged
+    assert np.array_equal(fast.labels, every.labels)
+    assert fast.path.startswith("float32 to step ") and "then float64" in fast.path
+    assert fast.responses.dtype == np.float64
+    assert np.abs(fast.responses - every.responses).max() < 1e-12  # converged in float64
+
+
 def test_batched_realisations_merge_each_on_its_own():
     system = es.ashwin_ceni()
     weak, strong = np.tile([0.25, 0.05], (400, 1)), np.tile([0.25, 0.6], (400, 1))
@@ -124,6 +138,13 @@ def test_a_witness_that_reaches_another_response_refutes_the_merge():
 def test_bad_tolerances_are_refused(merge):
     with pytest.raises((ValueError, TypeError), match="'merge' parameter of Forward"):
         es.Forward(merge=merge)
+
+
+@pytest.mark.parametrize("kwargs", [dict(transient="float16"), dict(transient=32),
+                                    dict(transient="float32", merge=None)])
+def test_bad_transients_are_refused(kwargs):
+    with pytest.raises((ValueError, TypeError), match="'transient' parameter of Forward"):
+        es.Forward(**kwargs)
 
 
 def test_merging_is_deterministic():

@@ -494,7 +494,7 @@ row("uasp_certificate", es.uasp_certificate,
 
 # analysis: echo index, basins, transitions, Lyapunov --------------------------------------------
 row("SingleLinkage", es.SingleLinkage, lambda: {"separation": 100.0}, then=use_grouping)
-row("Forward", es.Forward, lambda: {"merge": 1e-12}, then=use_schedule)
+row("Forward", es.Forward, lambda: {"merge": 1e-12, "transient": "float32"}, then=use_schedule)
 row("Pullback", es.Pullback, dict, then=use_schedule)
 row("echo_index_from_trajectories", es.echo_index_from_trajectories,
     lambda: {"trajectories": es.simulate(ac(), held(60), rand(8, 2)), "window": 5,

@@ -23,6 +23,7 @@ WITNESSES = 8  # witnesses set apart per realisation and merge, at most
 MAX_LEADERS = 16  # leaders tried per block of near projections and merge
 CONFIRM = 1e3  # a witness whose distance to its representative shrank this much: confirmed
 _SHRINK = 0.5  # above rounding level, a row joins if its distance halved since the last merge
+SWITCH = 100.0  # a float32 transient ends when the nearest rows are this many tolerances apart
 
 
 class _Rows(NamedTuple):
@@ -39,9 +40,11 @@ class _Rows(NamedTuple):
     witnesses: np.ndarray
     left: np.ndarray
     unconfirmed: np.ndarray
+    switched: int | None = None
 
 
-def _merged_windows(system, inputs, samples, t1, window, tol, progress=None) -> _Rows:
+def _merged_windows(system, inputs, samples, t1, window, tol, progress=None,
+                    transient="float64") -> _Rows:
     """Drive every sample of the G realisations ``inputs`` (G, length, m) to ``t1`` and to the
     end, merging the samples that agree every ``MERGE_EVERY`` steps (``_merge``); the windows
     that end at both checkpoints are kept for the representatives only. ``progress(t,
@@ -53,7 +56,19 @@ def _merged_windows(system, inputs, samples, t1, window, tol, progress=None) -> 
                    first=np.arange(g * s), witness_of=np.full(g * s, -1),
                    witness_dist=np.zeros(g * s), before=np.full((g * s, n), np.nan), pairs=[],
                    gap=np.inf)
-    wins, owners, t, every = [], [], 0, MERGE_EVERY
+    wins, owners, t, every, switched = [], [], 0, MERGE_EVERY, None
+    if transient == "float32":  # single precision until the nearest samples nearly agree
+        while t < t1 - window:
+            b = min(MERGE_EVERY, t1 - window - t)
+            x = _drive(system, inputs[0, t:t + b] if g == 1 else inputs[state.group, t:t + b],
+                       x, record="final", dtype=np.float32)
+            t += b
+            if progress is not None:
+                progress(t, length)
+            if _nearest(x.astype(np.float64), state.group, tol) <= SWITCH:
+                break
+        x, switched = x.astype(np.float64), t
+        state = state._replace(before=x.copy())
     for stop in (t1, length):
         while t < stop - window:
             b = int(min(every, stop - window - t))
@@ -76,7 +91,7 @@ def _merged_windows(system, inputs, samples, t1, window, tol, progress=None) -> 
     x, state = _confirmed(x, state, max(1.0, float(np.abs(x).max())))
     unconfirmed = np.bincount(state.group[state.witness_of >= 0], minlength=g) > 0
     return _Rows(wins[0], wins[1], owners[0], owners[1], pairs,
-                 np.bincount(state.group, minlength=g), unconfirmed)
+                 np.bincount(state.group, minlength=g), unconfirmed, switched)
 
 
 class _State(NamedTuple):
@@ -157,6 +172,16 @@ def _merge(x, state: _State, tol):
     return xs[keep], state.rows(keep, new_index[state.owner])
 
 
+def _nearest(x, group, tol) -> float:
+    """The smallest distance between neighbouring rows of one realisation (sorted by the
+    merge's projection), in units of ``tol`` x max(1, ||x||_inf)."""
+    h = tol * max(1.0, float(np.abs(x).max()))
+    order = np.lexsort((x @ np.cos(1.0 + 2.4 * np.arange(x.shape[1])), group))
+    same = group[order][1:] == group[order][:-1]
+    step = np.abs(np.diff(x[order], axis=0)).max(axis=1)
+    return float(step[same].min(initial=np.inf)) / h
+
+
 def _leaders(xs, gs, proj, h, reach):
     """A leader for every row (rows sorted by realisation and projection): rows whose
     projections are within ``reach`` of their neighbours' form a block (no row farther from a
@@ -219,8 +244,10 @@ def _next_merge(steps, gap_before, state: _State, alone: bool) -> float:
     return min(2 * steps, MAX_EVERY)
 
 
-def _path(tol, n_witnesses, refuted) -> str:
+def _path(tol, n_witnesses, refuted, switched=None) -> str:
     """How the samples ran, in words (``EchoIndex.path``)."""
+    if switched is not None:
+        return f"float32 to step {switched}, then float64: " + _path(tol, n_witnesses, refuted)
     if tol is None:
         return "every sample to the end"
     if refuted:

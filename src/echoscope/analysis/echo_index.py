@@ -16,6 +16,7 @@ from .._validation import (
     as_rng,
     check_array,
     check_callable,
+    check_choice,
     check_int,
     check_interval,
     check_memory,
@@ -197,18 +198,32 @@ class Forward(Schedule):
     ``merge=None`` simulates every sample to the end (the path of echoscope 0.1).
     A callable input is never merged.
 
+    With ``transient="float32"`` the samples run in single precision until the nearest two
+    agree to 100 x ``merge`` (about twice the throughput), then in float64, where they merge
+    and where the proofs run; the path says where the switch came. It is approximate: each
+    sample's float64 run starts from its float32 state (rounding of 1e-7 relative), which
+    may change the response of a sample that close to a basin boundary.
+
     Parameters
     ----------
     merge : float in (0, 1e-3] or None, default 1e-6
         Relative tolerance of merging.
+    transient : {'float64', 'float32'}, default 'float64'
+        The precision of the run until the samples begin to merge.
     """
 
     merge: float | None = LOOSE
+    transient: str = "float64"
 
     def __post_init__(self):
         if self.merge is not None:
             object.__setattr__(self, "merge", check_interval("Forward", "merge", self.merge,
                                                              0.0, 1e-3, closed="right"))
+        check_choice("Forward", "transient", self.transient, ("float64", "float32"))
+        if self.transient == "float32" and self.merge is None:
+            raise ValueError("The 'transient' parameter of Forward can be 'float32' only with "
+                             "merging (a 'merge' tolerance): the switch to float64 comes when "
+                             "the samples begin to merge; got merge=None.")
 
     def _run(self, system, source, samples, length, extension, window, grouping, confidence,
              progress, budget):
@@ -216,7 +231,8 @@ class Forward(Schedule):
             steps = None if progress is None else \
                 (lambda done, _g: progress(min(length, round(done * length)), length))
             return _batched(system, source.array[None], samples, extension, window, grouping,
-                            confidence, steps, merge=self.merge)[0]
+                            confidence, steps, merge=self.merge,
+                            transient=self.transient)[0]
         # A callable input: checkpoints at t1 = length - extension and t2 = length, and while
         # samples are unresolved the run doubles (the second checkpoint becomes the first).
         t1 = length - extension
@@ -367,6 +383,7 @@ class _Options(NamedTuple):
     grouping: SingleLinkage
     confidence: float
     merge: float | None = LOOSE  # Forward()'s: the samples that agree run as one
+    transient: str = "float64"  # ... and the precision before they begin to
 
 
 class _Run(NamedTuple):
@@ -580,7 +597,7 @@ def _indices_run(owner, system, length, /, *, seeds=Uniform(256), window=20, ext
                             grouping=grouping, confidence=confidence)
     _check_option(owner, "schedule", schedule, Forward, "Forward() (batched realisations "
                   "run forward)")
-    options = options._replace(merge=schedule.merge)
+    options = options._replace(merge=schedule.merge, transient=schedule.transient)
     progress = check_callable(owner, "progress", progress, "(realisations_done, n_realisations)")
     samples, _ = _draw(system, seeds, as_rng(owner, rng))
     return samples, options, progress
@@ -590,7 +607,7 @@ def _echo_indices(system, inputs, samples, options: _Options, progress) -> EchoI
     """``echo_indices`` of the initial states ``samples`` on checked arguments."""
     return EchoIndices(_batched(system, inputs, samples, options.extension, options.window,
                                 options.grouping, options.confidence, progress,
-                                merge=options.merge))
+                                merge=options.merge, transient=options.transient))
 
 
 def index_distribution(results) -> dict:
@@ -649,7 +666,7 @@ _CHUNK_BYTES = 256 * 2**20
 
 
 def _batched(system, inputs, samples, extension, window, grouping, confidence, progress,
-             merge=None):
+             merge=None, transient="float64"):
     """Echo indices of G realisations: (G x S) samples per simulation chunk (merged while
     they agree, with ``merge``), then the proofs per realisation with one batched Lyapunov
     run for all responses."""
@@ -677,7 +694,8 @@ def _batched(system, inputs, samples, extension, window, grouping, confidence, p
                 outcomes[-1]["path"] = _path(None, 0, False)
         else:
             rows = _merged_windows(system, inputs[start:stop], samples, t1, window, merge,
-                                   progress=_share(progress, start, stop, g, 0, length))
+                                   progress=_share(progress, start, stop, g, 0, length),
+                                   transient=transient)
             for j in range(stop - start):
                 out, witnesses, refuted = _prove_merged(system, rows, j, s, window, grouping)
                 left = rows.left[j]
@@ -686,7 +704,8 @@ def _batched(system, inputs, samples, extension, window, grouping, confidence, p
                                             t1, window, ROUNDING)
                     out = _prove_merged(system, exact, 0, s, window, grouping)[0]
                     left = exact.left[0]
-                out["path"] = _path(merge, witnesses, refuted)
+                out["path"] = _path(merge, witnesses, refuted, rows.switched if not refuted
+                                    else None)
                 outcomes.append(out)
                 simulated.append(left)
         if progress is not None:

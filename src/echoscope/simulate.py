@@ -67,6 +67,24 @@ class Record:
         """
         raise NotImplementedError
 
+    def first_kept(self, t0: int, t1: int, n_steps: int) -> int:
+        """The first step of the chunk [t0, t1) from which this mode keeps states (t1 - 1 when
+        it keeps none of them: the chunk's last state, which the run goes on from).
+
+        Parameters
+        ----------
+        t0, t1 : int
+            First step of the chunk and one past its last.
+        n_steps : int
+            Length of the run.
+
+        Returns
+        -------
+        int
+            A step in [t0, t1); ``keep`` then receives the states from it to t1.
+        """
+        return t0
+
     def check_run(self, n_steps: int) -> None:
         """Refuse a run this mode would keep nothing sensible of (nothing to refuse here).
 
@@ -117,6 +135,16 @@ class Final(Record):
             The result has no time axis.
         """
         return None
+
+    def first_kept(self, t0, t1, n_steps):
+        """The chunk's last state: the run's, or the one it goes on from.
+
+        Returns
+        -------
+        int
+            ``t1 - 1``.
+        """
+        return t1 - 1
 
     def keep(self, out, buf, t0, t1, n_steps):
         """The last state of the run, when this chunk holds it."""
@@ -206,6 +234,16 @@ class Window(Record):
         if self.length > n_steps:
             raise ValueError(f"simulate: 'record' Window({self.length}) is longer than the run "
                              f"({n_steps} steps).")
+
+    def first_kept(self, t0, t1, n_steps):
+        """The chunk's steps from the window's start on (its last state at least).
+
+        Returns
+        -------
+        int
+            ``min(t1 - 1, max(t0, n_steps - length))``.
+        """
+        return min(t1 - 1, max(t0, n_steps - self.length))
 
     def keep(self, out, buf, t0, t1, n_steps):
         """The states of this chunk that fall in the last ``length`` steps."""
@@ -418,11 +456,18 @@ def _run(owner, system, u, state, source, batch_shape, record, callback, noise, 
     out = np.empty((n_samples, n) if kept is None else (n_samples, kept, n), dtype=dtype)
     per_step = n_samples * n * dtype.itemsize  # states, noise and per-sample drive of one step
     chunk = int(max(1, min(n_steps, _CHUNK_BYTES // max(per_step, 1), 4096)))
-    scratch = None if record.streams else np.empty((n_samples, chunk, n), dtype=dtype)
-
     blocks = _blocks(n_samples, _block_rows(n))
     stepper = system._stepper(dtype.type)
     sticky = stepper.sticky
+    # The states of a chunk that the run must hold: those the record keeps, when no callback
+    # reads the chunk and the chunk's last state suffices for the non-finite check; else all.
+    starts = range(0, n_steps, chunk)
+    if record.streams or callback is not None or not sticky:
+        first = {t0: t0 for t0 in starts}
+    else:
+        first = {t0: record.first_kept(t0, min(t0 + chunk, n_steps), n_steps) for t0 in starts}
+    width = max(min(t0 + chunk, n_steps) - first[t0] for t0 in starts)
+    scratch = None if record.streams else np.empty((n_samples, width, n), dtype=dtype)
     local = threading.local()  # scratch space per thread and block length (at most two lengths)
 
     def workspace(rows):
@@ -439,7 +484,7 @@ def _run(owner, system, u, state, source, batch_shape, record, callback, noise, 
     def advance_block(index, t0, t1, buf, drive, xi):
         blk = blocks[index]
         d = drive if shared else np.moveaxis(stepper.drive(u[source[blk], t0:t1]), 1, 0)
-        rows = buf[blk, : t1 - t0]
+        rows = buf[blk]
         stepper.advance_chunk(d, state[blk], rows, workspace(blk.stop - blk.start),
                               None if xi is None else xi[:, blk])
         x = rows[:, -1]
@@ -448,11 +493,15 @@ def _run(owner, system, u, state, source, batch_shape, record, callback, noise, 
         # (step, sample). A finite sum proves every state it covers finite.
         sums = x.sum() if sticky else rows.sum(axis=-1)
         if not np.isfinite(sums).all():
+            if rows.shape[1] < t1 - t0:  # only the last states kept: the chunk again, in full
+                rows = np.empty((blk.stop - blk.start, t1 - t0, n), dtype=dtype)
+                stepper.advance_chunk(d, state[blk], rows, workspace(blk.stop - blk.start),
+                                      None if xi is None else xi[:, blk])
             bad = ~np.isfinite(rows).all(axis=-1)  # (samples, steps)
             if bad.any():
                 steps = np.where(bad.any(axis=0))[0]
-                first = int(steps[0])
-                errors.append((t0 + first, blk.start + int(np.argmax(bad[:, first]))))
+                step = int(steps[0])
+                errors.append((t0 + step, blk.start + int(np.argmax(bad[:, step]))))
                 return
         state[blk] = x
 
@@ -461,7 +510,7 @@ def _run(owner, system, u, state, source, batch_shape, record, callback, noise, 
     try:
         for t0 in range(0, n_steps, chunk):
             t1 = min(t0 + chunk, n_steps)
-            buf = out[:, t0:t1] if record.streams else scratch[:, : t1 - t0]
+            buf = out[:, t0:t1] if record.streams else scratch[:, : t1 - first[t0]]
             xi = None
             if gen is not None:
                 xi = gen.standard_normal((t1 - t0, n_samples, n), dtype=dtype)
@@ -488,7 +537,7 @@ def _run(owner, system, u, state, source, batch_shape, record, callback, noise, 
                     step=step,
                     sample=sample if batched else None,
                 )
-            record.keep(out, buf, t0, t1, n_steps)
+            record.keep(out, buf, first[t0], t1, n_steps)
             if callback is not None:
                 callback(t0, buf.reshape(batch_shape + buf.shape[1:]))
             if progress is not None:

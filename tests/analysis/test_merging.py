@@ -12,7 +12,15 @@ import numpy as np
 import pytest
 
 import echoscope as es
-from echoscope.analysis._merging import CONFIRM, ROUNDING, _merge, _merged_windows, _State
+from echoscope.analysis._merging import (
+    CONFIRM,
+    MAX_LEADERS,
+    ROUNDING,
+    _leaders,
+    _merge,
+    _merged_windows,
+    _State,
+)
 from known_answers import bistable_units
 
 CASES = {
@@ -181,3 +189,62 @@ def test_rows_near_in_state_merge_though_another_row_lies_between_their_projecti
     owner = state.owner
     assert len(set(owner[[0, 3]].tolist())) == 1 and owner[1] not in (owner[0], owner[2])
     assert [p[0] for p in state.pairs] == [2]  # c, the farthest, runs on as the witness
+
+
+def _greedy_leaders(xs, gs, h):
+    """The rule of ``_leaders`` without its shortcuts: per realisation, in the rows' order, the
+    first free row leads every free row within ``h`` (max norm), ``MAX_LEADERS`` leaders at
+    most per run of rows whose projections chain within reach."""
+    leader, dist = np.arange(len(xs)), np.zeros(len(xs))
+    for g in np.unique(gs):
+        free = list(np.flatnonzero(gs == g))
+        for _ in range(MAX_LEADERS):
+            if len(free) < 2:
+                break
+            d = np.abs(xs[free] - xs[free[0]]).max(axis=1)
+            for row, di in zip(free, d, strict=True):
+                if di <= h:
+                    leader[row], dist[row] = free[0], di
+            free = [row for row, di in zip(free, d, strict=True) if di > h]
+    return leader, dist
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_leaders_are_those_of_the_greedy_rule_without_shortcuts(seed):
+    """Clusters of rows at spreads around the tolerance, in two realisations: the leaders and
+    distances of ``_leaders`` (blocks of near projections, all blocks in one round, a few
+    coordinates compared first) are those of the greedy rule over each realisation's rows,
+    when each realisation's projections chain into one block."""
+    rng = np.random.default_rng(seed)
+    n, h = 40, 1e-6
+    centres = rng.uniform(-1, 1, (5, n))
+    spread = rng.choice([1e-8, 5e-7, 2e-6, 1e-5], size=(5, 1, 1))
+    xs = (centres[:, None] + spread * rng.uniform(-1, 1, (5, 12, n))).reshape(-1, n)
+    gs = np.repeat(rng.integers(0, 2, 5), 12)
+    w = np.cos(1.0 + 2.4 * np.arange(n))
+    proj = xs @ w
+    order = np.lexsort((proj, gs))
+    xs, gs, proj = xs[order], gs[order], proj[order]
+    reach = 10.0  # every realisation one block: the greedy rule's setting
+    leader, dist = _leaders(xs, gs, proj, h, reach)
+    expected = _greedy_leaders(xs, gs, h)
+    assert np.array_equal(leader, expected[0]) and np.array_equal(dist, expected[1])
+    assert np.all(dist <= h) and np.all(gs[leader] == gs)
+    assert len(np.unique(leader)) < len(xs) - 5  # clusters within h did merge
+
+
+def test_a_last_row_retires_its_witness_so_that_merging_stops():
+    """Two rows, a witness and its representative, merge at rounding level: the last row is no
+    witness any more, and no further merge is scheduled for a realisation left with one row."""
+    from echoscope.analysis._merging import _next_merge
+
+    x = np.array([[0.5, 0.5], [0.5, 0.5 + 1e-17]])
+    state = _state(x, [0, 0])._replace(witness_of=np.array([-1, 0]),
+                                       witness_dist=np.array([0.0, 1e-7]))
+    reps, state = _merge(x, state, 1e-6)
+    assert reps.shape[0] == 1 and not np.any(state.witness_of >= 0)
+    # one row left with its witness flag: retired by the next merge, then no merge is due
+    state = state._replace(witness_of=np.array([0]), witness_dist=np.array([1e-7]))
+    reps, state = _merge(reps, state, 1e-6)
+    assert not np.any(state.witness_of >= 0)
+    assert _next_merge(25, np.inf, state, True) == np.inf

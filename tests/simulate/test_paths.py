@@ -136,3 +136,43 @@ def test_contiguous_buffers_give_the_bits_of_writing_in_place(closed, leak, monk
                      for record in ("all", "final")])
     assert np.array_equal(runs[0][0], runs[1][0]) and np.array_equal(runs[0][1], runs[1][1])
     assert np.array_equal(runs[0][0][:, -1], runs[0][1])
+
+
+@pytest.mark.parametrize("layout", ["small", "contiguous", "sparse"])
+def test_records_that_keep_the_last_states_only_give_the_bits_of_the_full_run(layout,
+                                                                               monkeypatch):
+    """A leaky network (a non-finite state persists) with no callback holds only the states its
+    record keeps, the last of each chunk at least: the same bits as the full trajectory, for
+    every record, across chunk boundaries, with noise, in each layout of a block."""
+    monkeypatch.setattr(sim, "_CHUNK_BYTES", 7 * 300 * 120 * 8)  # seven steps per chunk
+    sparse, dense = _pair(leak=0.4)
+    system = sparse if layout == "sparse" else dense
+    n_samples = 4 if layout == "small" else 300
+    rng = np.random.default_rng(13)
+    u = rng.normal(size=(40, 2))
+    x0 = rng.uniform(-1, 1, (n_samples, 120))
+    assert system._stepper(np.float64).sticky
+    full = es.simulate(system, u, x0, noise=0.01, rng=5)
+    for record, part in (("final", full[:, -1]), (es.Window(1), full[:, -1:]),
+                         (es.Window(10), full[:, -10:]), (es.Window(40), full),
+                         (es.Every(6), full[:, 5::6])):
+        kept = es.simulate(system, u, x0, noise=0.01, rng=5, record=record)
+        assert np.array_equal(kept, part), record
+
+
+@pytest.mark.parametrize("sparse", [True, False])
+def test_a_nan_in_a_chunk_whose_states_are_not_kept_is_named_by_step_and_sample(sparse,
+                                                                                monkeypatch):
+    """record='final' keeps the last state of each chunk only; a NaN found there sends the
+    block through the chunk again in full, so that the error still names the first step and
+    sample."""
+    monkeypatch.setattr(sim, "_CHUNK_BYTES", 7 * 6 * 40 * 8)  # seven steps per chunk
+    esn = es.random_esn(40, 1, density=0.2 if sparse else 1.0, sparse=sparse, rng=7)
+    esn = es.ESN(esn.w, np.full((40, 1), 1e10), leak=0.5, activation="softsign",
+                 spectral_radius=0.9)
+    u = np.zeros((6, 30, 1))
+    u[4, 10] = 1e308
+    u[2, 25] = 1e308
+    with pytest.raises(es.NonFiniteStateError, match=r"at step 10 .* in sample 4") as info:
+        es.simulate(esn, u, np.zeros(40), record="final", workers=2)
+    assert info.value.step == 10 and info.value.sample == 4

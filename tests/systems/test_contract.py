@@ -157,6 +157,25 @@ def test_jacobian_product_matches_jacobian(factory, seed):
 @pytest.mark.parametrize("factory", FACTORIES, ids=IDS)
 @settings(max_examples=15, deadline=None)
 @given(seed=seeds)
+def test_step_and_push_is_the_step_and_the_jacobian_on_the_frame(factory, seed):
+    """The Lyapunov loop's fused step (one product for the state and its frame, where a map
+    has one): the map's step and its Jacobian applied to every frame row, for an input shared
+    by the states and for one input per state."""
+    rng = np.random.default_rng(seed)
+    system = factory(rng)
+    u, x = _point(system, rng, (4,))
+    frame = rng.normal(size=(4, 3, system.n_state))
+    for inputs in (u, u[0]):
+        stepped, pushed = system._step_and_push(inputs, x, frame)
+        np.testing.assert_allclose(stepped, system.step(inputs, x), rtol=1e-13, atol=1e-13)
+        jac = system.jacobian(np.broadcast_to(inputs, (4, system.n_input)), x)
+        np.testing.assert_allclose(pushed, frame @ np.swapaxes(jac, -1, -2), rtol=1e-12,
+                                   atol=1e-12)
+
+
+@pytest.mark.parametrize("factory", FACTORIES, ids=IDS)
+@settings(max_examples=15, deadline=None)
+@given(seed=seeds)
 def test_batch_consistency(factory, seed):
     rng = np.random.default_rng(seed)
     system = factory(rng)

@@ -13,6 +13,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from .._threads import _blas_single_thread
 from ..simulate import Window, _drive
 
 ROUNDING = 64 * float(np.finfo(np.float64).eps)  # the proofs' rounding level, relative
@@ -22,6 +23,7 @@ MAX_EVERY = 400  # ... and at the most, while none join
 WITNESSES = 8  # witnesses set apart per realisation and merge, at most
 MAX_LEADERS = 16  # leaders tried per block of near projections and merge
 CONFIRM = 1e3  # a witness whose distance to its representative shrank this much: confirmed
+_PROBE = 16  # coordinates compared first: a row farther than the tolerance on them cannot join
 _SHRINK = 0.5  # above rounding level, a row joins if its distance halved since the last merge
 SWITCH = 100.0  # a float32 transient ends when the nearest rows are this many tolerances apart
 
@@ -49,49 +51,52 @@ def _merged_windows(system, inputs, samples, t1, window, tol, progress=None,
     end, merging the samples that agree every ``MERGE_EVERY`` steps (``_merge``); the windows
     that end at both checkpoints are kept for the representatives only. ``progress(t,
     length)`` after every block of steps."""
-    g, length, _ = inputs.shape
-    s, n = samples.shape
-    x = np.broadcast_to(samples, (g, s, n)).reshape(-1, n)
-    state = _State(group=np.repeat(np.arange(g), s), owner=np.arange(g * s),
-                   first=np.arange(g * s), witness_of=np.full(g * s, -1),
-                   witness_dist=np.zeros(g * s), before=np.full((g * s, n), np.nan), pairs=[],
-                   gap=np.inf)
-    wins, owners, t, every, switched = [], [], 0, MERGE_EVERY, None
-    if transient == "float32":  # single precision until the nearest samples nearly agree
-        while t < t1 - window:
-            b = min(MERGE_EVERY, t1 - window - t)
-            x = _drive(system, inputs[0, t:t + b] if g == 1 else inputs[state.group, t:t + b],
-                       x, record="final", dtype=np.float32)
-            t += b
+    # BLAS on one thread throughout: the merges' small products would otherwise wake BLAS's
+    # threads, which spin on for a while after each call and slow the simulator's next chunk.
+    with _blas_single_thread():
+        g, length, _ = inputs.shape
+        s, n = samples.shape
+        x = np.broadcast_to(samples, (g, s, n)).reshape(-1, n)
+        state = _State(group=np.repeat(np.arange(g), s), owner=np.arange(g * s),
+                       first=np.arange(g * s), witness_of=np.full(g * s, -1),
+                       witness_dist=np.zeros(g * s), before=np.full((g * s, n), np.nan), pairs=[],
+                       gap=np.inf)
+        wins, owners, t, every, switched = [], [], 0, MERGE_EVERY, None
+        if transient == "float32":  # single precision until the nearest samples nearly agree
+            while t < t1 - window:
+                b = min(MERGE_EVERY, t1 - window - t)
+                x = _drive(system, inputs[0, t:t + b] if g == 1 else inputs[state.group, t:t + b],
+                           x, record="final", dtype=np.float32)
+                t += b
+                if progress is not None:
+                    progress(t, length)
+                if _nearest(x.astype(np.float64), state.group, tol) <= SWITCH:
+                    break
+            x, switched = x.astype(np.float64), t
+            state = state._replace(before=x.copy())
+        for stop in (t1, length):
+            while t < stop - window:
+                b = int(min(every, stop - window - t))
+                x = _drive(system, inputs[0, t:t + b] if g == 1 else inputs[state.group, t:t + b],
+                           x, record="final")
+                t += b
+                gap = state.gap
+                x, state = _merge(x, state, tol)
+                every = _next_merge(b, gap, state, x.shape[0] == g)
+                if progress is not None:
+                    progress(t, length)
+            win = _drive(system, inputs[0, t:stop] if g == 1 else inputs[state.group, t:stop], x,
+                         record=Window(window))
+            wins.append(win)
+            owners.append(state.owner)
+            x, t = win[:, -1], stop
             if progress is not None:
                 progress(t, length)
-            if _nearest(x.astype(np.float64), state.group, tol) <= SWITCH:
-                break
-        x, switched = x.astype(np.float64), t
-        state = state._replace(before=x.copy())
-    for stop in (t1, length):
-        while t < stop - window:
-            b = int(min(every, stop - window - t))
-            x = _drive(system, inputs[0, t:t + b] if g == 1 else inputs[state.group, t:t + b],
-                       x, record="final")
-            t += b
-            gap = state.gap
-            x, state = _merge(x, state, tol)
-            every = _next_merge(b, gap, state, x.shape[0] == g)
-            if progress is not None:
-                progress(t, length)
-        win = _drive(system, inputs[0, t:stop] if g == 1 else inputs[state.group, t:stop], x,
-                     record=Window(window))
-        wins.append(win)
-        owners.append(state.owner)
-        x, t = win[:, -1], stop
-        if progress is not None:
-            progress(t, length)
-    pairs = np.array(state.pairs, dtype=np.int64).reshape(-1, 2)
-    x, state = _confirmed(x, state, max(1.0, float(np.abs(x).max())))
-    unconfirmed = np.bincount(state.group[state.witness_of >= 0], minlength=g) > 0
-    return _Rows(wins[0], wins[1], owners[0], owners[1], pairs,
-                 np.bincount(state.group, minlength=g), unconfirmed, switched)
+        pairs = np.array(state.pairs, dtype=np.int64).reshape(-1, 2)
+        x, state = _confirmed(x, state, max(1.0, float(np.abs(x).max())))
+        unconfirmed = np.bincount(state.group[state.witness_of >= 0], minlength=g) > 0
+        return _Rows(wins[0], wins[1], owners[0], owners[1], pairs,
+                     np.bincount(state.group, minlength=g), unconfirmed, switched)
 
 
 class _State(NamedTuple):
@@ -129,10 +134,10 @@ def _merge(x, state: _State, tol):
     leader's representative once their distance has shrunk ``CONFIRM`` times since it was
     set apart (two states that converge together; states on two sides of a basin boundary
     part). Returns the representatives' states and the new ``_State``."""
-    if x.shape[0] < 2:
-        return x, state
     scale = max(1.0, float(np.abs(x).max()))
     x, state = _confirmed(x, state, scale)
+    if x.shape[0] < 2:
+        return x, state
     h, h0 = tol * scale, min(tol, ROUNDING) * scale
     weights = np.cos(1.0 + 2.4 * np.arange(x.shape[1]))
     proj = x @ weights
@@ -147,8 +152,10 @@ def _merge(x, state: _State, tol):
     exact = dist <= h0
     # Above rounding level only rows that were converging on their leader: their distance at
     # least halved since the previous merge (states in slow transit keep theirs).
-    closing = dist <= _SHRINK * np.abs(before - before[run_start]).max(axis=1)
-    loose = (dist <= h) & ~exact & closing & (state.witness_of[order] < 0)
+    loose = (dist <= h) & ~exact & (state.witness_of[order] < 0)
+    rows = np.flatnonzero(loose)
+    loose[rows] = dist[rows] <= _SHRINK * np.abs(before[rows]
+                                                 - before[run_start[rows]]).max(axis=1)
     witness_of, witness_dist = state.witness_of[order], state.witness_dist[order]
     if loose.any():  # the farthest loosely joined row of each run stays as its witness
         rows = np.flatnonzero(loose)
@@ -186,21 +193,31 @@ def _leaders(xs, gs, proj, h, reach):
     """A leader for every row (rows sorted by realisation and projection): rows whose
     projections are within ``reach`` of their neighbours' form a block (no row farther from a
     block could lie within ``h`` of it, max norm); in each block the first free row leads
-    every free row within ``h`` of it, then the next, ``MAX_LEADERS`` times at most. Returns
-    each row's leader (its own position when none) and its distance to it."""
+    every free row within ``h`` of it, then the next, ``MAX_LEADERS`` times at most, every
+    block in the same round. Returns each row's leader (its own position when none) and its
+    distance to it."""
     size = xs.shape[0]
     leader, dist = np.arange(size), np.zeros(size)
     link = (gs[1:] == gs[:-1]) & (np.diff(proj) <= reach)
-    starts = np.flatnonzero(np.r_[True, ~link])
-    for a, b in zip(starts, np.r_[starts[1:], size]):
-        free = np.arange(a, b)
-        for _ in range(MAX_LEADERS):
-            if free.size < 2:
-                break
-            d = np.abs(xs[free] - xs[free[0]]).max(axis=1)
-            joined = d <= h
-            leader[free[joined]], dist[free[joined]] = free[0], d[joined]
-            free = free[~joined]
+    block = np.cumsum(np.r_[0, ~link])
+    free = np.arange(size)
+    for _ in range(MAX_LEADERS):
+        starts = np.flatnonzero(np.r_[True, block[free[1:]] != block[free[:-1]]])
+        counts = np.diff(np.r_[starts, free.size])
+        free = free[np.repeat(counts > 1, counts)]  # a block's last free row leads itself
+        if free.size == 0:
+            break
+        first = np.r_[True, block[free[1:]] != block[free[:-1]]]
+        lead = free[first][np.cumsum(first) - 1]  # the first free row of each row's block
+        # only the rows whose projections lie within reach of their leader's can join it, and
+        # of those only the ones within h of it on a few coordinates
+        tried = np.flatnonzero(proj[free] <= proj[lead] + reach)
+        few = np.abs(xs[free[tried], :_PROBE] - xs[lead[tried], :_PROBE]).max(axis=1)
+        tried = tried[few <= h]
+        d = np.abs(xs[free[tried]] - xs[lead[tried]]).max(axis=1)
+        joined = tried[d <= h]
+        leader[free[joined]], dist[free[joined]] = lead[joined], d[d <= h]
+        free = np.delete(free, joined)
     return leader, dist
 
 

@@ -293,11 +293,8 @@ def _run(owner, system, u, batched, state, frame, transient, every, progress):
         c1 = min(c0 + _CHUNK, n_total)
         with _blas_single_thread():  # not around ``progress``: it keeps all cores
             for t in range(c0, c1):
-                ut = u[t] if shared else u[:, t]
-                # One tangent call for the whole batch: x as (S, 1, n), the frame as (S, k, n).
-                apply = system._tangent(ut if shared else ut[:, None, :], x[:, None, :])
-                pushed = apply(frame)
-                x = system._step(ut, x)
+                # The whole batch at once: x as (S, n), the frame as (S, k, n).
+                x, pushed = system._step_and_push(u[t] if shared else u[:, t], x, frame)
                 if not np.isfinite(x).all():
                     _fail(owner, "the state", t, ~np.isfinite(x).all(axis=1), batched)
                 since += 1

@@ -42,6 +42,13 @@ class DrivenMap(abc.ABC):
         jac = self._jacobian(u, x)
         return lambda v: (jac @ v[..., None])[..., 0]
 
+    def _step_and_push(self, u: np.ndarray, x: np.ndarray, frame: np.ndarray):
+        """One step of the states ``x`` (S, n_state) and of their tangent frames ``frame`` (S, k,
+        n_state), for ``u`` shared (n_input,) or per state (S, n_input): returns
+        ``(G(u, x), dG/dx(u, x) frame)``. Maps override this where the two share a product."""
+        apply = self._tangent(u if u.ndim == 1 else u[:, None, :], x[:, None, :])
+        return self._step(u, x), apply(frame)
+
     def _jacobian_product(self, u: np.ndarray, x: np.ndarray, v: np.ndarray) -> np.ndarray:
         """dG/dx @ v for v of shape (..., n_state, k)."""
         apply = self._tangent(u[..., None, :], x[..., None, :])
@@ -139,8 +146,8 @@ class Stepper:
     samples (nothing in it outlives a chunk: the simulator hands one to every block of that
     length that runs on the same thread), ``advance(d, x, out, workspace)`` writes ``G`` into
     ``out``, and ``advance_chunk(d, x, out, workspace, noise)`` runs a block through a chunk
-    of steps, ``out[:, k] = G(d[k], x[k-1]) + noise[k]`` with ``x[-1] = x`` (the simulator's
-    entry point). The generic stepper calls the map's ``_step``; leaky networks precompute the
+    of steps, ``x[k] = G(d[k], x[k-1]) + noise[k]`` with ``x[-1] = x``, keeping the last
+    states in ``out`` (the simulator's entry point). The generic stepper calls the map's ``_step``; leaky networks precompute the
     input drive with one product per block, reuse scratch buffers, and keep a block's state
     contiguous through the chunk.
 
@@ -166,11 +173,15 @@ class Stepper:
 
     def advance_chunk(self, d, x: np.ndarray, out: np.ndarray, workspace=None,
                       noise: np.ndarray | None = None) -> None:
-        """``out[:, k] = G(d[k], out[:, k - 1]) (+ noise[k])`` for the chunk's steps, from the
-        block's state ``x`` before the chunk (left unchanged); ``out`` of shape
-        (n_rows, n_steps, n_state), ``noise`` of shape (n_steps, n_rows, n_state)."""
-        for k in range(out.shape[1]):
-            dst = out[:, k]
+        """``x[k] = G(d[k], x[k - 1]) (+ noise[k])`` for the chunk's ``len(d)`` steps, from the
+        block's state ``x[-1] = x`` before the chunk (left unchanged), keeping the last
+        ``out.shape[1]`` of them (at least the last) in ``out``, of shape (n_rows, kept,
+        n_state); ``noise`` of shape (n_steps, n_rows, n_state)."""
+        n_steps = len(d)
+        skip = n_steps - out.shape[1]  # the steps whose states are not kept
+        spare = np.empty((min(skip, 2),) + x.shape, dtype=out.dtype)  # two that alternate
+        for k in range(n_steps):
+            dst = out[:, k - skip] if k >= skip else spare[k % 2]
             self.advance(d[k], x, dst, workspace)
             if noise is not None:
                 dst += noise[k]

@@ -295,7 +295,7 @@ class _LeakyStepper(Stepper):
 
     def advance_chunk(self, d, x, out, ws, noise=None):
         # A block's state stays in one contiguous buffer through the chunk, updated in place
-        # once the product has read it, and each step is copied once into ``out``, whose rows
+        # once the product has read it, and each kept step is copied once into ``out``, whose rows
         # lie far apart (the record's layout): the product and the elementwise work then read
         # and write the cache only. A small block fits the cache as it is and is written in
         # place; a sparse block runs transposed.
@@ -308,7 +308,8 @@ class _LeakyStepper(Stepper):
         xs, buf, w = ws.state, ws.buf, self.w
         np.copyto(xs, x)
         a, keep = self.leak, self.keep
-        for k in range(out.shape[1]):
+        skip = len(d) - out.shape[1]  # the steps whose states are not kept
+        for k in range(len(d)):
             np.matmul(xs, w, out=buf)
             buf += d[k]
             if self.feedback is not None:
@@ -322,7 +323,8 @@ class _LeakyStepper(Stepper):
                 xs += buf
             if noise is not None:
                 xs += noise[k]
-            out[:, k] = xs
+            if k >= skip:
+                out[:, k - skip] = xs
 
     def advance(self, d, x, out, ws):
         if ws.xt is not None:
@@ -358,7 +360,8 @@ class _LeakyStepper(Stepper):
         n_row, n_col, indptr, indices, data = self.w_args
         xt_flat, yt_flat, m = xt.reshape(-1), yt.reshape(-1), x.shape[0]
         a, keep = self.leak, self.keep
-        for k in range(out.shape[1]):
+        skip = len(d) - out.shape[1]  # the steps whose states are not kept
+        for k in range(len(d)):
             dk = d[k]
             np.copyto(yt, dk.T if dk.ndim == 2 else dk[:, None])
             _csr_matvecs(n_row, n_col, m, indptr, indices, data, xt_flat, yt_flat)
@@ -373,7 +376,8 @@ class _LeakyStepper(Stepper):
                 xt += yt
             if noise is not None:
                 xt += noise[k].T
-            out[:, k] = xt.T
+            if k >= skip:
+                out[:, k - skip] = xt.T
 
     def _feedback(self, x):
         """``psi(x) @ W_fb^T``, the closed loop's feedback term for the block ``x``."""
@@ -524,6 +528,20 @@ class ESN(_LeakyNetwork):
     def _recurrent_linearization(self, x):
         w = self._reservoir
         return lambda v: _matmul_t(v, w)
+
+    def _step_and_push(self, u, x, frame):
+        # W x and W v for the frame's rows in one product: the reservoir is read once a step
+        both = _matmul_t(np.concatenate((x[:, None, :], frame), axis=1), self._reservoir)
+        s = both[:, 0] + self._drive(u)
+        a = self.leak
+        pushed = both[:, 1:]
+        pushed *= (a * self.phi.derivative(s))[:, None, :]
+        out = self.phi(s, s)
+        if a != 1.0:
+            pushed += (1.0 - a) * frame
+            out *= a
+            out += (1.0 - a) * x
+        return out, pushed
 
     # derived networks -------------------------------------------------------------------------
     def teacher_forced(self) -> ESN:

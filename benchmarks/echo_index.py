@@ -9,6 +9,9 @@
      a time (``simulate`` per initial state; a subset is timed and scaled up).
 (e2) The switching-input scan of Ashwin & Ceni: 40 x 40 grid points, 50 samples each, 1,000
      steps, every realisation and sample batched. Goal: under a minute here.
+(e3) ``echo_index_vs_amplitude`` of the (e1) reservoir at two amplitudes, and (e4) its
+     ``switching_scan`` on a 5 x 5 grid: merged (the default) side by side with every sample
+     to the end, the same indices and labels (fractions for the scan) checked.
 """
 
 from __future__ import annotations
@@ -99,6 +102,9 @@ def bench_echo_index(quick: bool) -> tuple[list[tuple], bool]:
             ("(e1) merged at rounding level only", f"{exact_best:.3f} s", f"{full_best:.3f} s",
              f"{full_best / exact_best:.1f}x", "(report)", None)]
 
+    rows += _bench_batched_merging(esn, quick)
+    same = same and all(row[-1] is not False for row in rows[-2:])
+
     grid = 10 if quick else 40
     esn2 = es.ESN(np.diag([0.5, 1.75]), np.eye(2), leak=0.25)
     runs = np.arange(1, grid + 1)
@@ -119,6 +125,45 @@ def bench_echo_index(quick: bool) -> tuple[list[tuple], bool]:
                      f"{seconds:.2f} s", "60 s", f"{60 / seconds:.1f}x", "< 60 s",
                      seconds < 60))
     return rows, same
+
+
+def _bench_batched_merging(esn, quick: bool) -> list[tuple]:
+    """(e3) ``echo_index_vs_amplitude`` and (e4) ``switching_scan`` of the (e1) reservoir,
+    merged (the default) against every sample to the end, with the same indices and labels."""
+    samples, steps = (100, 300) if quick else (1000, 2000)
+    u = np.random.default_rng(4).uniform(-0.5, 0.5, (steps, 3))
+    alphabet = [[0.25, 0.05, 0.0], [-0.25, -0.5, 0.2]]
+    runs = np.arange(1, (3 if quick else 5) + 1)
+    def sweep(schedule):
+        result = es.echo_index_vs_amplitude(esn, u, [0.5, 1.0], seeds=es.Uniform(samples),
+                                            rng=5, schedule=schedule)
+        return result.index, np.concatenate([r.labels for r in result.results])
+
+    def scan(schedule):
+        result = es.switching_scan(esn, alphabet, runs, runs, n_steps=steps // 2,
+                                   n_samples=samples // 20, rng=6, schedule=schedule)
+        return result.index, result.fractions
+
+    cases = {"(e3) echo_index_vs_amplitude, 2 amplitudes": sweep,
+             f"(e4) switching_scan, {runs.size} x {runs.size} grid": scan}
+    print(f"\n(e3, e4) batched analyses of the (e1) reservoir, merged against every sample to "
+          f"the end: {samples} samples x {steps} steps per amplitude; {samples // 20} samples x "
+          f"{steps // 2} steps per scan cell")
+    rows = []
+    for label, run in cases.items():
+        timed = {}
+        for name, schedule in (("merged", es.Forward()), ("every", es.Forward(merge=None))):
+            start = time.perf_counter()
+            timed[name] = (run(schedule), time.perf_counter() - start)
+        (merged, t_merged), (every, t_every) = timed["merged"], timed["every"]
+        same = all(np.array_equal(a, b) for a, b in zip(merged, every, strict=True))
+        ratio = t_every / t_merged
+        print(f"    {label}: merged {t_merged:.2f} s, every sample to the end {t_every:.2f} s, "
+              f"{ratio:.1f}x; indices {np.unique(merged[0]).tolist()}; same indices and "
+              f"labels (fractions for the scan): {same}")
+        rows.append((label, f"{t_merged:.2f} s", f"{t_every:.2f} s", f"{ratio:.1f}x",
+                     "(report)", None if same else False))
+    return rows
 
 
 if __name__ == "__main__":

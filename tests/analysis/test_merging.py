@@ -73,6 +73,13 @@ def test_batched_realisations_merge_each_on_its_own():
     sweep = es.echo_index_vs_amplitude(system, weak, [1.0, 0.5], seeds=es.Uniform(50), rng=0,
                                        schedule=es.Forward(merge=None))
     assert all(r.n_simulated == 50 for r in sweep.results)
+    scans = [es.switching_scan(system, es.ASHWIN_CENI_INPUTS, [2, 20], [1, 5], n_steps=300,
+                               n_samples=30, rng=1, schedule=schedule)
+             for schedule in (es.Forward(), es.Forward(merge=None))]
+    assert np.array_equal(scans[0].index, scans[1].index)
+    assert np.array_equal(scans[0].fractions, scans[1].fractions)
+    with pytest.raises(TypeError, match="'schedule' parameter of switching_scan"):
+        es.switching_scan(system, es.ASHWIN_CENI_INPUTS, [2], [1], schedule=es.Pullback())
 
 
 def _state(x, group):

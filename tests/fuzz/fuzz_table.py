@@ -600,8 +600,8 @@ row("switching_boundary", es.switching_boundary,
 row("switching_scan", es.switching_scan,
     lambda: {"system": ac(), "alphabet": np.array(es.ASHWIN_CENI_INPUTS),
              "min_runs_a": [2, 5], "max_runs_b": [1, 3], "p_continue": (0.5, 0.5),
-             "periodic": False, "n_steps": 100, "n_samples": 6, "rng": 0,
-             "progress": _progress, "window": 10},
+             "periodic": False, "n_steps": 100, "n_samples": 6, "schedule": es.Forward(),
+             "rng": 0, "progress": _progress, "window": 10},
     positional=("system", "alphabet", "min_runs_a", "max_runs_b"))
 
 # analysis: fixed points, attractors, ENA, seeds -------------------------------------------------

@@ -593,14 +593,19 @@ def _indices_run(owner, system, length, /, *, seeds=Uniform(256), window=20, ext
     ``length`` steps, other keywords refused: (initial states, ``_Options``, progress)."""
     _refuse(owner, unknown, _indices_run)
     seeds = check_seeds(owner, system, seeds)
-    options = _echo_options(owner, length, window=window, extension=extension,
-                            grouping=grouping, confidence=confidence)
-    _check_option(owner, "schedule", schedule, Forward, "Forward() (batched realisations "
-                  "run forward)")
-    options = options._replace(merge=schedule.merge, transient=schedule.transient)
+    options = _forward(owner, _echo_options(owner, length, window=window, extension=extension,
+                                            grouping=grouping, confidence=confidence), schedule)
     progress = check_callable(owner, "progress", progress, "(realisations_done, n_realisations)")
     samples, _ = _draw(system, seeds, as_rng(owner, rng))
     return samples, options, progress
+
+
+def _forward(owner, options: _Options, schedule) -> _Options:
+    """``options`` with the merging and precision of ``schedule``, checked in the name of
+    ``owner``: a ``Forward`` (batched realisations run forward)."""
+    _check_option(owner, "schedule", schedule, Forward, "Forward() (batched realisations "
+                  "run forward)")
+    return options._replace(merge=schedule.merge, transient=schedule.transient)
 
 
 def _echo_indices(system, inputs, samples, options: _Options, progress) -> EchoIndices:

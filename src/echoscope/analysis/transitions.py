@@ -22,9 +22,11 @@ from ..simulate import _drive
 from ..systems.base import DrivenMap
 from .echo_index import (
     EchoIndices,
+    Forward,
     _check_realisations,
     _echo_indices,
     _echo_options,
+    _forward,
     _indices_run,
 )
 from .seeds import Uniform, _draw, check_seeds
@@ -154,6 +156,7 @@ def switching_scan(
     periodic: bool = False,
     n_steps: int = 1000,
     n_samples: int = 50,
+    schedule: Forward = Forward(),
     rng=None,
     progress=None,
     **echo_options,
@@ -183,6 +186,9 @@ def switching_scan(
         Length of each input realisation.
     n_samples : int >= 1, default 50
         Initial states, uniform in [-1, 1]^n_state, shared by every grid point.
+    schedule : Forward, default Forward()
+        How the samples run (``echo_indices``): merged at 1e-6 with witnesses by default,
+        ``Forward(merge=None)`` every sample to the end.
     rng : None, int, SeedSequence or Generator
     progress : callable ``(steps_done, n_steps_total)``, optional
         Passed to ``echo_indices``.
@@ -247,7 +253,8 @@ def switching_scan(
         raise param_error(owner, "p_continue", "a probability or a pair of them", shown)
     pa = check_interval(owner, "p_continue[0]", p_continue[0], 0.0, 1.0, closed="left")
     pb = check_interval(owner, "p_continue[1]", p_continue[1], 0.0, 1.0)
-    options = _echo_options(owner, n_steps, "n_steps", **echo_options)
+    options = _forward(owner, _echo_options(owner, n_steps, "n_steps", **echo_options),
+                       schedule)
     gen = as_rng(owner, rng)
     children = gen.spawn(runs_a.size * runs_b.size + 1)
     realisations = np.empty((runs_a.size, runs_b.size, n_steps, system.n_input))

@@ -167,7 +167,7 @@ def bench_random_esn(quick: bool) -> list[tuple]:
     sub = seeds[:40] if quick else seeds
     sp_points, _, sp_runs, sp_s = scipy_multistart(esn, u, sub)
     sp_s *= seeds.shape[0] / sp_runs
-    statuses = {s: int(np.sum(fps.seed_status == s)) for s in np.unique(fps.seed_status)}
+    statuses = {str(s): int(np.sum(fps.seed_status == s)) for s in np.unique(fps.seed_status)}
     print(f"\n  [c2] random_esn(200, spectral radius 1.6), 200 uniform seeds: echoscope "
           f"{len(fps)} points (saddle indices {fps.n_unstable.tolist()}) in {es_s:.2f} s, "
           f"seeds {statuses}; scipy {len(sp_points)} points from {sp_runs} seeds in "

@@ -305,6 +305,8 @@ def bench_ensemble(quick: bool) -> tuple[list[tuple], bool]:
           f"rate = {peaks[np.float64] / rp_gf:.1f}x; float32 peak / that rate = "
           f"{peaks[np.float32] / rp_gf:.1f}x")
 
+    _loop_shares(esn, block_of, n_steps, peaks)
+
     label = f"(b) {n_samples} x {n_steps} steps, dense N={N_STATE}"
     rows = [
         (label + ", f64", fmt_s(es64.best), fmt_s(rp_total), f"{ratio64:.1f}x", ">= 15x",
@@ -317,6 +319,54 @@ def bench_ensemble(quick: bool) -> tuple[list[tuple], bool]:
          f"{peaks[np.float32]:6.1f} GF/s", f"{frac32:.0%}", ">= 75%", frac32 >= 0.75),
     ]
     return rows, ok
+
+
+def _loop_shares(esn: echoscope.ESN, block_of: dict, n_steps: int, peaks: dict) -> None:
+    """Where the simulator's time goes: its loop on one block of samples (the same products
+    and numpy passes, in the same order, one BLAS thread, the record freshly allocated), each
+    operation timed on its own; the products' rate is set against half the peak (one core of
+    two)."""
+    print("  the simulator's loop on one block, operation by operation (one thread, "
+          f"{n_steps} steps; share of the loop, and the products' rate against one core's "
+          "share of the peak):")
+    for dt in (np.float64, np.float32):
+        rows = block_of[dt]
+        spent = _loop_times(esn, dt, rows, n_steps)
+        total = sum(spent.values())
+        rate = gflops(2.0 * rows * N_STATE * N_STATE * n_steps, spent["product"])
+        shares = ", ".join(f"{name} {t / total:.0%}" for name, t in spent.items())
+        print(f"    {np.dtype(dt).name} ({rows} samples): {shares}; products {rate:.1f} "
+              f"GFLOP/s = {rate / (peaks[dt] / 2):.0%} of half the peak")
+
+
+def _loop_times(esn: echoscope.ESN, dt, rows: int, n_steps: int) -> dict[str, float]:
+    """Seconds per operation of the simulator's loop on one block (best of three runs)."""
+    rng = np.random.default_rng(SEED + 4)
+    w = np.ascontiguousarray(esn.reservoir.T, dtype=dt)
+    d = rng.uniform(-0.5, 0.5, (n_steps, N_STATE)).astype(dt)
+    xs = rng.uniform(-1.0, 1.0, (rows, N_STATE)).astype(dt)
+    buf = np.empty_like(xs)
+    a, keep = dt(LEAK), dt(1.0 - LEAK)
+    record = [np.empty(0)]
+    ops = {"product": lambda k: np.matmul(xs, w, out=buf),
+           "+ drive": lambda k: np.add(buf, d[k], out=buf),
+           "tanh": lambda k: np.tanh(buf, out=buf),
+           "* a": lambda k: np.multiply(buf, a, out=buf),
+           "* (1 - a)": lambda k: np.multiply(xs, keep, out=xs),
+           "+": lambda k: np.add(xs, buf, out=xs),
+           "record": lambda k: np.copyto(record[0][:, k], xs)}
+    spent = dict.fromkeys(ops, np.inf)
+    with threadpool_limits(limits=1, user_api="blas"):
+        for _ in range(3):
+            record[0] = np.empty((rows, n_steps, N_STATE), dtype=dt)
+            run = dict.fromkeys(ops, 0.0)
+            for k in range(n_steps):
+                for name, op in ops.items():
+                    t0 = time.perf_counter()
+                    op(k)
+                    run[name] += time.perf_counter() - t0
+            spent = {name: min(spent[name], run[name]) for name in ops}
+    return spent
 
 
 def _block_rows(n_samples: int) -> int:

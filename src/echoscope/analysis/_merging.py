@@ -51,52 +51,49 @@ def _merged_windows(system, inputs, samples, t1, window, tol, progress=None,
     end, merging the samples that agree every ``MERGE_EVERY`` steps (``_merge``); the windows
     that end at both checkpoints are kept for the representatives only. ``progress(t,
     length)`` after every block of steps."""
-    # BLAS on one thread throughout: the merges' small products would otherwise wake BLAS's
-    # threads, which spin on for a while after each call and slow the simulator's next chunk.
-    with _blas_single_thread():
-        g, length, _ = inputs.shape
-        s, n = samples.shape
-        x = np.broadcast_to(samples, (g, s, n)).reshape(-1, n)
-        state = _State(group=np.repeat(np.arange(g), s), owner=np.arange(g * s),
-                       first=np.arange(g * s), witness_of=np.full(g * s, -1),
-                       witness_dist=np.zeros(g * s), before=np.full((g * s, n), np.nan), pairs=[],
-                       gap=np.inf)
-        wins, owners, t, every, switched = [], [], 0, MERGE_EVERY, None
-        if transient == "float32":  # single precision until the nearest samples nearly agree
-            while t < t1 - window:
-                b = min(MERGE_EVERY, t1 - window - t)
-                x = _drive(system, inputs[0, t:t + b] if g == 1 else inputs[state.group, t:t + b],
-                           x, record="final", dtype=np.float32)
-                t += b
-                if progress is not None:
-                    progress(t, length)
-                if _nearest(x.astype(np.float64), state.group, tol) <= SWITCH:
-                    break
-            x, switched = x.astype(np.float64), t
-            state = state._replace(before=x.copy())
-        for stop in (t1, length):
-            while t < stop - window:
-                b = int(min(every, stop - window - t))
-                x = _drive(system, inputs[0, t:t + b] if g == 1 else inputs[state.group, t:t + b],
-                           x, record="final")
-                t += b
-                gap = state.gap
-                x, state = _merge(x, state, tol)
-                every = _next_merge(b, gap, state, x.shape[0] == g)
-                if progress is not None:
-                    progress(t, length)
-            win = _drive(system, inputs[0, t:stop] if g == 1 else inputs[state.group, t:stop], x,
-                         record=Window(window))
-            wins.append(win)
-            owners.append(state.owner)
-            x, t = win[:, -1], stop
+    g, length, _ = inputs.shape
+    s, n = samples.shape
+    x = np.broadcast_to(samples, (g, s, n)).reshape(-1, n)
+    state = _State(group=np.repeat(np.arange(g), s), owner=np.arange(g * s),
+                   first=np.arange(g * s), witness_of=np.full(g * s, -1),
+                   witness_dist=np.zeros(g * s), before=np.full((g * s, n), np.nan), pairs=[],
+                   gap=np.inf)
+    wins, owners, t, every, switched = [], [], 0, MERGE_EVERY, None
+    if transient == "float32":  # single precision until the nearest samples nearly agree
+        while t < t1 - window:
+            b = min(MERGE_EVERY, t1 - window - t)
+            x = _drive(system, inputs[0, t:t + b] if g == 1 else inputs[state.group, t:t + b],
+                       x, record="final", dtype=np.float32)
+            t += b
             if progress is not None:
                 progress(t, length)
-        pairs = np.array(state.pairs, dtype=np.int64).reshape(-1, 2)
-        x, state = _confirmed(x, state, max(1.0, float(np.abs(x).max())))
-        unconfirmed = np.bincount(state.group[state.witness_of >= 0], minlength=g) > 0
-        return _Rows(wins[0], wins[1], owners[0], owners[1], pairs,
-                     np.bincount(state.group, minlength=g), unconfirmed, switched)
+            if _nearest(x.astype(np.float64), state.group, tol) <= SWITCH:
+                break
+        x, switched = x.astype(np.float64), t
+        state = state._replace(before=x.copy())
+    for stop in (t1, length):
+        while t < stop - window:
+            b = int(min(every, stop - window - t))
+            x = _drive(system, inputs[0, t:t + b] if g == 1 else inputs[state.group, t:t + b],
+                       x, record="final")
+            t += b
+            gap = state.gap
+            x, state = _merge(x, state, tol)
+            every = _next_merge(b, gap, state, x.shape[0] == g)
+            if progress is not None:
+                progress(t, length)
+        win = _drive(system, inputs[0, t:stop] if g == 1 else inputs[state.group, t:stop], x,
+                     record=Window(window))
+        wins.append(win)
+        owners.append(state.owner)
+        x, t = win[:, -1], stop
+        if progress is not None:
+            progress(t, length)
+    pairs = np.array(state.pairs, dtype=np.int64).reshape(-1, 2)
+    x, state = _confirmed(x, state, max(1.0, float(np.abs(x).max())))
+    unconfirmed = np.bincount(state.group[state.witness_of >= 0], minlength=g) > 0
+    return _Rows(wins[0], wins[1], owners[0], owners[1], pairs,
+                 np.bincount(state.group, minlength=g), unconfirmed, switched)
 
 
 class _State(NamedTuple):
@@ -122,6 +119,9 @@ class _State(NamedTuple):
                       self.witness_dist[keep], self.before[keep], self.pairs, self.gap)
 
 
+# The merges' products run on one BLAS thread: a multi-threaded call wakes BLAS's threads,
+# which spin on for a while after it and slow the simulator's next chunk by a third.
+@_blas_single_thread()
 def _merge(x, state: _State, tol):
     """Merge the rows of ``x`` of one realisation that lie within ``tol`` x max(1, ||x||_inf)
     of a leader (max norm). Rows are sorted by realisation and by a fixed projection with
@@ -179,6 +179,7 @@ def _merge(x, state: _State, tol):
     return xs[keep], state.rows(keep, new_index[state.owner])
 
 
+@_blas_single_thread()
 def _nearest(x, group, tol) -> float:
     """The smallest distance between neighbouring rows of one realisation (sorted by the
     merge's projection), in units of ``tol`` x max(1, ||x||_inf)."""

@@ -21,13 +21,14 @@ from ._validation import (
     check_memory,
     param_error,
 )
-from .systems.base import DrivenMap
+from .systems.base import DrivenMap, RunDrive
 
 __all__ = ["simulate", "Record", "All", "Final", "Every", "Window"]
 
 _CHUNK_BYTES = 64 * 2**20  # bound on the per-chunk buffers (drive, noise, recorded states)
 _BLOCK_ELEMENTS = 2**17  # state entries in a block of samples, at most (or _MIN_BLOCK_ROWS rows)
 _MIN_BLOCK_ROWS = 16  # samples in a block, at least, so that its product stays efficient
+_MIN_RUN = 8  # samples per run of one input sequence, on average, for the drive once per run
 _MAX_NDIM = 8  # sample axes of inputs and initial states, at most
 
 
@@ -358,11 +359,12 @@ def simulate(
     by ``n_state`` asks for (never by ``workers``); each block advances with one matrix product
     per step (BLAS on one thread) and in-place elementwise work on contiguous buffers, and
     blocks run in parallel threads. Leaky networks compute the input drive ``W_in u + b`` of a
-    whole chunk of steps in one product; a sparse reservoir (scipy.sparse) takes scipy's CSR
-    kernel for many vectors on a block of states at a time, accumulating onto the drive. ``dtype=numpy.float32`` runs the whole loop in single
-    precision (about twice as fast; rounding errors of about 1e-7 per step, which a
-    contracting network keeps small and a chaotic one amplifies); the result's dtype says
-    which ran.
+    whole chunk of steps in one product, once per input sequence for samples that share one
+    (realisations x samples); a sparse reservoir (scipy.sparse) takes scipy's CSR kernel for
+    many vectors on a block of states at a time, accumulating onto the drive.
+    ``dtype=numpy.float32`` runs the whole loop in single precision (about twice as fast;
+    rounding errors of about 1e-7 per step, which a contracting network keeps small and a
+    chaotic one amplifies); the result's dtype says which ran.
 
     Examples
     --------
@@ -407,17 +409,25 @@ def simulate(
 
 def _drive(system: DrivenMap, inputs: np.ndarray, x0: np.ndarray, *, record="all",
            callback=None, noise: float = 0.0, gen=None, progress=None,
-           dtype=np.float64) -> np.ndarray:
+           dtype=np.float64, source=None) -> np.ndarray:
     """``simulate`` for the functions above it, on arguments they have checked at their own
     boundary (float64 inputs and states of matching sizes, a valid record, noise and
     Generator): no second validation. The run's own guards stay (the run length of the
-    record, the memory of the result, non-finite states)."""
+    record, the memory of the result, non-finite states). With ``source``, ``inputs`` holds
+    sequences (n_sequences, n_steps, n_input), ``x0`` is (n_samples, n_state) and sample i
+    reads sequence ``source[i]`` (no copy of the inputs per sample)."""
     u = np.asarray(inputs, dtype=np.float64)
     x0 = np.asarray(x0, dtype=np.float64)
-    batch_shape = np.broadcast_shapes(u.shape[:-2], x0.shape[:-1])
     record = _RECORDS[record] if isinstance(record, str) else record
-    return _start(system, u, x0, batch_shape, record, callback, noise,
-                  gen if noise > 0 else None, np.dtype(dtype), None, progress)
+    gen = gen if noise > 0 else None
+    if source is not None:
+        record.check_run(u.shape[-2])
+        return _run("simulate", system, u, np.array(x0, dtype=dtype), np.asarray(source),
+                    (x0.shape[0],), record, callback, noise, gen, np.dtype(dtype),
+                    os.cpu_count() or 1, progress)
+    batch_shape = np.broadcast_shapes(u.shape[:-2], x0.shape[:-1])
+    return _start(system, u, x0, batch_shape, record, callback, noise, gen, np.dtype(dtype),
+                  None, progress)
 
 
 def _start(system, u, x0, batch_shape, record, callback, noise, gen, dtype, workers,
@@ -481,9 +491,26 @@ def _run(owner, system, u, state, source, batch_shape, record, callback, noise, 
         with np.errstate(over="ignore", invalid="ignore"):  # non-finite states: checked below
             advance_block(*args)
 
+    # Samples of a block that come in long runs sharing an input sequence (a batch of
+    # realisations x samples) get the drive once per run, not once per sample.
+    runs = [None] * len(blocks)
+    if not shared and stepper.runs:
+        for i, blk in enumerate(blocks):
+            src = source[blk]
+            cut = np.flatnonzero(src[1:] != src[:-1]) + 1
+            if (cut.size + 1) * _MIN_RUN <= src.size:
+                runs[i] = (src[np.r_[0, cut]], np.r_[0, cut].tolist(),
+                           np.r_[cut, src.size].tolist())
+
     def advance_block(index, t0, t1, buf, drive, xi):
         blk = blocks[index]
-        d = drive if shared else np.moveaxis(stepper.drive(u[source[blk], t0:t1]), 1, 0)
+        if shared:
+            d = drive
+        elif runs[index] is not None:
+            sequences, starts, stops = runs[index]
+            d = RunDrive(np.moveaxis(stepper.drive(u[sequences, t0:t1]), 1, 0), starts, stops)
+        else:
+            d = np.moveaxis(stepper.drive(u[source[blk], t0:t1]), 1, 0)
         rows = buf[blk]
         stepper.advance_chunk(d, state[blk], rows, workspace(blk.stop - blk.start),
                               None if xi is None else xi[:, blk])

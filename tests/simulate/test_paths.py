@@ -176,3 +176,26 @@ def test_a_nan_in_a_chunk_whose_states_are_not_kept_is_named_by_step_and_sample(
     with pytest.raises(es.NonFiniteStateError, match=r"at step 10 .* in sample 4") as info:
         es.simulate(esn, u, np.zeros(40), record="final", workers=2)
     assert info.value.step == 10 and info.value.sample == 4
+
+
+@pytest.mark.parametrize("layout", ["small", "contiguous", "sparse"])
+@pytest.mark.parametrize("leak", [1.0, 0.4])
+def test_realisations_shared_by_runs_of_samples_give_the_bits_of_one_sequence_per_sample(
+        layout, leak):
+    """Samples in runs that share an input sequence (realisations x samples) take the drive once
+    per run: the same bits as the same run with a copy of the sequence for every sample, in
+    each layout of a block, with noise, and for runs of uneven length (``_drive(source=)``)."""
+    sparse, dense = _pair(leak=leak)
+    system = sparse if layout == "sparse" else dense
+    per = 10 if layout == "small" else 60  # samples per realisation (runs of 8 or more)
+    rng = np.random.default_rng(14)
+    u = rng.normal(size=(5, 30, 2))
+    x0 = rng.uniform(-1, 1, (5, per, 120))
+    by_runs = es.simulate(system, u[:, None], x0, noise=0.01, rng=3)
+    copies = es.simulate(system, np.repeat(u, per, axis=0), x0.reshape(-1, 120), noise=0.01,
+                         rng=3)
+    assert np.array_equal(by_runs.reshape(copies.shape), copies)
+    source = np.repeat([0, 1, 2, 3, 4], [3 * per, per // 2, per, 1, per // 2])
+    states = rng.uniform(-1, 1, (source.size, 120))
+    kept = sim._drive(system, u, states, record=es.Window(4), source=source)
+    assert np.array_equal(kept, es.simulate(system, u[source], states, record=es.Window(4)))

@@ -59,11 +59,16 @@ def _merged_windows(system, inputs, samples, t1, window, tol, progress=None,
                    witness_dist=np.zeros(g * s), before=np.full((g * s, n), np.nan), pairs=[],
                    gap=np.inf)
     wins, owners, t, every, switched = [], [], 0, MERGE_EVERY, None
+
+    def drive(t0, t1, x, **options):  # the rows of the current state over steps [t0, t1)
+        if g == 1:  # one realisation: its inputs shared by every row
+            return _drive(system, inputs[0, t0:t1], x, **options)
+        return _drive(system, inputs[:, t0:t1], x, source=state.group, **options)
+
     if transient == "float32":  # single precision until the nearest samples nearly agree
         while t < t1 - window:
             b = min(MERGE_EVERY, t1 - window - t)
-            x = _drive(system, inputs[0, t:t + b] if g == 1 else inputs[state.group, t:t + b],
-                       x, record="final", dtype=np.float32)
+            x = drive(t, t + b, x, record="final", dtype=np.float32)
             t += b
             if progress is not None:
                 progress(t, length)
@@ -74,16 +79,14 @@ def _merged_windows(system, inputs, samples, t1, window, tol, progress=None,
     for stop in (t1, length):
         while t < stop - window:
             b = int(min(every, stop - window - t))
-            x = _drive(system, inputs[0, t:t + b] if g == 1 else inputs[state.group, t:t + b],
-                       x, record="final")
+            x = drive(t, t + b, x, record="final")
             t += b
             gap = state.gap
             x, state = _merge(x, state, tol)
             every = _next_merge(b, gap, state, x.shape[0] == g)
             if progress is not None:
                 progress(t, length)
-        win = _drive(system, inputs[0, t:stop] if g == 1 else inputs[state.group, t:stop], x,
-                     record=Window(window))
+        win = drive(t, stop, x, record=Window(window))
         wins.append(win)
         owners.append(state.owner)
         x, t = win[:, -1], stop

@@ -147,17 +147,21 @@ class Stepper:
     length that runs on the same thread), ``advance(d, x, out, workspace)`` writes ``G`` into
     ``out``, and ``advance_chunk(d, x, out, workspace, noise)`` runs a block through a chunk
     of steps, ``x[k] = G(d[k], x[k-1]) + noise[k]`` with ``x[-1] = x``, keeping the last
-    states in ``out`` (the simulator's entry point). The generic stepper calls the map's ``_step``; leaky networks precompute the
-    input drive with one product per block, reuse scratch buffers, and keep a block's state
-    contiguous through the chunk.
+    states in ``out`` (the simulator's entry point). The generic stepper calls the map's
+    ``_step``; leaky networks precompute the input drive with one product per block, reuse
+    scratch buffers, and keep a block's state contiguous through the chunk.
 
     ``sticky`` says that a sample whose state became non-finite stays non-finite at every later
     step (true of a leaky network with leak < 1: ``(1 - a) x`` carries the inf or NaN on), so
     that the simulator checks only the last state of each chunk; the generic stepper promises
     nothing (a map may squash inf back to a finite value), and every state is checked.
+
+    ``runs`` says that ``advance_chunk`` takes a ``RunDrive``: when a block's samples come in
+    long runs that share an input sequence, the drive is made once per run, not per sample.
     """
 
     sticky = False
+    runs = False
 
     def __init__(self, system: DrivenMap):
         self.system = system
@@ -186,3 +190,28 @@ class Stepper:
             if noise is not None:
                 dst += noise[k]
             x = dst
+
+
+class RunDrive:
+    """A block's drive when its samples come in runs that share an input sequence: ``values``
+    (n_steps, n_runs, ...) per run, run r covering the block's rows ``starts[r]:stops[r]``.
+    ``drive[k]`` is step k's ``RunDrive`` (values (n_runs, ...)), whose ``add_to(out)`` adds
+    each run's drive to its rows of ``out`` (rows on the first axis) and ``rows()`` gives the
+    drive of every row."""
+
+    def __init__(self, values: np.ndarray, starts, stops):
+        self.values, self.starts, self.stops = values, starts, stops
+
+    def __len__(self) -> int:
+        return len(self.values)
+
+    def __getitem__(self, k) -> RunDrive:
+        return RunDrive(self.values[k], self.starts, self.stops)
+
+    def add_to(self, out: np.ndarray) -> None:
+        for a, b, v in zip(self.starts, self.stops, self.values, strict=True):
+            out[a:b] += v
+
+    def rows(self) -> np.ndarray:
+        return np.repeat(self.values, np.subtract(self.stops, self.starts), axis=-2)
+

@@ -23,7 +23,7 @@ from .._validation import (
     param_error,
 )
 from .activations import Activation, get_activation
-from .base import DrivenMap, Stepper
+from .base import DrivenMap, RunDrive, Stepper
 
 __all__ = [
     "ESN",
@@ -258,6 +258,8 @@ class _LeakyStepper(Stepper):
     into the record.
     """
 
+    runs = True
+
     def __init__(self, system: _LeakyNetwork, dtype):
         super().__init__(system)
         w = system.reservoir
@@ -309,9 +311,13 @@ class _LeakyStepper(Stepper):
         np.copyto(xs, x)
         a, keep = self.leak, self.keep
         skip = len(d) - out.shape[1]  # the steps whose states are not kept
+        runs = isinstance(d, RunDrive)
         for k in range(len(d)):
             np.matmul(xs, w, out=buf)
-            buf += d[k]
+            if runs:
+                d[k].add_to(buf)
+            else:
+                buf += d[k]
             if self.feedback is not None:
                 buf += self._feedback(xs)
             if a == 1.0:
@@ -327,6 +333,8 @@ class _LeakyStepper(Stepper):
                 out[:, k - skip] = xs
 
     def advance(self, d, x, out, ws):
+        if isinstance(d, RunDrive):  # a small block: the drive of every row
+            d = d.rows()
         if ws.xt is not None:
             self._chunk_transposed(d[None], x, out[:, None], ws)
             return
@@ -363,7 +371,11 @@ class _LeakyStepper(Stepper):
         skip = len(d) - out.shape[1]  # the steps whose states are not kept
         for k in range(len(d)):
             dk = d[k]
-            np.copyto(yt, dk.T if dk.ndim == 2 else dk[:, None])
+            if isinstance(dk, RunDrive):
+                for lo, hi, v in zip(dk.starts, dk.stops, dk.values, strict=True):
+                    yt[:, lo:hi] = v[:, None]
+            else:
+                np.copyto(yt, dk.T if dk.ndim == 2 else dk[:, None])
             _csr_matvecs(n_row, n_col, m, indptr, indices, data, xt_flat, yt_flat)
             if self.feedback is not None:
                 yt += self._feedback(xt.T).T

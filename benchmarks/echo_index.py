@@ -134,6 +134,7 @@ def _bench_batched_merging(esn, quick: bool) -> list[tuple]:
     u = np.random.default_rng(4).uniform(-0.5, 0.5, (steps, 3))
     alphabet = [[0.25, 0.05, 0.0], [-0.25, -0.5, 0.2]]
     runs = np.arange(1, (3 if quick else 5) + 1)
+
     def sweep(schedule):
         result = es.echo_index_vs_amplitude(esn, u, [0.5, 1.0], seeds=es.Uniform(samples),
                                             rng=5, schedule=schedule)

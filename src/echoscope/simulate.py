@@ -471,12 +471,14 @@ def _run(owner, system, u, state, source, batch_shape, record, callback, noise, 
     sticky = stepper.sticky
     # The states of a chunk that the run must hold: those the record keeps, when no callback
     # reads the chunk and the chunk's last state suffices for the non-finite check; else all.
-    starts = range(0, n_steps, chunk)
-    if record.streams or callback is not None or not sticky:
-        first = {t0: t0 for t0 in starts}
-    else:
-        first = {t0: record.first_kept(t0, min(t0 + chunk, n_steps), n_steps) for t0 in starts}
-    width = max(min(t0 + chunk, n_steps) - first[t0] for t0 in starts)
+    every_state = record.streams or callback is not None or not sticky
+
+    def first_held(t0):
+        t1 = min(t0 + chunk, n_steps)
+        return t0 if every_state else record.first_kept(t0, t1, n_steps)
+
+    width = chunk if every_state else max(min(t0 + chunk, n_steps) - first_held(t0)
+                                          for t0 in range(0, n_steps, chunk))
     scratch = None if record.streams else np.empty((n_samples, width, n), dtype=dtype)
     local = threading.local()  # scratch space per thread and block length (at most two lengths)
 
@@ -537,7 +539,8 @@ def _run(owner, system, u, state, source, batch_shape, record, callback, noise, 
     try:
         for t0 in range(0, n_steps, chunk):
             t1 = min(t0 + chunk, n_steps)
-            buf = out[:, t0:t1] if record.streams else scratch[:, : t1 - first[t0]]
+            held = first_held(t0)
+            buf = out[:, t0:t1] if record.streams else scratch[:, : t1 - held]
             xi = None
             if gen is not None:
                 xi = gen.standard_normal((t1 - t0, n_samples, n), dtype=dtype)
@@ -564,7 +567,7 @@ def _run(owner, system, u, state, source, batch_shape, record, callback, noise, 
                     step=step,
                     sample=sample if batched else None,
                 )
-            record.keep(out, buf, first[t0], t1, n_steps)
+            record.keep(out, buf, held, t1, n_steps)
             if callback is not None:
                 callback(t0, buf.reshape(batch_shape + buf.shape[1:]))
             if progress is not None:

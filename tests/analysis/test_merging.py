@@ -19,6 +19,7 @@ from echoscope.analysis._merging import (
     _leaders,
     _merge,
     _merged_windows,
+    _next_merge,
     _State,
 )
 from known_answers import bistable_units
@@ -199,9 +200,9 @@ def test_rows_near_in_state_merge_though_another_row_lies_between_their_projecti
 
 
 def _greedy_leaders(xs, gs, h):
-    """The rule of ``_leaders`` without its shortcuts: per realisation, in the rows' order, the
-    first free row leads every free row within ``h`` (max norm), ``MAX_LEADERS`` leaders at
-    most per run of rows whose projections chain within reach."""
+    """The rule of ``_leaders`` without its shortcuts, for a reach that joins each realisation's
+    rows into one block: per realisation, in the rows' order, the first free row leads every
+    free row within ``h`` (max norm), ``MAX_LEADERS`` leaders at most."""
     leader, dist = np.arange(len(xs)), np.zeros(len(xs))
     for g in np.unique(gs):
         free = list(np.flatnonzero(gs == g))
@@ -243,8 +244,6 @@ def test_leaders_are_those_of_the_greedy_rule_without_shortcuts(seed):
 def test_a_last_row_retires_its_witness_so_that_merging_stops():
     """Two rows, a witness and its representative, merge at rounding level: the last row is no
     witness any more, and no further merge is scheduled for a realisation left with one row."""
-    from echoscope.analysis._merging import _next_merge
-
     x = np.array([[0.5, 0.5], [0.5, 0.5 + 1e-17]])
     state = _state(x, [0, 0])._replace(witness_of=np.array([-1, 0]),
                                        witness_dist=np.array([0.0, 1e-7]))

@@ -214,4 +214,3 @@ class RunDrive:
 
     def rows(self) -> np.ndarray:
         return np.repeat(self.values, np.subtract(self.stops, self.starts), axis=-2)
-

@@ -297,9 +297,9 @@ class _LeakyStepper(Stepper):
 
     def advance_chunk(self, d, x, out, ws, noise=None):
         # A block's state stays in one contiguous buffer through the chunk, updated in place
-        # once the product has read it, and each kept step is copied once into ``out``, whose rows
-        # lie far apart (the record's layout): the product and the elementwise work then read
-        # and write the cache only. A small block fits the cache as it is and is written in
+        # once the product has read it, and each kept step is copied once into ``out``, whose
+        # rows lie far apart (the record's layout): the product and the elementwise work then
+        # read and write the cache only. A small block fits the cache as it is and is written in
         # place; a sparse block runs transposed.
         if ws.xt is not None:
             self._chunk_transposed(d, x, out, ws, noise)

@@ -457,7 +457,6 @@ def _run(owner, system, u, state, source, batch_shape, record, callback, noise, 
     n_samples, n = state.shape
     n_steps = u.shape[-2]
     shared = source is None
-    batched = len(batch_shape) > 0
     # result and chunking --------------------------------------------------------------------
     kept = record.n_kept(n_steps)
     check_memory(owner, "record" if kept else "x0", record if kept else batch_shape,
@@ -493,16 +492,8 @@ def _run(owner, system, u, state, source, batch_shape, record, callback, noise, 
         with np.errstate(over="ignore", invalid="ignore"):  # non-finite states: checked below
             advance_block(*args)
 
-    # Samples of a block that come in long runs sharing an input sequence (a batch of
-    # realisations x samples) get the drive once per run, not once per sample.
-    runs = [None] * len(blocks)
-    if not shared and stepper.runs:
-        for i, blk in enumerate(blocks):
-            src = source[blk]
-            cut = np.flatnonzero(src[1:] != src[:-1]) + 1
-            if (cut.size + 1) * _MIN_RUN <= src.size:
-                runs[i] = (src[np.r_[0, cut]], np.r_[0, cut].tolist(),
-                           np.r_[cut, src.size].tolist())
+    runs = [None] * len(blocks) if shared or not stepper.runs else \
+        [_sequence_runs(source[blk]) for blk in blocks]
 
     def advance_block(index, t0, t1, buf, drive, xi):
         blk = blocks[index]
@@ -557,16 +548,7 @@ def _run(owner, system, u, state, source, batch_shape, record, callback, noise, 
                                   [t1] * n_blocks, [buf] * n_blocks, [drive] * n_blocks,
                                   [xi] * n_blocks))
             if errors:
-                step, sample = min(errors)
-                if len(batch_shape) > 1:
-                    sample = tuple(int(i) for i in np.unravel_index(sample, batch_shape))
-                where = f"in sample {sample}" if batched else "in the trajectory"
-                raise NonFiniteStateError(
-                    f"simulate: the state became non-finite (NaN or inf) at step {step} "
-                    f"(index on the result's time axis) {where}.",
-                    step=step,
-                    sample=sample if batched else None,
-                )
+                raise _non_finite(min(errors), batch_shape)
             record.keep(out, buf, held, t1, n_steps)
             if callback is not None:
                 callback(t0, buf.reshape(batch_shape + buf.shape[1:]))
@@ -576,3 +558,30 @@ def _run(owner, system, u, state, source, batch_shape, record, callback, noise, 
         if pool is not None:
             pool.shutdown()
     return out.reshape(batch_shape + out.shape[1:])
+
+
+def _sequence_runs(src: np.ndarray):
+    """For the samples of one block reading the input sequences ``src``: when they come in
+    runs of one sequence, ``_MIN_RUN`` samples long on average (a batch of realisations x
+    samples), each run's sequence, first and end row, for the drive once per run (a
+    ``RunDrive``); else None, a drive per sample."""
+    cut = np.flatnonzero(src[1:] != src[:-1]) + 1
+    if (cut.size + 1) * _MIN_RUN > src.size:
+        return None
+    return src[np.r_[0, cut]], np.r_[0, cut].tolist(), np.r_[cut, src.size].tolist()
+
+
+def _non_finite(first, batch_shape) -> NonFiniteStateError:
+    """The error for the first non-finite state, ``(step, flat sample index)``, naming the
+    sample by its index in the batch (a tuple for several sample axes)."""
+    step, sample = first
+    batched = len(batch_shape) > 0
+    if len(batch_shape) > 1:
+        sample = tuple(int(i) for i in np.unravel_index(sample, batch_shape))
+    where = f"in sample {sample}" if batched else "in the trajectory"
+    return NonFiniteStateError(
+        f"simulate: the state became non-finite (NaN or inf) at step {step} (index on the "
+        f"result's time axis) {where}.",
+        step=step,
+        sample=sample if batched else None,
+    )
